@@ -1,0 +1,12 @@
+"""Probe implementations, one module per kind.
+
+Every probe is ``async def probe(spec, ctx) -> ProbeResult``: it takes an immutable spec,
+measures, and returns a result. It never raises for a target's failure; that is a result with
+``ok=False`` and a classified ``error_kind`` (see :mod:`probes.spec`).
+
+This package never imports :mod:`uptimed`.
+"""
+
+from probes.spec import ERROR_KINDS, HttpSpec, ProbeContext, ProbeResult, TcpSpec
+
+__all__ = ["ERROR_KINDS", "HttpSpec", "ProbeContext", "ProbeResult", "TcpSpec"]
