@@ -1,0 +1,81 @@
+"""The database schema, as forward-only migrations (sqlite-utils ``Migrations``).
+
+Rows are kept compact: monitors and error kinds are small integers, times are integer
+milliseconds since the epoch, durations integer microseconds. ``results`` and ``timeline`` are
+``WITHOUT ROWID`` tables keyed by ``(monitor, time)``, so one monitor's history is one range of
+one B-tree. ``PRAGMA user_version`` mirrors the number of applied migrations, so the schema
+version can be read with any SQLite tool.
+
+A migration is never edited once released: add a new one below.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("uptimed")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE monitors (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,      -- the id in the config file
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            first_seen INTEGER NOT NULL    -- ms
+        )"""
+    )
+    db.execute("CREATE TABLE error_kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    db.execute(
+        """CREATE TABLE results (
+            monitor INTEGER NOT NULL,
+            ts INTEGER NOT NULL,           -- probe start, ms (wall clock)
+            ok INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            status INTEGER,                -- HTTP status code
+            error_kind INTEGER,            -- error_kinds.id
+            error TEXT,
+            resolve_us INTEGER, connect_us INTEGER, tls_us INTEGER,
+            processing_us INTEGER, transfer_us INTEGER,
+            PRIMARY KEY (monitor, ts)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE timeline (
+            monitor INTEGER NOT NULL,
+            start INTEGER NOT NULL,        -- ms, inclusive
+            end INTEGER NOT NULL,          -- ms, exclusive; at most last probe + max_gap
+            state INTEGER NOT NULL,        -- 1 up, 0 down
+            PRIMARY KEY (monitor, start)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started INTEGER NOT NULL,      -- ms
+            ended INTEGER,                 -- ms; NULL while running
+            heartbeat INTEGER NOT NULL,    -- ms; the last time this run was known alive
+            end_reason TEXT,               -- stop | crash | clock_jump | reload
+            pid INTEGER,
+            version TEXT,
+            config_sha256 TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE monitor_state (
+            monitor INTEGER PRIMARY KEY,
+            state INTEGER, streak INTEGER NOT NULL, streak_start INTEGER, last_ts INTEGER,
+            seg_start INTEGER, seg_end INTEGER, seg_state INTEGER, floor INTEGER NOT NULL,
+            last_ok INTEGER, last_error_kind INTEGER, last_error TEXT
+        )"""
+    )
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations; returns the schema version (number of applied migrations)."""
+    migrations.apply(db)
+    version = len(migrations.applied(db))
+    db.execute(f"PRAGMA user_version = {version}")
+    return version
