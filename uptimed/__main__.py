@@ -1,0 +1,5 @@
+import sys
+
+from uptimed.cli import main
+
+sys.exit(main())

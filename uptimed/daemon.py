@@ -1,0 +1,263 @@
+"""The daemon: start-up, the probe schedule, reloads, clock watching, and a clean stop.
+
+Order of start-up: open and migrate the database, register monitors and resume their state
+machines, start the writer and the run record, listen on HTTP, schedule the probes, then tell
+systemd READY=1. Stop (SIGTERM/SIGINT) is the reverse: no new probes, in-flight probes finish
+(bounded by their timeouts), the writer flushes, the run is closed, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from typing import Any
+
+from aiohttp import web
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
+
+from probes.http import make_session
+from probes.spec import ProbeContext
+from uptimed import __version__, systemd
+from uptimed.config import Config, ConfigError, Monitor, load_config
+from uptimed.metrics import MonitorCollector, SelfMetrics
+from uptimed.runner import LiveMonitor, Runner, thresholds
+from uptimed.scheduler import make_scheduler, trigger
+from uptimed.state import StateMachine
+from uptimed.store import Store, now_ms, register_monitors
+from uptimed.web import MetricsEndpoint, make_app
+
+log = logging.getLogger("uptimed")
+
+TICK = 1.0  # seconds between clock checks, heartbeats to systemd and health updates
+CLOCK_JUMP = 1.0  # seconds of wall-clock vs monotonic disagreement that count as a jump
+LATE = 5.0  # seconds: probes starting later than this make /healthz unhealthy
+
+
+class StartupError(Exception):
+    """The daemon cannot start (database unusable, address in use...): the message says why."""
+
+
+class Daemon:
+    def __init__(self, config: Config):
+        self.config = config
+        self.metrics = SelfMetrics()
+        self.store = Store(
+            config.daemon.database, retention_raw=config.retention.raw, on_batch=self.metrics.on_batch
+        )
+        self.scheduler = make_scheduler()
+        self.runner: Runner | None = None
+        self.stop_event = asyncio.Event()
+        self.last_tick = time.monotonic()
+        self._lag_max = 0.0
+        self.lag_recent = 0.0
+        self._reloading: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        cfg = self.config
+        try:
+            version = self.store.open()
+            ids = self.store.register_monitors([(m.id, m.kind, m.name) for m in cfg.monitors])
+            snapshots = self.store.load_snapshots()
+        except Exception as e:
+            raise StartupError(f"cannot use database {cfg.daemon.database}: {e}") from e
+        log.info("database %s (schema version %d)", cfg.daemon.database, version)
+
+        session = make_session(cfg.daemon.max_concurrency)
+        self.runner = runner = Runner(
+            self.store, ProbeContext(http=session), cfg.daemon.max_concurrency, self._observe_lag
+        )
+        for m in cfg.monitors:
+            if m.enabled:
+                runner.monitors[m.id] = LiveMonitor(m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id])))
+
+        endpoint = MetricsEndpoint(self.metrics, MonitorCollector(lambda: runner.monitors.values()))
+        web_runner = web.AppRunner(make_app(endpoint, self.health), access_log=None, shutdown_timeout=1.0)
+        await web_runner.setup()
+        try:
+            await web.TCPSite(web_runner, cfg.daemon.listen_host, cfg.daemon.listen_port).start()
+        except OSError as e:
+            await web_runner.cleanup()
+            await session.close()
+            self.store.close()
+            raise StartupError(f"cannot listen on {cfg.daemon.listen_host}:{cfg.daemon.listen_port}: {e.strerror or e}")
+
+        self.store.start(version=__version__, config_sha256=cfg.sha256)
+        self.metrics.queue_depth.set_function(lambda: self.store.queue_depth)
+        self.metrics.in_flight.set_function(lambda: runner.in_flight)
+        self.metrics.monitors.set_function(lambda: len(runner.monitors))
+        self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.start()
+        for m in runner.monitors.values():
+            self._schedule(m.config)
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+        ticker = asyncio.create_task(self._tick())
+        log.info(
+            "uptimed %s: %d monitors, listening on http://%s:%d/metrics",
+            __version__, len(runner.monitors), cfg.daemon.listen_host, cfg.daemon.listen_port,
+        )  # fmt: skip
+        systemd.notify("READY=1", f"STATUS=probing {len(runner.monitors)} monitors")
+
+        await self.stop_event.wait()
+
+        log.info("stopping: letting probes in flight finish")
+        systemd.notify("STOPPING=1")
+        self.scheduler.pause()
+        longest = max((m.config.timeout for m in runner.monitors.values()), default=0.0)
+        if not await runner.wait_idle(longest + 0.5):
+            log.warning("stopping: %d probes still running after their timeout; abandoning them", runner.in_flight)
+        self.scheduler.shutdown(wait=False)
+        ticker.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await session.close()
+        await web_runner.cleanup()
+        await asyncio.to_thread(self.store.close)
+        log.info("stopped")
+
+    def _schedule(self, m: Monitor) -> None:
+        assert self.runner is not None
+        self.scheduler.add_job(
+            self.runner.run, trigger(m.id, m.interval), args=[m.id], id=m.id, name=m.id, replace_existing=True
+        )
+
+    # -- health ----------------------------------------------------------------------------
+
+    def _observe_lag(self, lag: float) -> None:
+        self.metrics.schedule_lag.observe(lag)
+        if lag > self._lag_max:
+            self._lag_max = lag
+
+    def _skipped(self, event: JobEvent) -> None:
+        self.metrics.skipped.inc()
+        log.debug("monitor %s: run skipped, the previous probe is still running", event.job_id)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        reasons = []
+        mono = time.monotonic()
+        if not self.scheduler.running:
+            reasons.append("scheduler is not running")
+        if mono - self.last_tick > 5 * TICK:
+            reasons.append(f"event loop stalled: last tick {mono - self.last_tick:.1f}s ago")
+        if not self.store.alive:
+            reasons.append("writer thread is not running")
+        elif mono - self.store.last_loop > 10:
+            reasons.append(f"writer stuck: last pass {mono - self.store.last_loop:.1f}s ago")
+        if self.store.queue_depth > 100_000:
+            reasons.append(f"writer behind: {self.store.queue_depth} results queued")
+        if self.lag_recent > LATE:
+            reasons.append(f"probes start late: up to {self.lag_recent:.1f}s in the last 10s")
+        detail = {
+            "status": "unhealthy" if reasons else "ok",
+            "reasons": reasons,
+            "monitors": len(self.runner.monitors) if self.runner else 0,
+            "in_flight": self.runner.in_flight if self.runner else 0,
+            "writer_queue_depth": self.store.queue_depth,
+        }
+        return not reasons, detail
+
+    async def _tick(self) -> None:
+        """Every second: detect wall-clock jumps, feed the systemd watchdog, roll the lag window."""
+        watchdog = systemd.watchdog_interval()
+        last_wall, last_mono = time.time(), time.monotonic()
+        last_dog = 0.0
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK)
+            wall, mono = time.time(), time.monotonic()
+            self.last_tick = mono
+            expected = last_wall + (mono - last_mono)
+            if abs(wall - expected) > CLOCK_JUMP:
+                self._clock_jumped(last_wall, wall, expected)
+            last_wall, last_mono = wall, mono
+            ticks += 1
+            if ticks % 10 == 0:
+                self.lag_recent, self._lag_max = self._lag_max, 0.0
+            if watchdog and mono - last_dog >= watchdog / 2 and self.health()[0]:
+                systemd.notify("WATCHDOG=1")
+                last_dog = mono
+
+    def _clock_jumped(self, last_wall: float, wall: float, expected: float) -> None:
+        """The wall clock was stepped. Time from the last good tick until the clock is past
+        everything already counted is unknown: end the run there and start a new one."""
+        assert self.runner is not None
+        jump = wall - expected
+        end_at = int(last_wall * 1000)
+        restart_at = int(max(wall, expected) * 1000)
+        log.warning(
+            "wall clock jumped by %+.1fs: the time from %s to %s is unknown%s",
+            jump, _iso(end_at), _iso(restart_at),
+            "; probes stamped before then are stored but not counted" if jump < 0 else "",
+        )  # fmt: skip
+        self.metrics.clock_jumps.inc()
+        self.store.split_run(end_at, restart_at, "clock_jump")
+        for m in self.runner.monitors.values():
+            m.machine.ignore_before(restart_at)
+        for job in self.scheduler.get_jobs():  # APScheduler schedules by the wall clock
+            m = self.runner.monitors.get(job.id)
+            if m is not None:
+                job.reschedule(trigger(m.config.id, m.config.interval))
+
+    # -- reload ----------------------------------------------------------------------------
+
+    def _on_sighup(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.create_task(self.reload())
+
+    async def reload(self) -> bool:
+        """Re-read the config file. Unchanged monitors keep their state and phase; an invalid
+        config is logged and the old one stays in force."""
+        assert self.runner is not None
+        runner = self.runner
+        try:
+            new = await asyncio.to_thread(load_config, self.config.path)
+        except ConfigError as e:
+            self.metrics.reloads.labels("failure").inc()
+            log.error("reload: the new config is invalid; keeping the old one:\n%s", e)
+            return False
+        if new.daemon != self.config.daemon:
+            log.warning("reload: changes to [daemon] take effect at the next restart")
+        wanted = {m.id: m for m in new.monitors if m.enabled}
+        ids = await asyncio.wrap_future(self.store.call(register_monitors([(m.id, m.kind, m.name) for m in new.monitors])))
+        added = [m for k, m in wanted.items() if k not in runner.monitors]
+        snapshots = {}
+        if added:
+            snapshots = await asyncio.wrap_future(self.store.call(lambda conn: self.store.load_snapshots()))
+        removed = [k for k in runner.monitors if k not in wanted]
+        for k in removed:
+            self.scheduler.remove_job(k)
+            del runner.monitors[k]
+        changed = 0
+        for k, m in wanted.items():
+            live = runner.monitors.get(k)
+            if live is None:
+                mid = ids[k]
+                runner.monitors[k] = LiveMonitor(m, mid, StateMachine(thresholds(m), snapshots.get(mid)))
+                self._schedule(m)
+            elif live.config != m:
+                changed += 1
+                interval_changed = live.config.interval != m.interval
+                live.reconfigure(m)
+                if interval_changed:
+                    self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
+        self.config = Config(new.path, new.sha256, self.config.daemon, new.monitors, new.retention)
+        self.store.retention_raw = new.retention.raw
+        t = now_ms()
+        self.store.split_run(t, t, "reload", config_sha256=new.sha256)
+        self.metrics.reloads.labels("success").inc()
+        log.info(
+            "reload: %d monitors (%d added, %d removed, %d changed)",
+            len(runner.monitors), len(added), len(removed), changed,
+        )  # fmt: skip
+        return True
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))

@@ -1,0 +1,177 @@
+"""Make targets safe to log, label and show: :func:`redact_url`.
+
+Everything that logs, labels or displays a monitored URL goes through :func:`redact_url`
+(``Monitor.target`` already holds its result). The probe itself keeps the real URL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
+
+__all__ = [
+    "MASK",
+    "SECRET_PARAMS",
+    "UNPARSABLE",
+    "is_secret_param",
+    "redact_url",
+    "scrub",
+    "secrets_of",
+]
+
+#: What replaces a secret.
+MASK = "***"
+
+#: What :func:`redact_url` returns for input it cannot parse (nothing of it is shown).
+UNPARSABLE = "<unparsable URL>"
+
+#: Query parameter names (case-insensitive) whose values are always masked.
+SECRET_PARAMS: frozenset[str] = frozenset(
+    {
+        "token",
+        "key",
+        "apikey",
+        "api_key",
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "auth",
+        "sig",
+        "signature",
+        "access_token",
+    }
+)
+
+# A name whose last word is one of these is masked too: client_secret, X-Amz-Signature,
+# private_token, apiKey, accessToken, refresh-token, x-api-key, db_password ...
+_SECRET_WORDS = frozenset(
+    {"token", "key", "apikey", "secret", "password", "passwd", "pass", "auth", "sig", "signature"}
+)
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_SEPARATORS = re.compile(r"([&;])")
+# Headers whose values are credentials, beyond names that look secret (x-api-key, x-auth-token).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+#: Secrets shorter than this are not scrubbed from free text (they would mangle every message).
+MIN_SCRUB_CHARS = 4
+
+
+def is_secret_param(name: str) -> bool:
+    """Whether a query parameter called ``name`` (raw or percent-decoded) holds a secret.
+
+    True for the names in :data:`SECRET_PARAMS` (any case, ``-`` or ``_`` alike, with or without
+    separators: ``API-Key``, ``apiKey``, ``AccessToken``) and for names whose last word is a
+    secret word (``client_secret``, ``X-Amz-Signature``, ``private_token``, ``x-api-key``).
+    """
+    words = [w for w in _NON_ALNUM.split(_CAMEL.sub(r"\1_\2", name.strip()).lower()) if w]
+    if not words:
+        return False
+    return (
+        "_".join(words) in SECRET_PARAMS
+        or "".join(words) in SECRET_PARAMS
+        or words[-1] in _SECRET_WORDS
+    )
+
+
+def _redact_params(text: str) -> str:
+    """``a=1&token=x`` -> ``a=1&token=***``; separators and other parameters are kept as written."""
+    pieces = _SEPARATORS.split(text)
+    for i in range(0, len(pieces), 2):  # even indexes are parameters, odd ones separators
+        name, sep, value = pieces[i].partition("=")
+        if sep and value and is_secret_param(unquote_plus(name)):
+            pieces[i] = f"{name}={MASK}"
+    return "".join(pieces)
+
+
+def _escape(text: str) -> str:
+    """Percent-encode whitespace and unprintable characters, so the result stays on one line and
+    cannot smuggle terminal controls into a log."""
+    return "".join(
+        ch if ch.isprintable() and not ch.isspace() else quote(ch, safe="") for ch in text
+    )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its secrets replaced by ``***``, safe to log and to use as a label.
+
+    - userinfo: ``https://user:pw@host/`` -> ``https://***:***@host/`` (``***@host`` when there is
+      no password);
+    - query (and fragment) parameters whose names look secret (see :func:`is_secret_param`):
+      ``?token=abc&page=2`` -> ``?token=***&page=2``;
+    - whitespace and unprintable characters are percent-encoded.
+
+    Never raises: anything unparsable (or not a string) gives :data:`UNPARSABLE`.
+    Secrets in the path itself (``/hooks/T000/B000/XXXX``) cannot be recognised and are kept.
+
+    >>> redact_url("https://bob:hunter2@example.com/x?api_key=abc&q=1")
+    'https://***:***@example.com/x?api_key=***&q=1'
+    """
+    try:
+        if not isinstance(url, str):
+            return UNPARSABLE
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, _, hostport = netloc.rpartition("@")
+            netloc = (f"{MASK}:{MASK}" if ":" in userinfo else MASK) + "@" + hostport
+        query = _redact_params(parts.query)
+        fragment = _redact_params(parts.fragment) if "=" in parts.fragment else parts.fragment
+        if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+            return _escape(url)  # nothing secret: keep the text exactly as written
+        return _escape(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+    except Exception:  # noqa: BLE001 - the contract is "never raise"
+        return UNPARSABLE
+
+
+def secrets_of(spec: Any) -> tuple[str, ...]:
+    """The secret strings a probe spec carries, longest first, for :func:`scrub`.
+
+    For an HTTP spec: the URL's user name and password, the values of secret-looking query and
+    fragment parameters (as written and percent-decoded), and the values of credential headers
+    (``Authorization``, ``Proxy-Authorization``, ``Cookie``, secret-looking names such as
+    ``X-Api-Key``; for ``Bearer xyz`` also ``xyz``). Strings shorter than
+    :data:`MIN_SCRUB_CHARS` are left out. Other specs (TCP) carry none: ``()``.
+    Never raises.
+    """
+    found: set[str] = set()
+    try:
+        url = getattr(spec, "url", None)
+        if isinstance(url, str):
+            parts = urlsplit(url)
+            userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+            for value in userinfo.split(":", 1) if userinfo else ():
+                found.update((value, unquote(value)))
+            for text in (parts.query, parts.fragment):
+                for piece in _SEPARATORS.split(text)[::2]:
+                    name, sep, value = piece.partition("=")
+                    if sep and value and is_secret_param(unquote_plus(name)):
+                        found.update((value, unquote_plus(value), unquote(value)))
+        for name, value in getattr(spec, "headers", None) or ():
+            if (
+                isinstance(name, str)
+                and isinstance(value, str)
+                and (name.lower() in _SECRET_HEADERS or is_secret_param(name))
+            ):
+                found.add(value.strip())
+                scheme, _, credential = value.strip().partition(" ")
+                if credential and scheme.isalpha():
+                    found.add(credential.strip())
+    except Exception:  # noqa: BLE001 - best effort, never raise
+        pass
+    return tuple(sorted((s for s in found if len(s) >= MIN_SCRUB_CHARS), key=len, reverse=True))
+
+
+def scrub(text: str, secrets: tuple[str, ...] | list[str]) -> str:
+    """``text`` with every occurrence of each secret replaced by ``***`` (longest first).
+
+    For free text such as error messages, which may quote a URL or a header. Never raises.
+    """
+    try:
+        for secret in sorted(secrets, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, MASK)
+        return text
+    except Exception:  # noqa: BLE001
+        return MASK if text else text
