@@ -12,6 +12,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +26,7 @@ from uptimed.metrics import MonitorCollector, SelfMetrics
 from uptimed.runner import LiveMonitor, Runner, thresholds
 from uptimed.scheduler import make_scheduler, trigger
 from uptimed.state import StateMachine
-from uptimed.store import Store, now_ms, register_monitors
+from uptimed.store import Store, register_monitors
 from uptimed.web import MetricsEndpoint, make_app
 
 log = logging.getLogger("uptimed")
@@ -40,11 +41,12 @@ class StartupError(Exception):
 
 
 class Daemon:
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, wall: Callable[[], float] = time.time):
         self.config = config
+        self.wall = wall  # the wall clock; tests step it to simulate NTP steps
         self.metrics = SelfMetrics()
         self.store = Store(
-            config.daemon.database, retention_raw=config.retention.raw, on_batch=self.metrics.on_batch
+            config.daemon.database, retention_raw=config.retention.raw, on_batch=self.metrics.on_batch, wall=wall
         )
         self.scheduler = make_scheduler()
         self.runner: Runner | None = None
@@ -68,7 +70,7 @@ class Daemon:
 
         session = make_session(cfg.daemon.max_concurrency)
         self.runner = runner = Runner(
-            self.store, ProbeContext(http=session), cfg.daemon.max_concurrency, self._observe_lag
+            self.store, ProbeContext(http=session), cfg.daemon.max_concurrency, self._observe_lag, self.wall
         )
         for m in cfg.monitors:
             if m.enabled:
@@ -166,12 +168,12 @@ class Daemon:
     async def _tick(self) -> None:
         """Every second: detect wall-clock jumps, feed the systemd watchdog, roll the lag window."""
         watchdog = systemd.watchdog_interval()
-        last_wall, last_mono = time.time(), time.monotonic()
+        last_wall, last_mono = self.wall(), time.monotonic()
         last_dog = 0.0
         ticks = 0
         while True:
             await asyncio.sleep(TICK)
-            wall, mono = time.time(), time.monotonic()
+            wall, mono = self.wall(), time.monotonic()
             self.last_tick = mono
             expected = last_wall + (mono - last_mono)
             if abs(wall - expected) > CLOCK_JUMP:
@@ -249,7 +251,7 @@ class Daemon:
                     self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
         self.config = Config(new.path, new.sha256, self.config.daemon, new.monitors, new.retention)
         self.store.retention_raw = new.retention.raw
-        t = now_ms()
+        t = self.store.now_ms()
         self.store.split_run(t, t, "reload", config_sha256=new.sha256)
         self.metrics.reloads.labels("success").inc()
         log.info(

@@ -65,8 +65,16 @@ class LiveMonitor:
 
 
 class Runner:
-    def __init__(self, store: Store, ctx: ProbeContext, max_concurrency: int, observe_lag: Callable[[float], None]):
+    def __init__(
+        self,
+        store: Store,
+        ctx: ProbeContext,
+        max_concurrency: int,
+        observe_lag: Callable[[float], None],
+        wall: Callable[[], float] = time.time,
+    ):
         self.store = store
+        self.wall = wall  # stamps results; injectable so that tests can step it
         self.ctx = ctx
         self.monitors: dict[str, LiveMonitor] = {}
         self.sem = asyncio.Semaphore(max_concurrency)
@@ -85,12 +93,13 @@ class Runner:
         self._idle.clear()
         try:
             async with self.sem:
-                start = time.time()
+                start = self.wall()
+                t0 = time.perf_counter()
                 try:
                     result = await m.probe(cfg.spec, self.ctx)
                 except Exception as e:  # a probe must not raise; if one does, it is our bug
                     log.exception("monitor %s: probe raised", cfg.id)
-                    result = ProbeResult(False, time.time() - start, "error", f"internal error: {type(e).__name__}")
+                    result = ProbeResult(False, time.perf_counter() - t0, "error", f"internal error: {type(e).__name__}")
         finally:
             self.in_flight -= 1
             if not self.in_flight:

@@ -64,8 +64,10 @@ class Store:
         flush_interval: float = 0.5,
         max_batch: int = 5000,
         on_batch: Callable[[float, int], None] | None = None,
+        wall: Callable[[], float] = time.time,
     ):
         self.path = path
+        self.wall = wall  # stamps runs and heartbeats; the daemon passes its own clock
         self.retention_raw = retention_raw
         self.flush_interval = flush_interval
         self.max_batch = max_batch
@@ -123,10 +125,13 @@ class Store:
             out[row[0]] = Snapshot(row[1], row[2], row[3], row[4], seg, row[8])
         return out
 
+    def now_ms(self) -> int:
+        return int(self.wall() * 1000)
+
     def start(self, *, version: str, config_sha256: str) -> None:
         """Record a new run and start the writer thread."""
         assert self._conn is not None
-        t = now_ms()
+        t = self.now_ms()
         with _transaction(self._conn):
             self.run_id = self._conn.execute(
                 "INSERT INTO runs (started, heartbeat, pid, version, config_sha256) VALUES (?, ?, ?, ?, ?)",
@@ -183,7 +188,7 @@ class Store:
             self._thread.join(timeout)
         if self._conn is not None:
             if self.run_id is not None:
-                t = now_ms()
+                t = self.now_ms()
                 with _transaction(self._conn):
                     self._conn.execute(
                         "UPDATE runs SET ended = MAX(heartbeat, ?), heartbeat = MAX(heartbeat, ?),"
@@ -276,7 +281,7 @@ class Store:
 
     def _write_heartbeat(self, conn: sqlite3.Connection) -> None:
         if self.run_id is not None:
-            conn.execute("UPDATE runs SET heartbeat = MAX(heartbeat, ?) WHERE id = ?", (now_ms(), self.run_id))
+            conn.execute("UPDATE runs SET heartbeat = MAX(heartbeat, ?) WHERE id = ?", (self.now_ms(), self.run_id))
         self._heartbeat_at = time.monotonic() + HEARTBEAT_EVERY
 
     def _retention_step(self, conn: sqlite3.Connection) -> None:
@@ -285,7 +290,7 @@ class Store:
             if time.monotonic() < self._retention_due:
                 return
             self._retention_due = time.monotonic() + RETENTION_EVERY
-            self._retention_cutoff = now_ms() - int(self.retention_raw * 1000)
+            self._retention_cutoff = self.now_ms() - int(self.retention_raw * 1000)
             self._retention_todo = [r[0] for r in conn.execute("SELECT id FROM monitors")]
         chunk, self._retention_todo = self._retention_todo[:RETENTION_CHUNK], self._retention_todo[RETENTION_CHUNK:]
         with _transaction(conn):
