@@ -56,6 +56,7 @@ def read_status(config: Config) -> dict[str, Any]:
                 "target": m.target,
                 "enabled": m.enabled,
                 "state": STATE_NAMES[state] if fresh else "unknown",
+                "last_known_state": STATE_NAMES[state],
                 "since": iso(seg_start) if fresh and seg_state == state else None,
                 "pending": pending,
                 "last_probe": iso(last_ts),
@@ -79,6 +80,8 @@ def render_table(status: dict[str, Any]) -> str:
     rows = []
     for m in status["monitors"]:
         state = m["state"] + (f" ({m['pending']})" if m["pending"] else "")
+        if m["state"] == "unknown" and m["last_known_state"] != "unknown":
+            state += f" (last {m['last_known_state']})"
         if not m["enabled"]:
             state = "disabled"
         err = f"{m['last_error_kind']}: {m['last_error']}" if m["last_error_kind"] else ""
