@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import math
 import os
 import re
 import resource
@@ -217,4 +218,4 @@ def histogram_quantile(q: float, buckets: dict[float, float]) -> float:
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile of a non-empty list (q in 0..1)."""
     s = sorted(values)
-    return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]

@@ -98,8 +98,8 @@ class DaemonProc:
 
 def value(metrics: str, name: str, **labels: str) -> float | None:
     """The value of the first sample of ``name`` whose labels include ``labels``."""
-    for m in re.finditer(rf"^{re.escape(name)}\{{([^}}]*)\}} (\S+)$", metrics, re.M):
-        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1)))
+    for m in re.finditer(rf"^{re.escape(name)}(?:\{{([^}}]*)\}})? (\S+)$", metrics, re.M):
+        have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(1) or ""))
         if all(have.get(k) == v for k, v in labels.items()):
             return float(m.group(2))
     return None

@@ -279,3 +279,53 @@ def test_cli_version_and_unusable_listen_address(tmp_path):
         )
         r = subprocess.run([*UPTIMED, "run", "-c", str(c)], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "cannot listen" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+async def test_credentials_never_reach_logs_metrics_or_status(tmp_path):
+    with closed_port() as refused:
+        async with serve_target() as t:
+            monitors = f"""
+[[monitor]]
+id = "userinfo"
+kind = "http"
+url = "http://admin:hunter2secret@127.0.0.1:{refused}/x?token=tok3n-value&page=1"
+[[monitor]]
+id = "header"
+kind = "http"
+url = "{t.url('/status/503')}"
+headers = {{ Authorization = "Bearer b3arer-value" }}
+"""
+            async with DaemonProc(tmp_path, monitors) as d:
+                m = await wait_for(lambda: _has(d, "uptimed_monitor_up", monitor="header"), 8)
+                await asyncio.sleep(1.2)
+                m = await d.metrics()
+                assert await d.stop() == 0
+    r = subprocess.run([*UPTIMED, "status", "-c", str(d.config), "--format", "json"], capture_output=True, text=True)
+    everything = m + d.log.read_text() + r.stdout + r.stderr
+    everything += repr(d.sql("SELECT * FROM results")) + repr(d.sql("SELECT * FROM monitor_state"))
+    assert "is DOWN" in everything and "userinfo" in everything
+    for secret in ("hunter2secret", "tok3n-value", "b3arer-value"):
+        assert secret not in everything
+
+
+async def test_concurrency_cap_delays_and_skipped_runs_are_counted(tmp_path):
+    async with serve_target() as t:
+        # One probe at a time, three monitors each holding it ~0.8 s per 1 s interval: runs
+        # queue behind the cap, start late, and some come due while the last is still waiting.
+        monitors = "".join(
+            f'[[monitor]]\nid = "s{i}"\nkind = "http"\nurl = "{t.url("/slow-headers/5")}"\n'
+            'interval = "1s"\ntimeout = "0.8s"\n'
+            for i in range(3)
+        )
+        d = DaemonProc(tmp_path, monitors)
+        d.config.write_text(d.config.read_text().replace("[defaults]", "max_concurrency = 1\n[defaults]"))
+        async with d:
+            await asyncio.sleep(5)
+            m = await d.metrics()
+            assert await d.stop() == 0
+    assert value(m, "uptimed_probes_skipped_total") > 0
+    late = value(m, "uptimed_schedule_lag_seconds_bucket", le="0.5")
+    total = value(m, "uptimed_schedule_lag_seconds_count")
+    assert total and late < total  # some probes started more than 0.5 s late
+    timeouts = sum(value(m, "uptimed_probe_failures_total", monitor=f"s{i}", error_kind="timeout") or 0 for i in range(3))
+    assert timeouts == total  # every probe that ran hit its timeout: none ran twice or in parallel

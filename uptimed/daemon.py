@@ -216,6 +216,13 @@ class Daemon:
     async def reload(self) -> bool:
         """Re-read the config file. Unchanged monitors keep their state and phase; an invalid
         config is logged and the old one stays in force."""
+        systemd.notify("RELOADING=1", f"MONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        try:
+            return await self._reload()
+        finally:
+            systemd.notify("READY=1")
+
+    async def _reload(self) -> bool:
         assert self.runner is not None
         runner = self.runner
         try:
