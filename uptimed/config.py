@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from probes.spec import HttpSpec, TcpSpec
-from uptimed.durations import format_duration, parse_duration
+from uptimed.durations import format_duration, parse_duration, quote
 from uptimed.redact import UNPARSABLE, redact_url
 
 # MODEL (fixed interface, used by the rest of the daemon) --------------------------------------
@@ -312,24 +312,7 @@ def summarize(config: Config) -> str:
 
 
 def _quote(text: str, limit: int = 60) -> str:
-    """``text`` in double quotes, escaped onto one line and shortened past ``limit``."""
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        elif ch in "\n\r\t":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+    return quote(text, limit)
 
 
 def _file_label(name: str) -> str:

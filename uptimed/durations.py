@@ -54,7 +54,7 @@ _EXAMPLES = '(examples: "30s", "5m", "1h30m")'
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def _quote(text: str, limit: int = 40) -> str:
+def quote(text: str, limit: int = 40) -> str:
     """``text`` in double quotes, safe on one line: escapes quotes, backslashes and anything not
     printable, and shortens long text with an ellipsis."""
     if len(text) > limit:
@@ -78,7 +78,7 @@ def _quote(text: str, limit: int = 40) -> str:
 
 def _not_a_duration(text: str, why: str = "") -> ValueError:
     why = f": {why}" if why else ""
-    return ValueError(f"{_quote(text)} is not a duration{why} {_EXAMPLES}")
+    return ValueError(f"{quote(text)} is not a duration{why} {_EXAMPLES}")
 
 
 def _hint(text: str) -> str:
@@ -133,7 +133,7 @@ def parse_duration(text: str) -> float:
         total += Fraction(number) * _UNITS[unit]
         pos = match.end()
     if total > MAX_SECONDS:
-        raise ValueError(f"{_quote(text)} is too long: durations are limited to 100 years")
+        raise ValueError(f"{quote(text)} is too long: durations are limited to 100 years")
     return float(total)
 
 
