@@ -31,7 +31,7 @@ runs DNS and connection set-up inside the calling task (``session.request`` awai
 ``connector.connect`` directly), so the connector sees the probe's context. This is cheap (a few
 ``perf_counter`` calls per probe), unlike ``TraceConfig``, which also cannot split TCP from TLS.
 
-Private aiohttp API relied on (aiohttp is pinned ``>=3.12,<4``; all of it is present from 3.12.0
+Private aiohttp API relied on (aiohttp is pinned ``>=3.13.4,<4``; all of it is present from 3.12.0
 to 3.14, and :class:`_TimedConnector` raises ``RuntimeError`` at construction if it is missing):
 
 - ``TCPConnector._wrap_create_connection(*args, **kwargs)`` with the TLS context in ``ssl=``;
