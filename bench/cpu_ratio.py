@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import signal
 import statistics
 import subprocess
@@ -29,14 +30,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
 # -- the floor: a bare aiohttp loop, run in its own process -----------------------------------------
 
 
-async def floor_loop(port: int, monitors: int) -> None:
-    """Probe like the daemon would, forever. SIGUSR1 prints "done failed" on stdout; SIGTERM stops."""
+async def floor_loop(port: int, monitors: int, same_phases: bool) -> None:
+    """Probe like the daemon would, forever. SIGUSR1 prints "done failed" on stdout; SIGTERM stops.
+    Monitor i fires at i/M in each second, or with ``same_phases`` at the daemon's own phase for
+    monitor "m{i}" (10 ms slots, so about M/100 probes share each wake-up, as in the daemon)."""
     import aiohttp
+
+    from uptimed.scheduler import phase_offset
 
     loop = asyncio.get_running_loop()
     count = {"done": 0, "failed": 0}
@@ -48,7 +54,7 @@ async def floor_loop(port: int, monitors: int) -> None:
 
         async def monitor(i: int) -> None:
             url = f"http://127.0.0.1:{port}/m{i}"
-            due = start + i / monitors
+            due = start + (phase_offset(f"m{i}", 1.0) if same_phases else i / monitors)
             while True:
                 await asyncio.sleep(max(0.0, due - loop.time()))
                 try:
@@ -70,14 +76,14 @@ async def floor_loop(port: int, monitors: int) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def floor_child(port: int, monitors: int, loop: str) -> None:
+def floor_child(port: int, monitors: int, loop: str, same_phases: bool) -> None:
     factory = None
     if loop == "uvloop":
         import uvloop
 
         factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=factory) as r:
-        r.run(floor_loop(port, monitors))
+        r.run(floor_loop(port, monitors, same_phases))
 
 
 # -- one measured round of each ---------------------------------------------------------------------
@@ -99,6 +105,7 @@ class Measure:
 
 def measure_floor(port: int, args: argparse.Namespace) -> Measure:
     cmd = [sys.executable, __file__, "--floor-child", str(port), "--monitors", str(args.monitors), "--loop", args.loop]
+    cmd += ["--same-phases"] if args.same_phases else []
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=common.raise_nofile)
     assert child.stdout is not None
     try:
@@ -152,10 +159,14 @@ def main() -> None:
     p.add_argument("--warmup", type=float, default=5, help="seconds before each window (default 5)")
     p.add_argument("--rounds", type=int, default=3, help="floor+daemon pairs (default 3)")
     p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of both sides")
+    p.add_argument(
+        "--same-phases", action="store_true",
+        help="fire the floor's monitors at the daemon's phases (10 ms slots) instead of at i/M",
+    )  # fmt: skip
     p.add_argument("--floor-child", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.floor_child:
-        return floor_child(args.floor_child, args.monitors, args.loop)
+        return floor_child(args.floor_child, args.monitors, args.loop, args.same_phases)
     if args.loop == "uvloop":
         try:
             import uvloop  # noqa: F401
@@ -163,7 +174,8 @@ def main() -> None:
             raise SystemExit("--loop uvloop needs uvloop: /tmp/v/bin/pip install uvloop")
 
     print(f"cpu_ratio: {args.monitors} monitors at 1 s, window {args.window:g} s after {args.warmup:g} s, "
-          f"{args.rounds} rounds, loop {args.loop}, Python {sys.version.split()[0]}")  # fmt: skip
+          f"{args.rounds} rounds, loop {args.loop}, floor phases {'daemon' if args.same_phases else 'i/M'}, "
+          f"Python {sys.version.split()[0]}")  # fmt: skip
     floors, daemons, ratios = [], [], []
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
     with common.Nginx() as port:
@@ -179,7 +191,7 @@ def main() -> None:
     print(f"median: floor {fm:.4f} ms/probe, daemon {dm:.4f} ms/probe (ratio of medians {dm / fm:.2f})")
     print(f"ratios: {', '.join(f'{x:.2f}' for x in ratios)}; median ratio {statistics.median(ratios):.2f} "
           f"(target <= 1.25)")  # fmt: skip
-    print(f"(daemon databases and logs in {work})")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

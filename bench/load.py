@@ -58,56 +58,71 @@ def main() -> None:
         help="profile the daemon: py-spy (default; falls back to cProfile if it cannot attach) or cprofile",
     )  # fmt: skip
     args = p.parse_args()
-    n, interval, duration = args.monitors, args.interval, args.duration
-
-    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    cfg, log, db, listen = work / "c.toml", work / "daemon.log", work / "u.db", common.free_port()
-    profiler = args.profile
-    if profiler == "py-spy":
+    if args.profile == "py-spy":
         why = pyspy_problem()
         if why:
             print(f"py-spy cannot profile here ({why}); falling back to cProfile (main thread only)")
-            profiler = "cprofile"
-    print(f"load: {n} monitors at {interval:g} s (timeout {TIMEOUT:g} s), window {duration:g} s after "
-          f"{interval:g} s warm-up, loop {args.loop}, profile {profiler or 'off'}, work dir {work}")  # fmt: skip
+            args.profile = "cprofile"
+    work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    print(f"load: {args.monitors} monitors at {args.interval:g} s (timeout {TIMEOUT:g} s), window {args.duration:g} s "
+          f"after {args.interval:g} s warm-up, loop {args.loop}, profile {args.profile or 'off'}, work dir {work}")  # fmt: skip
+    run = measure(args, work)
+    report(args, run, work / "u.db")
+    if args.profile == "py-spy":
+        print("\n== profile (py-spy, busy samples only)")
+        summarize_speedscope(work / "daemon.speedscope.json", work / "py-spy.log")
+    elif args.profile == "cprofile":
+        print("\n== profile (cProfile, main thread, whole run including start-up)")
+        stats = pstats.Stats(str(work / "daemon.pstats"))
+        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(25)
 
+
+def measure(args: argparse.Namespace, work: Path) -> dict:
+    """Run the daemon against nginx; returns the raw observations of the window [t0, t1]."""
+    cfg, log, listen = work / "c.toml", work / "daemon.log", common.free_port()
     with common.Nginx(connections=8192) as port:
         common.write_config(
-            cfg, db=db, listen_port=listen, target_port=port, monitors=n, interval=interval, timeout=TIMEOUT
-        )
-        python_args = ["-m", "cProfile", "-o", str(work / "daemon.pstats")] if profiler == "cprofile" else []
+            cfg, db=work / "u.db", listen_port=listen, target_port=port,
+            monitors=args.monitors, interval=args.interval, timeout=TIMEOUT,
+        )  # fmt: skip
+        python_args = ["-m", "cProfile", "-o", str(work / "daemon.pstats")] if args.profile == "cprofile" else []
         started = time.monotonic()
         proc = common.start_daemon(cfg, log, loop=args.loop, python_args=python_args)
         try:
             common.wait_ready(proc, listen, log)
             print(f"start-up: /healthz answered after {time.monotonic() - started:.1f} s")
             rss = [common.rss_mb(proc.pid)]
-            sleep_sampling(interval, proc.pid, rss)  # warm-up: one interval, every monitor probed once
-
+            sleep_sampling(args.interval, proc.pid, rss)  # warm-up: one interval, every monitor probed once
             spy = None
-            if profiler == "py-spy":
+            if args.profile == "py-spy":
                 spy = subprocess.Popen([
-                    shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record",
-                    "--pid", str(proc.pid), "--duration", str(int(duration)), "--function",
+                    pyspy(), "record", "--pid", str(proc.pid), "--duration", str(int(args.duration)), "--function",
                     "--format", "speedscope", "--output", str(work / "daemon.speedscope.json"),
                 ], stdout=subprocess.DEVNULL, stderr=open(work / "py-spy.log", "w"))  # fmt: skip
-            m0, c0, t0 = common.scrape(listen)[0], common.cpu_seconds(proc.pid), time.time()
-            scrapes = watch(listen, proc.pid, duration, rss)
-            m1, c1, t1 = common.scrape(listen)[0], common.cpu_seconds(proc.pid), time.time()
-            rss_end = common.rss_mb(proc.pid)
+            run = {"rss_warm": rss[-1], "rss": rss}
+            run.update(m0=common.scrape(listen)[0], c0=common.cpu_seconds(proc.pid), t0=time.time())
+            run["scrapes"] = watch(listen, proc.pid, args.duration, rss)
+            run.update(m1=common.scrape(listen)[0], c1=common.cpu_seconds(proc.pid), t1=time.time())
+            rss.append(common.rss_mb(proc.pid))
             if spy is not None:
                 spy.wait(60)
         finally:
             stopped = time.monotonic()
             code = common.stop(proc, timeout=60)
             print(f"stop: exit status {code} after {time.monotonic() - stopped:.1f} s (SIGTERM)")
+    return run
 
-    # -- figures ----------------------------------------------------------------------------------
+
+def report(args: argparse.Namespace, run: dict, db: Path) -> None:
+    n, interval, duration = args.monitors, args.interval, args.duration
+    m0, m1, t0, t1 = run["m0"], run["m1"], run["t0"], run["t1"]
     window = t1 - t0
+
     print("\n== probes")
     metric_done = common.total(m1, "uptimed_probes_total") - common.total(m0, "uptimed_probes_total")
     failed = failures(m1) - failures(m0)
-    dbf = from_database(db, n, interval, t0, t1)
+    dbf = from_database(db, interval, t0, t1)
     print(f"expected       {n * duration / interval:10,.0f}  (N x duration / interval)")
     print(f"due in window  {dbf['due']:10,d}  (exact count of due slots in [t0, t1))")
     print(f"done (metrics) {metric_done:10,.0f}  (uptimed_probes_total delta over {window:.1f} s; "
@@ -131,12 +146,14 @@ def main() -> None:
               f"p99 {ms(common.histogram_quantile(0.99, delta))}  (uptimed_schedule_lag_seconds, interpolated)")  # fmt: skip
 
     print("\n== resources")
-    cpu = c1 - c0
+    cpu, rss = run["c1"] - run["c0"], run["rss"]
     print(f"CPU: {cpu:.1f} s over {window:.1f} s = {100 * cpu / window:.1f} % of one core "
           f"({1000 * cpu / max(metric_done, 1):.3f} ms per probe, scrapes included)")  # fmt: skip
-    print(f"RSS: max {max(rss):.0f} MB, at the end {rss_end:.0f} MB ({len(rss)} samples every {RSS_EVERY:g} s)")
+    print(f"RSS: max {max(rss):.0f} MB ({len(rss)} samples every {RSS_EVERY:g} s from start-up to the end); "
+          f"{run['rss_warm']:.0f} MB after warm-up, {rss[-1]:.0f} MB at the end")  # fmt: skip
 
     print("\n== /metrics")
+    scrapes = run["scrapes"]
     for kind in ("plain", "gzip"):
         times, size = [s[kind] for s in scrapes], scrapes[-1][kind + " bytes"]
         print(f"{kind:5}: median {ms(statistics.median(times))}, max {ms(max(times))} over {len(times)} scrapes, "
@@ -146,14 +163,9 @@ def main() -> None:
     print("\n== disk")
     disk(db)
 
-    if profiler == "py-spy":
-        print("\n== profile (py-spy, busy samples only)")
-        summarize_speedscope(work / "daemon.speedscope.json", work / "py-spy.log")
-    elif profiler == "cprofile":
-        print("\n== profile (cProfile, main thread, whole run including start-up)")
-        stats = pstats.Stats(str(work / "daemon.pstats"))
-        stats.sort_stats("cumulative").print_stats(25)
-        stats.sort_stats("tottime").print_stats(25)
+
+def pyspy() -> str:
+    return shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
 def ms(seconds: float) -> str:
@@ -187,7 +199,7 @@ def watch(port: int, pid: int, duration: float, rss: list[float]) -> list[dict]:
 
 def pyspy_problem() -> str | None:
     """Why py-spy cannot sample a Python process here (None if it can)."""
-    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    exe = pyspy()
     if not os.path.exists(exe):
         return "not installed: /tmp/v/bin/pip install py-spy"
     target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -203,7 +215,7 @@ def pyspy_problem() -> str | None:
 # -- the database ---------------------------------------------------------------------------------
 
 
-def from_database(db: Path, n: int, interval: float, t0: float, t1: float) -> dict:
+def from_database(db: Path, interval: float, t0: float, t1: float) -> dict:
     """Match every result to its due slot (ANCHOR + phase + k * interval) and count, for the slots
     due in [t0, t1): how many have a result, which are lost, and how late each result started."""
     conn = sqlite3.connect(db)
@@ -259,11 +271,11 @@ def disk(db: Path) -> None:
     except sqlite3.OperationalError as e:
         print(f"(no per-table figures: this SQLite has no dbstat: {e})")
         return
-    print(f"{'table/index':28} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7} {'B/result':>9}")
+    print(f"{'table/index':44} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7} {'B/result':>9}")
     for name, pgsize, used, pages in sorted(stat, key=lambda r: -r[1]):
         count = rows.get(name)
         per_row = f"{pgsize / count:7.1f}" if count else f"{'':7}"
-        print(f"{name:28} {pgsize:12,d} {pages:7,d} {used / pgsize:5.0%} {count if count is not None else '':>9} "
+        print(f"{name:44} {pgsize:12,d} {pages:7,d} {used / pgsize:5.0%} {count if count is not None else '':>9} "
               f"{per_row} {pgsize / max(results, 1):9.1f}")  # fmt: skip
     conn.close()
 
@@ -279,18 +291,25 @@ CATEGORIES = [
     ("state machine (uptimed/state.py)", ("uptimed/state.py",)),
     ("APScheduler wake-ups / job submission", ("apscheduler/",)),
     ("HTTP probe code (probes/)", ("probes/",)),
-    ("runner / scheduler / daemon (uptimed/)", ("uptimed/",)),
+    ("runner / scheduler / daemon (uptimed/)", ("uptimed/runner.py", "uptimed/scheduler.py", "uptimed/daemon.py")),
     ("aiohttp client, connection set-up, parsing", ("aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "propcache/")),
-    ("asyncio event loop itself (selector, timers, tasks)", ("/asyncio/", "uvloop/")),
 ]
+EVENT_LOOP = "asyncio event loop itself (selector, timers, callbacks)"
+
+#: Innermost frames of a thread that waits (py-spy's idle detection misses a few of these).
+IDLE = [("select", "/selectors.py"), ("_worker", "concurrent/futures/thread.py"), ("wait", "/threading.py")]
 
 
 def category(stack: list[dict]) -> str:
     for frame in reversed(stack):  # innermost first
-        for name, fragments in CATEGORIES[:-1]:
+        for name, fragments in CATEGORIES:
             if any(f in frame["file"] for f in fragments):
                 return name
-    return CATEGORIES[-1][0] if any("/asyncio/" in f["file"] for f in stack) else "other"
+    return EVENT_LOOP if any("/asyncio/" in f["file"] for f in stack) else "other"
+
+
+def idle(frame: dict) -> bool:
+    return any(frame["name"].endswith(n) and frame["file"].endswith(f) for n, f in IDLE)
 
 
 def short(frame: dict) -> str:
@@ -312,16 +331,23 @@ def summarize_speedscope(path: Path, log: Path) -> None:
     by_cat: collections.Counter[str] = collections.Counter()
     cumulative: collections.Counter[int] = collections.Counter()
     own: collections.Counter[int] = collections.Counter()
+    everywhere: set[int] = set()  # frames on every stack of a thread (main(), run_forever...): not news
+    waiting = 0.0
     for prof in data["profiles"]:
+        common_frames: set[int] | None = None
         for stack, w in zip(prof["samples"], prof["weights"]):  # stacks are root first
+            if not stack or idle(frames[stack[-1]]):
+                waiting += w
+                continue
             by_thread[prof["name"]] += w
             by_cat[category([frames[i] for i in stack])] += w
             for i in set(stack):
                 cumulative[i] += w
-            if stack:
-                own[stack[-1]] += w
+            own[stack[-1]] += w
+            common_frames = set(stack) if common_frames is None else common_frames & set(stack)
+        everywhere |= common_frames or set()
     busy = sum(by_thread.values())
-    print(f"{busy:.1f} s of busy samples (about CPU seconds) in {path}")
+    print(f"{busy:.1f} s of busy samples (about CPU seconds; {waiting:.1f} s more were waits) in {path}")
     for name, w in by_thread.most_common():
         print(f"  thread {name}: {w:.1f} s ({w / busy:.0%})")
     print("by component (innermost matching frame):")
@@ -329,7 +355,7 @@ def summarize_speedscope(path: Path, log: Path) -> None:
         print(f"  {w / busy:6.1%}  {name}")
     for title, counter in (("cumulative (inclusive)", cumulative), ("self (exclusive)", own)):
         print(f"top 25 by {title}:")
-        for i, w in counter.most_common(25):
+        for i, w in [(i, w) for i, w in counter.most_common() if i not in everywhere or counter is own][:25]:
             print(f"  {w / busy:6.1%}  {short(frames[i])}")
 
 

@@ -9,7 +9,7 @@ monitors at scrape time; nothing is updated per probe except plain attributes.
 families), which is what OpenMetrics scrapes and tests use. For the classic text format, which
 Prometheus scrapes by default, it also renders itself directly: prometheus_client formats every
 sample's label set afresh, which measured 445 ms for 70,000 samples here, against 35 ms with each
-monitor's label string built once. Both paths read the same :data:`FAMILIES` table.
+monitor's label string built once, and ``collect()`` parses that text.
 """
 
 from __future__ import annotations
@@ -20,61 +20,31 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 from uptimed import __version__
 from uptimed.runner import LiveMonitor
 
-Sample = tuple[tuple[tuple[str, str], ...], float]  # (extra labels, value)
-
-
-def _success(m: LiveMonitor, now: int) -> list[Sample]:
-    return [((), 1.0 if m.last.ok else 0.0)] if m.last else []
-
-
-def _duration(m: LiveMonitor, now: int) -> list[Sample]:
-    return [((), m.last.duration)] if m.last else []
-
-
-def _status(m: LiveMonitor, now: int) -> list[Sample]:
-    if m.last is None or m.config.kind != "http":
-        return []
-    return [((), float(m.last.status_code or 0))]
-
-
-def _phases(m: LiveMonitor, now: int) -> list[Sample]:
-    if m.last is None or m.config.kind != "http":
-        return []
-    return [((("phase", k),), v) for k, v in m.last.phases.items()]
-
-
-def _up(m: LiveMonitor, now: int) -> list[Sample]:
-    state = m.confirmed_state(now)
-    return [] if state is None else [((), float(state))]
-
-
-def _probes(m: LiveMonitor, now: int) -> list[Sample]:
-    return [((("result", "success"),), float(m.ok_total)), ((("result", "failure"),), float(sum(m.failures.values())))]
-
-
-def _failures(m: LiveMonitor, now: int) -> list[Sample]:
-    return [((("error_kind", k),), float(v)) for k, v in sorted(m.failures.items())]
-
-
-#: (name, type, help, samples of one monitor). Counter names are given without ``_total``.
-FAMILIES: list[tuple[str, str, str, Callable[[LiveMonitor, int], list[Sample]]]] = [
-    ("probe_success", "gauge", "Whether the last probe succeeded (1) or failed (0).", _success),
-    ("probe_duration_seconds", "gauge", "How long the last probe took, in seconds.", _duration),
-    ("probe_http_status_code", "gauge", "HTTP status code of the last probe's reply (0 if none).", _status),
-    ("probe_http_duration_seconds", "gauge", "Duration of each phase of the last HTTP probe, in seconds.", _phases),
-    ("uptimed_monitor_up", "gauge", "Confirmed state after thresholds: 1 up, 0 down; absent while unknown.", _up),
-    ("uptimed_probes", "counter", "Probes run, by result (success or failure).", _probes),
-    ("uptimed_probe_failures", "counter", "Failed probes by classified error kind.", _failures),
-]
+#: (name as exposed, type, help), in the order they are rendered.
+FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("probe_success", "gauge", "Whether the last probe succeeded (1) or failed (0)."),
+    ("probe_duration_seconds", "gauge", "How long the last probe took, in seconds."),
+    ("probe_http_status_code", "gauge", "HTTP status code of the last probe's reply (0 if none)."),
+    ("probe_http_duration_seconds", "gauge", "Duration of each phase of the last HTTP probe, in seconds."),
+    ("uptimed_monitor_up", "gauge", "Confirmed state after thresholds: 1 up, 0 down; absent while unknown."),
+    ("uptimed_probes_total", "counter", "Probes run, by result (success or failure)."),
+    ("uptimed_probe_failures_total", "counter", "Failed probes by classified error kind."),
+)
 
 
 class MonitorCollector:
-    """Yields the per-monitor families at scrape time."""
+    """The per-monitor series, read from the live monitors at scrape time.
+
+    :meth:`render_text` writes the text format in one pass over the monitors, with each
+    monitor's label string built once; :meth:`collect` (the prometheus_client collector API,
+    used for OpenMetrics) parses that text, so both always say the same.
+    """
 
     def __init__(self, monitors: Callable[[], Iterable[LiveMonitor]]):
         self.monitors = monitors
@@ -83,53 +53,47 @@ class MonitorCollector:
     def describe(self) -> list[Metric]:
         return []  # no fixed set of series: don't let the registry call collect() at register time
 
-    def _snapshot(self) -> tuple[list[LiveMonitor], list[str]]:
-        mons = list(self.monitors())
-        extra = sorted({k for m in mons for k, _ in m.config.labels})
-        return mons, extra
-
     def collect(self) -> Iterator[Metric]:
-        mons, extra = self._snapshot()
-        now = int(time.time() * 1000)
-        for name, kind, doc, fn in FAMILIES:
-            fam: Metric | None = None
-            for m in mons:
-                static = dict(m.config.labels)
-                base = [m.config.id] + [static.get(k, "") for k in extra]
-                for more, value in fn(m, now):
-                    if fam is None:
-                        names = ["monitor", *extra, *(k for k, _ in more)]
-                        cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
-                        fam = cls(name, doc, labels=names)
-                    fam.add_metric(base + [v for _, v in more], value)
-            if fam is not None:
-                yield fam
+        yield from text_string_to_metric_families(self.render_text())
 
     def render_text(self) -> str:
-        """The same families in the Prometheus text format 0.0.4, built fast."""
-        mons, extra = self._snapshot()
-        now = int(time.time() * 1000)
+        """The Prometheus text format 0.0.4, fast: ~40 ms for 10,000 monitors."""
+        mons = list(self.monitors())
+        extra = sorted({k for m in mons for k, _ in m.config.labels})
         if len(self._label_cache) > 2 * len(mons) + 1000:
             self._label_cache.clear()  # monitors come and go with reloads: don't grow forever
-        labels = [self._labels(m, extra) for m in mons]
-        out: list[str] = []
-        add = out.append
-        more_cache: dict[tuple[tuple[str, str], ...], str] = {}
-        for name, kind, doc, fn in FAMILIES:
-            full = name + "_total" if kind == "counter" else name
-            header = False
-            for m, lbl in zip(mons, labels):
-                for more, value in fn(m, now):
-                    if not header:
-                        add(f"# HELP {full} {doc}\n# TYPE {full} {kind}\n")
-                        header = True
-                    if more:
-                        tail = more_cache.get(more)
-                        if tail is None:
-                            tail = more_cache[more] = "".join(f',{k}="{_escape(v)}"' for k, v in more)
-                        add(f"{full}{{{lbl}{tail}}} {_value(value)}\n")
-                    else:
-                        add(f"{full}{{{lbl}}} {_value(value)}\n")
+        now = int(time.time() * 1000)
+        success: list[str] = []
+        duration: list[str] = []
+        status: list[str] = []
+        phases: list[str] = []
+        up: list[str] = []
+        probes: list[str] = []
+        failures: list[str] = []
+        for m in mons:
+            lbl = self._labels(m, extra)
+            last = m.last
+            if last is not None:
+                success.append(f"probe_success{{{lbl}}} {'1.0' if last.ok else '0.0'}\n")
+                duration.append(f"probe_duration_seconds{{{lbl}}} {last.duration!r}\n")
+                if m.config.kind == "http":
+                    status.append(f"probe_http_status_code{{{lbl}}} {last.status_code or 0}.0\n")
+                    for k, v in last.phases.items():
+                        phases.append(f'probe_http_duration_seconds{{{lbl},phase="{k}"}} {v!r}\n')
+            state = m.confirmed_state(now)
+            if state is not None:
+                up.append(f"uptimed_monitor_up{{{lbl}}} {state}.0\n")
+            failed = sum(m.failures.values())
+            probes.append(f'uptimed_probes_total{{{lbl},result="success"}} {m.ok_total}.0\n')
+            probes.append(f'uptimed_probes_total{{{lbl},result="failure"}} {failed}.0\n')
+            if failed:
+                for k, n in sorted(m.failures.items()):
+                    failures.append(f'uptimed_probe_failures_total{{{lbl},error_kind="{k}"}} {n}.0\n')
+        out = []
+        for (name, kind, doc), lines in zip(FAMILIES, (success, duration, status, phases, up, probes, failures)):
+            if lines:
+                out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
+                out.extend(lines)
         return "".join(out)
 
     def _labels(self, m: LiveMonitor, extra: list[str]) -> str:
@@ -144,14 +108,6 @@ class MonitorCollector:
 
 def _escape(v: str) -> str:
     return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _value(v: float) -> str:
-    if v != v:
-        return "NaN"
-    if v in (float("inf"), float("-inf")):
-        return "+Inf" if v > 0 else "-Inf"
-    return repr(float(v))
 
 
 class SelfMetrics:
