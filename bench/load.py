@@ -65,7 +65,8 @@ def main() -> None:
             args.profile = "cprofile"
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"load: {args.monitors} monitors at {args.interval:g} s (timeout {TIMEOUT:g} s), window {args.duration:g} s "
-          f"after {args.interval:g} s warm-up, loop {args.loop}, profile {args.profile or 'off'}, work dir {work}")  # fmt: skip
+          f"after {args.interval:g} s warm-up, loop {args.loop}, profile {args.profile or 'off'}, "
+          f"work dir {work}")  # fmt: skip
     run = measure(args, work)
     report(args, run, work / "u.db")
     if args.profile == "py-spy":
@@ -131,8 +132,9 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
     print(f"lost           {dbf['lost']:10,d}  (due slots without a result)")
     print(f"duplicates     {dbf['dups']:10,d}  (extra results for a slot)")
     print(f"failed         {failed:10,.0f}  (metrics; {dbf['failed']:,d} in the rows)")
-    skipped0, skipped1 = common.total(m0, "uptimed_probes_skipped_total"), common.total(m1, "uptimed_probes_skipped_total")
-    print(f"skipped runs   {skipped1 - skipped0:10,.0f}  (uptimed_probes_skipped_total delta; {skipped1:.0f} since start)")
+    skipped0, skipped1 = (common.total(m, "uptimed_probes_skipped_total") for m in (m0, m1))
+    print(f"skipped runs   {skipped1 - skipped0:10,.0f}  "
+          f"(uptimed_probes_skipped_total delta; {skipped1:.0f} since start)")  # fmt: skip
 
     print("\n== schedule lag (probe start vs due slot)")
     lags = dbf["lags"]
@@ -143,7 +145,8 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
     delta = {le: h1[le] - h0.get(le, 0.0) for le in h1}
     if delta:
         print(f"histogram: p50 {ms(common.histogram_quantile(0.5, delta))}  "
-              f"p99 {ms(common.histogram_quantile(0.99, delta))}  (uptimed_schedule_lag_seconds, interpolated)")  # fmt: skip
+              f"p99 {ms(common.histogram_quantile(0.99, delta))}  "
+              "(uptimed_schedule_lag_seconds, interpolated)")  # fmt: skip
 
     print("\n== resources")
     cpu, rss = run["c1"] - run["c0"], run["rss"]
@@ -231,7 +234,8 @@ def from_database(db: Path, interval: float, t0: float, t1: float) -> dict:
     lags, failed = [], 0
     # A result of a slot due before t1 may start up to a whole interval later.
     rows = conn.execute(
-        "SELECT monitor, ts, ok FROM results WHERE ts >= ? AND ts < ?", (int(t0 * 1000) - 1000, int((t1 + interval) * 1000))
+        "SELECT monitor, ts, ok FROM results WHERE ts >= ? AND ts < ?",
+        (int(t0 * 1000) - 1000, int((t1 + interval) * 1000)),
     )
     for mid, ts, ok in rows:
         start = ts / 1000
@@ -259,7 +263,8 @@ def disk(db: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(f"after checkpoint: {sizes()}")
-    rows = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("results", "timeline", "monitor_state")}
+    tables = ("results", "timeline", "monitor_state")
+    rows = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     results = rows["results"]
     file_bytes = db.stat().st_size + sum(p.stat().st_size for p in db.parent.glob(db.name + "-wal"))
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
@@ -267,7 +272,9 @@ def disk(db: Path) -> None:
     print(f"whole file: {file_bytes:,d} bytes / {results:,d} results = {file_bytes / max(results, 1):.1f} bytes "
           f"per result (page size {page_size}, {free:,d} bytes free)")  # fmt: skip
     try:
-        stat = conn.execute("SELECT name, sum(pgsize), sum(pgsize - unused), count(*) FROM dbstat GROUP BY name").fetchall()
+        stat = conn.execute(
+            "SELECT name, sum(pgsize), sum(pgsize - unused), count(*) FROM dbstat GROUP BY name"
+        ).fetchall()
     except sqlite3.OperationalError as e:
         print(f"(no per-table figures: this SQLite has no dbstat: {e})")
         return
@@ -292,7 +299,8 @@ CATEGORIES = [
     ("APScheduler wake-ups / job submission", ("apscheduler/",)),
     ("HTTP probe code (probes/)", ("probes/",)),
     ("runner / scheduler / daemon (uptimed/)", ("uptimed/runner.py", "uptimed/scheduler.py", "uptimed/daemon.py")),
-    ("aiohttp client, connection set-up, parsing", ("aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "propcache/")),
+    ("aiohttp client, connection set-up, parsing",
+     ("aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "propcache/")),
 ]
 EVENT_LOOP = "asyncio event loop itself (selector, timers, callbacks)"
 

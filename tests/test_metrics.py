@@ -93,3 +93,21 @@ def test_openmetrics_and_text_endpoints_both_carry_monitors_and_self_metrics():
     assert ctype.startswith("application/openmetrics-text") and om.endswith(b"# EOF\n")
     assert b'uptimed_probes_total{env="prod",monitor="db",result="success",team=""} 7.0' in om and b"uptimed_schedule_lag_seconds_bucket" in om
     assert om == openmetrics(ep.full_registry)
+
+
+def test_cached_lines_follow_new_results_and_label_changes():
+    import time
+
+    mons = live_monitors(int(time.time() * 1000))
+    c = MonitorCollector(lambda: mons.values())
+    c.render_text()
+    db = mons["db"]
+    db.last = ProbeResult(False, 0.5, "refused", "connection refused")
+    db.failures = {"refused": 1}
+    c.refresh(db)  # what the runner does after each probe
+    text = c.render_text()
+    assert 'probe_success{monitor="db",env="prod",team=""} 0.0' in text
+    assert 'uptimed_probe_failures_total{monitor="db",env="prod",team="",error_kind="refused"} 1.0' in text
+    del mons["web"]  # the only monitor with a "team" label goes (a reload): the layout changes
+    text = c.render_text()
+    assert 'probe_success{monitor="db",env="prod"} 0.0' in text and "team=" not in text

@@ -9,6 +9,7 @@ systemd READY=1. Stop (SIGTERM/SIGINT) is the reverse: no new probes, in-flight 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -69,14 +70,20 @@ class Daemon:
         log.info("database %s (schema version %d)", cfg.daemon.database, version)
 
         session = make_session(cfg.daemon.max_concurrency)
+        collector = MonitorCollector(lambda: runner.monitors.values())
         self.runner = runner = Runner(
-            self.store, ProbeContext(http=session), cfg.daemon.max_concurrency, self._observe_lag, self.wall
+            self.store,
+            ProbeContext(http=session),
+            cfg.daemon.max_concurrency,
+            self._observe_lag,
+            self.wall,
+            collector.refresh,
         )
         for m in cfg.monitors:
             if m.enabled:
                 runner.monitors[m.id] = LiveMonitor(m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id])))
 
-        endpoint = MetricsEndpoint(self.metrics, MonitorCollector(lambda: runner.monitors.values()))
+        endpoint = MetricsEndpoint(self.metrics, collector)
         web_runner = web.AppRunner(make_app(endpoint, self.health), access_log=None, shutdown_timeout=1.0)
         await web_runner.setup()
         try:
@@ -95,6 +102,10 @@ class Daemon:
         self.scheduler.start()
         for m in runner.monitors.values():
             self._schedule(m.config)
+        # Everything built so far lives as long as the daemon: take it out of the cyclic GC's
+        # view, or full collections of it pause the loop ~50 ms every few seconds at 10k monitors.
+        gc.collect()
+        gc.freeze()
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -260,6 +271,7 @@ class Daemon:
         self.store.retention_raw = new.retention.raw
         t = self.store.now_ms()
         self.store.split_run(t, t, "reload", config_sha256=new.sha256)
+        gc.freeze()  # as at start-up: the new monitors live until the next reload
         self.metrics.reloads.labels("success").inc()
         log.info(
             "reload: %d monitors (%d added, %d removed, %d changed)",

@@ -36,7 +36,7 @@ def thresholds(m: Monitor) -> Thresholds:
 
 
 class LiveMonitor:
-    __slots__ = ("config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures")
+    __slots__ = ("config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "rendered")
 
     def __init__(self, config: Monitor, db_id: int, machine: StateMachine):
         self.config = config
@@ -48,6 +48,8 @@ class LiveMonitor:
         self.ok_total = 0
         #: failures by error kind (their sum is the failure count)
         self.failures: dict[str, int] = {}
+        #: (label string, formatted series) kept by the metrics collector
+        self.rendered: tuple[str, tuple[str, ...]] | None = None
 
     def reconfigure(self, config: Monitor) -> None:
         """Take a changed config, keeping state, counters and phase."""
@@ -72,8 +74,10 @@ class Runner:
         max_concurrency: int,
         observe_lag: Callable[[float], None],
         wall: Callable[[], float] = time.time,
+        on_result: Callable[[LiveMonitor], None] = lambda m: None,
     ):
         self.store = store
+        self.on_result = on_result  # the metrics collector formats the monitor's series
         self.wall = wall  # stamps results; injectable so that tests can step it
         self.ctx = ctx
         self.monitors: dict[str, LiveMonitor] = {}
@@ -114,6 +118,7 @@ class Runner:
             kind = result.error_kind or "error"
             m.failures[kind] = m.failures.get(kind, 0) + 1
         m.last = result
+        self.on_result(m)
         segments, transition = m.machine.observe(ts, result.ok)
         self.store.record(m.db_id, ts, result, segments, m.machine.snapshot())
         if transition is not None:
