@@ -13,7 +13,7 @@ the probes completed in that window (daemon: ``uptimed_probes_total`` summed ove
 its own counter, read through SIGUSR1). Rounds alternate floor, daemon, floor, daemon, ... so
 both see the same machine noise; each round's ratio is daemon / the floor just before it.
 
-    /tmp/v/bin/python bench/cpu_ratio.py [--monitors 500] [--window 15] [--rounds 3] [--loop uvloop]
+    python bench/cpu_ratio.py [--monitors 500] [--window 15] [--rounds 3] [--loop uvloop]
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def main() -> None:
         try:
             import uvloop  # noqa: F401
         except ImportError:
-            raise SystemExit("--loop uvloop needs uvloop: /tmp/v/bin/pip install uvloop")
+            raise SystemExit("--loop uvloop needs uvloop: pip install uvloop")
 
     print(f"cpu_ratio: {args.monitors} monitors at 1 s, window {args.window:g} s after {args.warmup:g} s, "
           f"{args.rounds} rounds, loop {args.loop}, floor phases {'daemon' if args.same_phases else 'i/M'}, "

@@ -16,7 +16,7 @@ warm-up, then watches a window of ``--duration`` seconds and reports:
 ``--profile`` attaches ``py-spy record`` to the daemon for the window and prints where the CPU
 went; where py-spy cannot attach (no ptrace), the daemon runs under cProfile instead.
 
-    /tmp/v/bin/python bench/load.py [--monitors 10000] [--interval 10] [--duration 180] [--profile]
+    python bench/load.py [--monitors 10000] [--interval 10] [--duration 180] [--profile]
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def pyspy_problem() -> str | None:
     """Why py-spy cannot sample a Python process here (None if it can)."""
     exe = pyspy()
     if not os.path.exists(exe):
-        return "not installed: /tmp/v/bin/pip install py-spy"
+        return "not installed: pip install py-spy"
     target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         time.sleep(0.5)
