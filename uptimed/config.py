@@ -15,6 +15,8 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from datetime import time as time_of_day
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -33,6 +35,8 @@ class DaemonConfig:
     listen_port: int = 9464
     log_level: str = "info"  # debug | info | warning | error
     max_concurrency: int = 500  # probes in flight at once (bounds open sockets)
+    api_token_file: str | None = None  # bearer token for API writes; None: write endpoints off
+    connectivity_check: tuple[str, ...] = ()  # "tcp://host:port" or "http(s)://..." canaries
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,88 @@ class Monitor:
 @dataclass(frozen=True)
 class Retention:
     raw: float = 14 * 86400.0  # seconds
+    rollup: float = 400 * 86400.0  # seconds: rollup_hourly rows
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A recurring maintenance window: occurrences of ``rrule`` (RFC 5545 RRULE body, e.g.
+    "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2", no DTSTART) or ``cron`` (5 fields), in local time of
+    ``timezone``, each lasting ``duration`` seconds of real time."""
+
+    rrule: str | None
+    cron: str | None
+    duration: float
+    timezone: str  # IANA name, e.g. "Europe/Berlin"
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """A maintenance window from the config: one-off (``start``/``end``) or recurring."""
+
+    id: str
+    monitors: tuple[str, ...]
+    services: tuple[str, ...]
+    reason: str | None
+    start: datetime | None  # timezone-aware (UTC); set for one-off windows
+    end: datetime | None
+    recurrence: Recurrence | None
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    monitors: tuple[str, ...]
+    rule: str  # "all" | "any" | "quorum"
+    quorum: int | None  # k, for rule "quorum": down when at least k members are down
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How time that is neither plainly up nor down counts toward attainment."""
+
+    unknown: str = "exclude"  # "exclude" | "down" | "up"
+    maintenance: str = "exclude"  # "exclude" | "up"
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    below: Decimal  # percent: applies when attainment < below
+    credit: Decimal  # percent of the charge, as configured
+
+
+@dataclass(frozen=True)
+class LatencyObjective:
+    threshold: float  # seconds
+    objective: Decimal  # percent of successful probes faster than threshold
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Weekly hours in which an SLO counts; time outside is not eligible."""
+
+    days: tuple[int, ...]  # 0 = Monday ... 6 = Sunday
+    start: time_of_day  # local wall time, inclusive
+    end: time_of_day  # local wall time, exclusive; 00:00 means midnight at the end of the day
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SLO:
+    id: str
+    target: str  # a monitor id or a service id
+    objective: Decimal  # percent, e.g. Decimal("99.9")
+    window: float | None  # rolling window, seconds (e.g. 30 days)
+    period: str | None  # calendar period: "week" | "month" | "quarter" | "year"
+    timezone: str  # IANA; calendar periods and reports are cut in it (default "UTC")
+    effective_from: datetime | None  # agreement term, aware
+    effective_until: datetime | None
+    customer: str | None
+    latency: LatencyObjective | None
+    credits: tuple[CreditTier, ...]  # sorted by ``below``, descending
+    service_hours: ServiceHours | None
+    policy: Policy
 
 
 @dataclass(frozen=True)
@@ -67,6 +153,9 @@ class Config:
     daemon: DaemonConfig
     monitors: tuple[Monitor, ...]
     retention: Retention
+    services: tuple[Service, ...] = ()
+    slos: tuple[SLO, ...] = ()
+    maintenance: tuple[Maintenance, ...] = ()
 
     def monitor(self, monitor_id: str) -> Monitor | None:
         for m in self.monitors:

@@ -9,6 +9,7 @@ systemd READY=1. Stop (SIGTERM/SIGINT) is the reverse: no new probes, in-flight 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import logging
 import signal
@@ -267,7 +268,7 @@ class Daemon:
                 live.reconfigure(m)
                 if interval_changed:
                     self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
-        self.config = Config(new.path, new.sha256, self.config.daemon, new.monitors, new.retention)
+        self.config = dataclasses.replace(new, daemon=self.config.daemon)  # [daemon] waits for a restart
         self.store.retention_raw = new.retention.raw
         t = self.store.now_ms()
         self.store.split_run(t, t, "reload", config_sha256=new.sha256)
