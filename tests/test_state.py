@@ -155,3 +155,17 @@ def test_probes_before_the_floor_are_ignored_and_small_steps_back_are_clamped():
     assert tr is not None and tr.at == 110
     writes, tr = m.observe(105, True)  # stamped before the last probe: treated as at 110
     assert writes[-1].start == 110 and tr is not None and tr.at == 110
+
+
+def test_an_outage_carries_the_error_kind_of_its_first_failure():
+    m = StateMachine(Thresholds(3, 1, GAP))
+    m.observe(0, True)
+    m.observe(10, False, "timeout")
+    m.observe(20, False, "refused")
+    writes, tr = m.observe(30, False, "refused")
+    assert writes[-1] == Segment(10, 30 + GAP, DOWN, "timeout")
+    m = StateMachine(Thresholds(3, 1, GAP), m.snapshot())  # kept across a restart
+    writes, _ = m.observe(40, False, "reset")
+    assert writes == [Segment(10, 40 + GAP, DOWN, "timeout")]
+    writes, _ = m.observe(50, True)
+    assert writes[-1] == Segment(50, 50 + GAP, UP)

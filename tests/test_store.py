@@ -169,3 +169,19 @@ def test_kill_9_never_corrupts_and_loses_at_most_the_last_batch(tmp_path, attemp
     s = _open(db)
     s.close()
     assert c.execute("SELECT end_reason FROM runs ORDER BY id").fetchall()[0] == ("crash",)
+
+
+def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
+    from sqlite_utils import Database
+
+    from uptimed.schema import migrations
+
+    db = Database(tmp_path / "u.db")
+    migrations.apply(db, stop_before="m002_sla")
+    db.execute("INSERT INTO timeline VALUES (1, 0, 10, 1)")
+    db.close()
+    s = _open(tmp_path / "u.db")
+    s.close()
+    c = sqlite3.connect(tmp_path / "u.db")
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [(1, 0, 10, 1, None)]

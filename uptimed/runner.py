@@ -119,7 +119,7 @@ class Runner:
             m.failures[kind] = m.failures.get(kind, 0) + 1
         m.last = result
         self.on_result(m)
-        segments, transition = m.machine.observe(ts, result.ok)
+        segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
         self.store.record(m.db_id, ts, result, segments, m.machine.snapshot())
         if transition is not None:
             log_transition(cfg, transition, result)

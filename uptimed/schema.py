@@ -73,6 +73,37 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_sla(db: Database) -> None:
+    # The cause of an outage (error kind of its first failure) outlives the raw results.
+    db.execute("ALTER TABLE timeline ADD COLUMN cause INTEGER")
+    db.execute("ALTER TABLE monitor_state ADD COLUMN seg_cause INTEGER")
+    db.execute("ALTER TABLE monitor_state ADD COLUMN streak_cause INTEGER")
+    db.execute(
+        """CREATE TABLE maintenance (
+            id INTEGER PRIMARY KEY,
+            target_kind TEXT NOT NULL,     -- monitor | service
+            target TEXT NOT NULL,          -- its id in the config
+            start INTEGER NOT NULL,        -- ms
+            end INTEGER NOT NULL,          -- ms, exclusive
+            reason TEXT,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,   -- ms
+            ended_early_at INTEGER         -- ms, when `maintenance end` cut it short
+        )"""
+    )
+    db.execute("CREATE INDEX maintenance_end ON maintenance (end)")
+    # Time when every connectivity canary failed: the daemon's own network was down, so this
+    # time is unknown for every monitor.
+    db.execute(
+        """CREATE TABLE degraded (
+            start INTEGER NOT NULL PRIMARY KEY,
+            end INTEGER NOT NULL,
+            run INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

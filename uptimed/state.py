@@ -38,11 +38,13 @@ class Thresholds:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """``[start, end)`` in the confirmed ``state`` (UP or DOWN)."""
+    """``[start, end)`` in the confirmed ``state`` (UP or DOWN). A DOWN segment carries the
+    ``cause`` of the outage: the error kind of its first failed probe."""
 
     start: int
     end: int
     state: int
+    cause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +68,13 @@ class Snapshot:
     last_ts: int | None = None
     segment: Segment | None = None
     floor: int = 0
+    streak_cause: str | None = None
 
 
 class StateMachine:
     """The confirmed state of one monitor, fed one probe at a time by :meth:`observe`."""
 
-    __slots__ = ("thresholds", "state", "streak", "streak_start", "last_ts", "segment", "floor")
+    __slots__ = ("thresholds", "state", "streak", "streak_start", "streak_cause", "last_ts", "segment", "floor")
 
     def __init__(self, thresholds: Thresholds, snapshot: Snapshot | None = None):
         self.thresholds = thresholds
@@ -81,6 +84,7 @@ class StateMachine:
         #: Consecutive probes that contradict the confirmed state (a pending run) and the first one.
         self.streak = s.streak
         self.streak_start = s.streak_start
+        self.streak_cause = s.streak_cause  # the error kind of the run's first failure
         self.last_ts = s.last_ts
         #: The newest segment as last written; its end is ``last_ts + max_gap``.
         self.segment: Segment | None = s.segment
@@ -88,16 +92,18 @@ class StateMachine:
         self.floor = s.floor
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.state, self.streak, self.streak_start, self.last_ts, self.segment, self.floor)
+        return Snapshot(
+            self.state, self.streak, self.streak_start, self.last_ts, self.segment, self.floor, self.streak_cause
+        )
 
     def ignore_before(self, ts: int) -> None:
         """Ignore probes stamped before ``ts``: after the wall clock is stepped back, times up to
         where it had already been were counted once and must not be counted again."""
         self.floor = max(self.floor, ts)
 
-    def observe(self, ts: int, ok: bool) -> tuple[list[Segment], Transition | None]:
-        """Apply one probe result. Returns the segments to write (upserts keyed by start) and the
-        transition of the confirmed state, if any."""
+    def observe(self, ts: int, ok: bool, cause: str | None = None) -> tuple[list[Segment], Transition | None]:
+        """Apply one probe result (``cause``: its error kind when it failed). Returns the segments
+        to write (upserts keyed by start) and the transition of the confirmed state, if any."""
         if ts < self.floor:
             return [], None
         th = self.thresholds
@@ -110,6 +116,7 @@ class StateMachine:
                 self.state = None
                 self.streak = 0
                 self.streak_start = None
+                self.streak_cause = None
                 self.segment = None
         self.last_ts = ts
         end = ts + th.max_gap_ms
@@ -119,7 +126,8 @@ class StateMachine:
         if not contradicts:
             self.streak = 0
             self.streak_start = None
-            seg = self._extend(ts, end, effective)
+            self.streak_cause = None
+            seg = self._extend(ts, end, effective, cause)
             transition = None
             if self.state is None:  # the first success makes it UP at once
                 # ... and UP since the segment began: failures before it were below threshold.
@@ -129,10 +137,11 @@ class StateMachine:
 
         if self.streak == 0:
             self.streak_start = ts
+            self.streak_cause = None if ok else cause
         self.streak += 1
         need = th.success if effective == DOWN else th.failure
         if self.streak < need:  # pending: the time stays in the current state
-            return [self._extend(ts, end, effective)], None
+            return [self._extend(ts, end, effective, cause)], None
 
         # Confirmed: the new state starts at the first probe of the run.
         new_state = UP if effective == DOWN else DOWN
@@ -140,21 +149,22 @@ class StateMachine:
         writes: list[Segment] = []
         seg = self.segment
         if seg is not None and seg.start < at:
-            writes.append(Segment(seg.start, at, seg.state))
+            writes.append(Segment(seg.start, at, seg.state, seg.cause))
         # Otherwise the run began where the segment began: the new segment replaces it.
-        self.segment = Segment(at, end, new_state)
+        self.segment = Segment(at, end, new_state, self.streak_cause if new_state == DOWN else None)
         writes.append(self.segment)
         transition = Transition(at, new_state, self.state, ts)
         self.state = new_state
         self.streak = 0
         self.streak_start = None
+        self.streak_cause = None
         return writes, transition
 
-    def _extend(self, ts: int, end: int, state: int) -> Segment:
+    def _extend(self, ts: int, end: int, state: int, cause: str | None) -> Segment:
         seg = self.segment
-        if seg is None or seg.state != state:
-            seg = Segment(ts, end, state)
+        if seg is None or seg.state != state:  # after a gap: a new segment (a new outage if DOWN)
+            seg = Segment(ts, end, state, cause if state == DOWN else None)
         else:
-            seg = Segment(seg.start, end, state)
+            seg = Segment(seg.start, end, state, seg.cause)
         self.segment = seg
         return seg

@@ -117,12 +117,13 @@ class Store:
     def load_snapshots(self) -> dict[int, Snapshot]:
         assert self._conn is not None
         out = {}
+        kinds = {v: k for k, v in self.error_kind_ids.items()}
         for row in self._conn.execute(
-            "SELECT monitor, state, streak, streak_start, last_ts, seg_start, seg_end, seg_state, floor"
-            " FROM monitor_state"
+            "SELECT monitor, state, streak, streak_start, last_ts, seg_start, seg_end, seg_state, floor,"
+            " seg_cause, streak_cause FROM monitor_state"
         ):
-            seg = Segment(row[5], row[6], row[7]) if row[5] is not None else None
-            out[row[0]] = Snapshot(row[1], row[2], row[3], row[4], seg, row[8])
+            seg = Segment(row[5], row[6], row[7], kinds.get(row[9])) if row[5] is not None else None
+            out[row[0]] = Snapshot(row[1], row[2], row[3], row[4], seg, row[8], kinds.get(row[10]))
         return out
 
     def now_ms(self) -> int:
@@ -234,7 +235,7 @@ class Store:
         t0 = time.perf_counter()
         ek = self.error_kind_ids
         rows = []
-        segments: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        segments: dict[tuple[int, int], tuple[int, int, int, int, int | None]] = {}
         snaps: dict[int, tuple[Any, ...]] = {}
         calls = []
         for item in items:
@@ -252,19 +253,21 @@ class Store:
                 )
             )  # fmt: skip
             for seg in segs:  # later writes of the same segment replace earlier ones
-                segments[(mon, seg.start)] = (mon, seg.start, seg.end, seg.state)
+                segments[(mon, seg.start)] = (mon, seg.start, seg.end, seg.state, ek.get(seg.cause))
             s = snap.segment
             snaps[mon] = (
                 mon, snap.state, snap.streak, snap.streak_start, snap.last_ts,
                 s.start if s else None, s.end if s else None, s.state if s else None, snap.floor,
-                r.ok, kind, r.error,
+                r.ok, kind, r.error, ek.get(s.cause) if s else None, ek.get(snap.streak_cause),
             )  # fmt: skip
         done = []
         with _transaction(conn):
             if rows:
                 conn.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-                conn.executemany("INSERT OR REPLACE INTO timeline VALUES (?,?,?,?)", segments.values())
-                conn.executemany("INSERT OR REPLACE INTO monitor_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", snaps.values())
+                conn.executemany("INSERT OR REPLACE INTO timeline VALUES (?,?,?,?,?)", segments.values())
+                conn.executemany(
+                    "INSERT OR REPLACE INTO monitor_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", snaps.values()
+                )
             for fn, fut in calls:
                 done.append((fut, *_call_in_savepoint(conn, fn)))
             self._write_heartbeat(conn)
