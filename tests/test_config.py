@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,14 +18,24 @@ from hypothesis import strategies as st
 
 from probes.spec import HttpSpec, TcpSpec
 from uptimed import config as config_module
+from uptimed import maintenance as maintenance_module
 from uptimed.config import (
     RESERVED_LABELS,
+    SLO,
     Config,
     ConfigError,
+    CreditTier,
+    LatencyObjective,
+    Maintenance,
+    Policy,
+    Recurrence,
+    Service,
+    ServiceHours,
     load_config,
     loads_config,
     summarize,
 )
+from uptimed.durations import quote
 from uptimed.redact import UNPARSABLE, redact_url, scrub, secrets_of
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -108,7 +120,9 @@ def test_minimal_config_gets_every_default() -> None:
         log_level="info",
         max_concurrency=500,
     )
-    assert c.retention.raw == 14 * 86400
+    assert c.daemon.api_token_file is None and c.daemon.connectivity_check == ()
+    assert (c.retention.raw, c.retention.rollup) == (14 * 86400, 400 * 86400)
+    assert (c.services, c.slos, c.maintenance) == ((), (), ())
     (m,) = c.monitors
     assert (m.id, m.name, m.kind, m.enabled) == ("web", "web", "http", True)
     assert (m.interval, m.timeout) == (60.0, 10.0)
@@ -499,13 +513,27 @@ def test_daemon_errors(line: str, message: str) -> None:
             'c.toml: defaults: unknown key "intreval" (did you mean "interval"?)',
         ),
         (
-            '[retention]\nrollup = "400d"\n' + HTTP,
-            'c.toml: retention: unknown key "rollup" (allowed: raw)',
+            '[retention]\nrollups = "400d"\n' + HTTP,
+            'c.toml: retention: unknown key "rollups" (did you mean "rollup"?)',
+        ),
+        (
+            "[retention]\nzzz = 1\n" + HTTP,
+            'c.toml: retention: unknown key "zzz" (allowed: raw, rollup)',
         ),
         (
             "[daemon]\nzzz = 1\n" + HTTP,
             'c.toml: daemon: unknown key "zzz" (allowed: database, listen, log_level, '
-            "max_concurrency)",
+            "max_concurrency, api_token_file, connectivity_check)",
+        ),
+        (
+            "[daemon]\napi_token = 1\n" + HTTP,
+            'c.toml: daemon: unknown key "api_token" (did you mean "api_token_file"?)',
+        ),
+        ("[[services]]\n" + HTTP, 'c.toml: unknown key "services" (did you mean "service"?)'),
+        ("[[slos]]\n" + HTTP, 'c.toml: unknown key "slos" (did you mean "slo"?)'),
+        (
+            "[[maintenances]]\n" + HTTP,
+            'c.toml: unknown key "maintenances" (did you mean "maintenance"?)',
         ),
         (http(**{'"odd\\nkey"': "1"}), f'{WEB}: unknown key "odd\\nkey"'),
     ],
@@ -1146,6 +1174,1420 @@ def test_shipped_example_loads() -> None:
     assert summarize(c).startswith(f"{EXAMPLE}: OK")
 
 
+# [daemon] api_token_file and connectivity_check, [retention] rollup -----------------------------
+
+
+def test_api_token_file_and_connectivity_check() -> None:
+    d = load(
+        '[daemon]\napi_token_file = "/etc/uptimed/api-token"\n'
+        'connectivity_check = ["tcp://192.0.2.1:53", "tcp://[::1]:9", "tcp://db.example:5432", '
+        '"http://127.0.0.1:9/health", "https://example.com/"]\n' + HTTP
+    ).daemon
+    assert d.api_token_file == "/etc/uptimed/api-token"  # stored, not read
+    assert d.connectivity_check == (
+        "tcp://192.0.2.1:53",
+        "tcp://[::1]:9",
+        "tcp://db.example:5432",
+        "http://127.0.0.1:9/health",
+        "https://example.com/",
+    )
+    assert load("[daemon]\nconnectivity_check = []\n" + HTTP).daemon.connectivity_check == ()
+    assert load('[daemon]\napi_token_file = "token"\n' + HTTP).daemon.api_token_file == "token"
+
+
+CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'api_token_file = ""',
+            'daemon.api_token_file: is empty: give a file path, e.g. "/etc/uptimed/api-token"',
+        ),
+        (
+            "api_token_file = 1",
+            "daemon.api_token_file: expected a string (a file path), found integer 1",
+        ),
+        ('api_token_file = "a\\u0000"', 'daemon.api_token_file: "a\\x00" contains a NUL character'),
+        (
+            'connectivity_check = "tcp://h:1"',
+            f"daemon.connectivity_check: expected an array of targets {CANARY_EXAMPLES}, found "
+            'string "tcp://h:1" (write ["tcp://h:1"])',
+        ),
+        (
+            'connectivity_check = "https://u:pw@h/"',
+            f"daemon.connectivity_check: expected an array of targets {CANARY_EXAMPLES}, found "
+            'string "https://***@h/" (write ["https://***@h/"])',
+        ),
+        (
+            'connectivity_check = ["tcp://u:pw@h:1"]',
+            'daemon.connectivity_check[0]: "tcp://***@h:1": a tcp check is only "tcp://HOST:PORT" '
+            "(no user, path or query)",
+        ),
+        (
+            "connectivity_check = [1]",
+            f"daemon.connectivity_check[0]: expected a string {CANARY_EXAMPLES}, found integer 1",
+        ),
+        (
+            'connectivity_check = ["tcp://192.0.2.1"]',
+            'daemon.connectivity_check[0]: "tcp://192.0.2.1": give a port from 1 to 65535 '
+            '(e.g. "tcp://192.0.2.1:443")',
+        ),
+        (
+            'connectivity_check = ["tcp://::1"]',
+            'daemon.connectivity_check[0]: "tcp://::1" is not HOST:PORT (Port could not be cast '
+            "to integer value as ':1')",
+        ),
+        (
+            'connectivity_check = ["tcp://[::1]:0"]',
+            'daemon.connectivity_check[0]: "tcp://[::1]:0": give a port from 1 to 65535 '
+            '(e.g. "tcp://[::1]:443")',
+        ),
+        (
+            'connectivity_check = ["tcp://h:70000"]',
+            'daemon.connectivity_check[0]: "tcp://h:70000" is not HOST:PORT (Port out of range '
+            "0-65535)",
+        ),
+        (
+            'connectivity_check = ["tcp://:53"]',
+            'daemon.connectivity_check[0]: "tcp://:53" has no host (e.g. "tcp://192.0.2.1:443")',
+        ),
+        (
+            'connectivity_check = ["tcp://h:53/x"]',
+            'daemon.connectivity_check[0]: "tcp://h:53/x": a tcp check is only "tcp://HOST:PORT" '
+            "(no user, path or query)",
+        ),
+        (
+            'connectivity_check = ["tcp://bad host!:53"]',
+            'daemon.connectivity_check[0]: "tcp://bad host!:53" contains a space or control '
+            "character",
+        ),
+        (
+            'connectivity_check = ["tcp://300.1.1.1:53"]',
+            'daemon.connectivity_check[0]: "tcp://300.1.1.1:53": host "300.1.1.1" is not a '
+            "valid IPv4 address",
+        ),
+        (
+            'connectivity_check = ["192.0.2.1:53"]',
+            'daemon.connectivity_check[0]: "192.0.2.1:53" is not a connectivity check: use '
+            f'"tcp://HOST:PORT" or an http:// or https:// URL {CANARY_EXAMPLES}',
+        ),
+        (
+            'connectivity_check = ["udp://192.0.2.1:53"]',
+            'daemon.connectivity_check[0]: "udp://192.0.2.1:53" is not a connectivity check: use '
+            f'"tcp://HOST:PORT" or an http:// or https:// URL {CANARY_EXAMPLES}',
+        ),
+        (
+            'connectivity_check = ["https://u:secret@ex ample.com/"]',
+            'daemon.connectivity_check[0]: "https://***:***@ex%20ample.com/" contains a space or '
+            "control character at position 19 (percent-encode it: a space is %20)",
+        ),
+        (
+            'connectivity_check = ["tcp://h:1", "tcp://h:1"]',
+            'daemon.connectivity_check[1]: "tcp://h:1" is listed twice (first at [0])',
+        ),
+    ],
+)
+def test_daemon_sla_option_errors(line: str, message: str) -> None:
+    assert error(f"[daemon]\n{line}\n" + HTTP) == f"c.toml: {message}"
+
+
+def test_retention_rollup() -> None:
+    assert load('[retention]\nrollup = "30d"\n' + HTTP).retention.rollup == 30 * 86400
+    assert load('[retention]\nrollup = "1d"\n' + HTTP).retention.rollup == 86400
+    assert error('[retention]\nrollup = "23h"\n' + HTTP) == (
+        'c.toml: retention.rollup: "23h" is below the minimum rollup retention of 1d'
+    )
+    assert error("[retention]\nrollup = 400\n" + HTTP) == (
+        'c.toml: retention.rollup: expected a duration string such as "30s", found integer 400 '
+        '(durations are strings with a unit: "400s")'
+    )
+
+
+# [[service]] -----------------------------------------------------------------------------------
+
+TWO = HTTP + TCP  # monitors "web" (http) and "db" (tcp)
+SERVICE = '[[service]]\nid = "stack"\nmonitors = ["web", "db"]\n'
+SVC = 'c.toml: service[0] (id "stack")'
+
+
+def _edit(base: str, options: dict[str, str | None]) -> str:
+    """``base`` with ``key = value`` lines replaced, added, or (value None) removed."""
+    lines = [line for line in base.split("\n") if line.split(" = ")[0] not in options]
+    return "\n".join(lines) + "".join(f"{k} = {v}\n" for k, v in options.items() if v is not None)
+
+
+def service(**options: str | None) -> str:
+    """Monitors "web" and "db" and the service "stack" over both, with ``options``."""
+    return TWO + _edit(SERVICE, options)
+
+
+def test_service_defaults() -> None:
+    c = load(service())
+    assert c.services == (
+        Service(id="stack", name="stack", monitors=("web", "db"), rule="all", quorum=None),
+    )
+
+
+def test_service_options() -> None:
+    s = load(service(name='"Web stack"', rule='"QUORUM"', quorum="2", monitors='["db", "web"]'))
+    assert s.services[0] == Service(
+        id="stack", name="Web stack", monitors=("db", "web"), rule="quorum", quorum=2
+    )
+    assert load(service(rule='"any"')).services[0].rule == "any"
+    assert load(service(rule='"quorum"', quorum="1")).services[0].quorum == 1
+
+
+def test_services_may_name_disabled_monitors_and_each_other_share_monitors() -> None:
+    text = (
+        http(enabled="false") + TCP + SERVICE + '[[service]]\nid = "db-only"\nmonitors = ["db"]\n'
+    )
+    c = load(text)
+    assert [s.id for s in c.services] == ["stack", "db-only"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"monitors": None}, f'{SVC}: missing required key "monitors" (the ids of its monitors)'),
+        ({"monitors": "[]"}, f"{SVC}.monitors: is empty: list at least one monitor id"),
+        (
+            {"monitors": '"web"'},
+            f'{SVC}.monitors: expected an array of monitor ids such as ["web", "db"], found '
+            'string "web" (write ["web"])',
+        ),
+        (
+            {"monitors": '["web", "wbe"]'},
+            f'{SVC}.monitors[1]: "wbe" is not a monitor id (did you mean "web"?)',
+        ),
+        (
+            {"monitors": '["WEB"]'},
+            f'{SVC}.monitors[0]: "WEB" is not a monitor id (did you mean "web"?)',
+        ),
+        ({"monitors": '["zzz"]'}, f'{SVC}.monitors[0]: "zzz" is not a monitor id'),
+        (
+            {"monitors": "[1]"},
+            f"{SVC}.monitors[0]: expected a string (a monitor id), found integer 1",
+        ),
+        (
+            {"monitors": '["web", "db", "web"]'},
+            f'{SVC}.monitors[2]: "web" is listed twice (first at [0])',
+        ),
+        (
+            {"rule": '"majority"'},
+            f'{SVC}.rule: "majority" is not a service rule (allowed: all, any, quorum)',
+        ),
+        (
+            {"rule": '"quorom"'},
+            f'{SVC}.rule: "quorom" is not a service rule (allowed: all, any, quorum; did you mean '
+            '"quorum"?)',
+        ),
+        ({"rule": "1"}, f"{SVC}.rule: expected a string (all, any, quorum), found integer 1"),
+        (
+            {"rule": '"quorum"'},
+            f'{SVC}: missing required key "quorum" (rule "quorum" needs k: the service is down '
+            "when at least k of its monitors are down)",
+        ),
+        (
+            {"rule": '"quorum"', "quorum": "3"},
+            f"{SVC}.quorum: 3 is more than the service's 2 monitors (allowed: 1 to 2)",
+        ),
+        (
+            {"rule": '"quorum"', "quorum": "0"},
+            f"{SVC}.quorum: 0 is out of range (allowed: 1 to 1000)",
+        ),
+        (
+            {"rule": '"quorum"', "quorum": '"2"'},
+            f'{SVC}.quorum: expected an integer from 1 to 1000, found string "2"',
+        ),
+        (
+            {"quorum": "2"},
+            f'{SVC}.quorum: only applies with rule = "quorum" (this service\'s rule is "all")',
+        ),
+        ({"name": '""'}, f"{SVC}.name: is empty (leave it out to use the id)"),
+        ({"monitor": '["web"]'}, f'{SVC}: unknown key "monitor" (did you mean "monitors"?)'),
+        (
+            {"zzz": "1"},
+            f'{SVC}: unknown key "zzz" (allowed: id, name, monitors, rule, quorum)',
+        ),
+    ],
+)
+def test_service_errors(options: dict[str, str | None], message: str) -> None:
+    assert error(service(**options)) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            TWO + SERVICE.replace('"stack"', '"web"'),
+            'c.toml: service[0].id: "web" is already the id of monitor[0]: SLO targets name '
+            "monitors and services alike, so their ids must differ",
+        ),
+        (
+            TWO + SERVICE + SERVICE,
+            'c.toml: service[1].id: "stack" is used twice (first at service[0])',
+        ),
+        (
+            TWO + SERVICE.replace('id = "stack"\n', ""),
+            'c.toml: service[0]: missing required key "id"',
+        ),
+        (
+            TWO + SERVICE.replace('"stack"', '"a b"'),
+            'c.toml: service[0].id: "a b" is not a valid id: use letters, digits, "_", "." and "-"',
+        ),
+        (
+            TWO + '[service]\nid = "x"\n',
+            "c.toml: service: expected an array of tables, found table (write [[service]], not "
+            "[service])",
+        ),
+        (
+            "service = 1\n" + TWO,
+            "c.toml: service: expected an array of tables ([[service]]), found integer 1",
+        ),
+        ("service = [1]\n" + TWO, "c.toml: service[0]: expected a table, found integer 1"),
+        (
+            TWO + SERVICE + '[[service]]\nid = "outer"\nmonitors = ["stack"]\n',
+            'c.toml: service[1] (id "outer").monitors[0]: "stack" is not a monitor id (it is a '
+            "service; a service is made of monitors only)",
+        ),
+    ],
+)
+def test_service_table_errors(text: str, message: str) -> None:
+    assert error(text) == message
+
+
+def test_a_broken_monitor_still_counts_for_references() -> None:
+    """A monitor whose id is valid but whose other keys are not is one error, not two."""
+    text = http(interval='"5x"') + TCP + SERVICE
+    assert errors(text) == [
+        f'{WEB}.interval: "5x" is not a duration (examples: "30s", "5m", "1h30m")'
+    ]
+
+
+def test_references_are_not_checked_when_the_monitors_are_malformed() -> None:
+    assert errors("monitor = 1\n" + SERVICE) == [
+        "c.toml: monitor: expected an array of tables ([[monitor]]), found integer 1"
+    ]
+
+
+# [[slo]] ---------------------------------------------------------------------------------------
+
+SLO_TABLE = '[[slo]]\nid = "avail"\ntarget = "web"\nobjective = 99.9\nwindow = "30d"\n'
+SL = 'c.toml: slo[0] (id "avail")'
+
+
+def slo(**options: str | None) -> str:
+    """Monitors "web" and "db", service "stack", and the SLO "avail" on "web", with ``options``."""
+    return TWO + SERVICE + _edit(SLO_TABLE, options)
+
+
+def test_slo_defaults() -> None:
+    (s,) = load(slo()).slos
+    assert s == SLO(
+        id="avail",
+        target="web",
+        objective=Decimal("99.9"),
+        window=30 * 86400.0,
+        period=None,
+        timezone="UTC",
+        effective_from=None,
+        effective_until=None,
+        customer=None,
+        latency=None,
+        credits=(),
+        service_hours=None,
+        policy=Policy(unknown="exclude", maintenance="exclude"),
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["99.9", "99.99", "99.95", "99.999", "99.0", "95", "90.5", "12.34567", "99.9999999"]
+)
+def test_objective_is_the_exact_decimal_written(text: str) -> None:
+    objective = load(slo(objective=text)).slos[0].objective
+    assert isinstance(objective, Decimal)
+    assert objective == Decimal(text) and str(objective) == text
+
+
+def test_objective_is_not_the_binary_float() -> None:
+    objective = load(slo(objective="99.9")).slos[0].objective
+    assert objective == Decimal("99.9") != Decimal(99.9)  # noqa: RUF032 - 99.900000000000005...
+    assert objective * 10 == 999
+
+
+def test_slo_every_option() -> None:
+    (s,) = load(
+        slo(
+            target='"stack"',
+            objective="99.95",
+            window='"7d"',
+            period='"Quarter"',
+            timezone='"Europe/Berlin"',
+            effective_from="2026-01-01T00:00:00+01:00",
+            effective_until='"2027-01-01T00:00:00Z"',
+            customer='"ACME Corp"',
+            latency='{ threshold = "300ms", objective = 99.0 }',
+            credits=(
+                "[{ below = 99.0, credit = 25 }, { below = 99.95, credit = 10 }, "
+                "{ below = 95, credit = 100.5 }, { below = 100, credit = 0 }]"
+            ),
+            service_hours='{ days = "mon-fri", from = "08:00", to = "18:00" }',
+            policy='{ unknown = "DOWN", maintenance = "up" }',
+        )
+    ).slos
+    assert (s.target, s.objective, s.window, s.period) == (
+        "stack",
+        Decimal("99.95"),
+        7 * 86400,
+        "quarter",
+    )
+    assert s.timezone == "Europe/Berlin" and s.customer == "ACME Corp"
+    assert s.effective_from == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
+    assert s.effective_until == datetime(2027, 1, 1, tzinfo=UTC)
+    assert s.effective_from.utcoffset() == timedelta(0)
+    assert s.latency == LatencyObjective(threshold=0.3, objective=Decimal("99.0"))
+    assert s.credits == (  # sorted by below, descending
+        CreditTier(below=Decimal(100), credit=Decimal(0)),
+        CreditTier(below=Decimal("99.95"), credit=Decimal(10)),
+        CreditTier(below=Decimal("99.0"), credit=Decimal(25)),
+        CreditTier(below=Decimal(95), credit=Decimal("100.5")),
+    )
+    assert s.service_hours == ServiceHours(
+        days=(0, 1, 2, 3, 4), start=time(8, 0), end=time(18, 0), timezone="Europe/Berlin"
+    )  # the SLO's time zone when service_hours has none
+    assert s.policy == Policy(unknown="down", maintenance="up")
+
+
+def test_slo_window_and_period() -> None:
+    s = load(slo(window=None, period='"month"')).slos[0]
+    assert (s.window, s.period) == (None, "month")
+    s = load(slo(period='"week"')).slos[0]
+    assert (s.window, s.period) == (30 * 86400, "week")
+    assert load(slo(window='"1s"')).slos[0].window == 1
+
+
+def test_slo_target_can_be_a_service() -> None:
+    assert load(slo(target='"stack"')).slos[0].target == "stack"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-10-04T02:00:00Z", datetime(2026, 10, 4, 2, 0, tzinfo=UTC)),
+        ("2026-10-04T02:00:00+02:00", datetime(2026, 10, 4, 0, 0, tzinfo=UTC)),
+        ("2026-10-04T02:00:00.5-05:30", datetime(2026, 10, 4, 7, 30, 0, 500000, tzinfo=UTC)),
+        ('"2026-10-04T02:00:00Z"', datetime(2026, 10, 4, 2, 0, tzinfo=UTC)),
+        ('"2026-10-04t02:00:00z"', datetime(2026, 10, 4, 2, 0, tzinfo=UTC)),
+        ('"2026-10-04 02:00:00+02:00"', datetime(2026, 10, 4, 0, 0, tzinfo=UTC)),
+        (
+            '"2026-10-04T02:00:00.123456789-00:00"',
+            datetime(2026, 10, 4, 2, 0, 0, 123456, tzinfo=UTC),
+        ),
+    ],
+)
+def test_instants_are_stored_in_utc(value: str, expected: datetime) -> None:
+    s = load(slo(effective_from=value)).slos[0]
+    assert s.effective_from == expected and s.effective_from.tzinfo == UTC
+
+
+SLO_ERRORS = [
+    ({"target": None}, f'{SL}: missing required key "target" (a monitor or service id)'),
+    (
+        {"target": '"stak"'},
+        f'{SL}.target: "stak" is not a monitor or service id (did you mean "stack"?)',
+    ),
+    ({"target": '"zzz"'}, f'{SL}.target: "zzz" is not a monitor or service id'),
+    ({"target": "1"}, f"{SL}.target: expected a string (a monitor or service id), found integer 1"),
+    ({"objective": None}, f'{SL}: missing required key "objective" (in percent, e.g. 99.9)'),
+    (
+        {"objective": "100"},
+        f"{SL}.objective: 100 is out of range (allowed: more than 0, less than 100, in percent)",
+    ),
+    (
+        {"objective": "100.0"},
+        f"{SL}.objective: 100.0 is out of range (allowed: more than 0, less than 100, in percent)",
+    ),
+    (
+        {"objective": "0"},
+        f"{SL}.objective: 0 is out of range (allowed: more than 0, less than 100, in percent)",
+    ),
+    (
+        {"objective": "-99.9"},
+        f"{SL}.objective: -99.9 is out of range (allowed: more than 0, less than 100, in percent)",
+    ),
+    (
+        {"objective": "0.999"},
+        f"{SL}.objective: 0.999 looks like a ratio: the objective is in percent (write 99.9)",
+    ),
+    (
+        {"objective": "1"},
+        f"{SL}.objective: 1 looks like a ratio: the objective is in percent (e.g. 99.9, not 0.999)",
+    ),
+    (
+        {"objective": '"99.9"'},
+        f'{SL}.objective: expected a number in percent such as 99.9, found string "99.9" (write 99.9 without quotes)',
+    ),
+    (
+        {"objective": '"99.9%"'},
+        f'{SL}.objective: expected a number in percent such as 99.9, found string "99.9%" (write 99.9 without quotes or %)',
+    ),
+    (
+        {"objective": "true"},
+        f"{SL}.objective: expected a number in percent such as 99.9, found boolean true",
+    ),
+    ({"objective": "nan"}, f"{SL}.objective: nan is not a finite number"),
+    ({"objective": "inf"}, f"{SL}.objective: inf is not a finite number"),
+    (
+        {"window": None},
+        f'{SL}: missing "window" or "period": give a rolling window (e.g. window = "30d"), a '
+        'calendar period (e.g. period = "month"), or both',
+    ),
+    ({"window": '"500ms"'}, f'{SL}.window: "500ms" is below the minimum window of 1s'),
+    (
+        {"window": '"30 days"'},
+        f'{SL}.window: "30 days" is not a duration: no spaces allowed (examples: "30s", "5m", "1h30m")',
+    ),
+    (
+        {"period": '"monthly"'},
+        f'{SL}.period: "monthly" is not a calendar period (allowed: week, month, quarter, year; did you mean "month"?)',
+    ),
+    (
+        {"period": '"day"'},
+        f'{SL}.period: "day" is not a calendar period (allowed: week, month, quarter, year)',
+    ),
+    (
+        {"timezone": '"Europe/Berln"'},
+        f'{SL}.timezone: "Europe/Berln" is not an IANA time zone (did you mean "Europe/Berlin"?)',
+    ),
+    (
+        {"timezone": '"europe/berlin"'},
+        f'{SL}.timezone: "europe/berlin" is not an IANA time zone (did you mean "Europe/Berlin"?)',
+    ),
+    (
+        {"timezone": '"New York"'},
+        f'{SL}.timezone: "New York" is not an IANA time zone (did you mean "America/New_York"?)',
+    ),
+    (
+        {"timezone": '"+02:00"'},
+        f'{SL}.timezone: "+02:00" is not an IANA time zone (use a zone name such as "Europe/Berlin" or "UTC", not an offset)',
+    ),
+    (
+        {"timezone": '"CEST"'},
+        f'{SL}.timezone: "CEST" is not an IANA time zone (an abbreviation is not a zone: use a name such as "Europe/Berlin")',
+    ),
+    ({"timezone": '"est"'}, f'{SL}.timezone: "est" is not an IANA time zone (did you mean "EST"?)'),
+    (
+        {"timezone": '"Qqqqq/Zzzz"'},
+        f'{SL}.timezone: "Qqqqq/Zzzz" is not an IANA time zone (examples: "UTC", "Europe/Berlin", "America/New_York")',
+    ),
+    (
+        {"timezone": '"../etc/passwd"'},
+        f'{SL}.timezone: "../etc/passwd" is not an IANA time zone (examples: "UTC", "Europe/Berlin", "America/New_York")',
+    ),
+    (
+        {"timezone": '""'},
+        f'{SL}.timezone: "" is not an IANA time zone (examples: "UTC", "Europe/Berlin", "America/New_York")',
+    ),
+    (
+        {"timezone": "1"},
+        f'{SL}.timezone: expected a string (an IANA time zone such as "Europe/Berlin"), found integer 1',
+    ),
+    (
+        {"effective_from": "2026-01-01T00:00:00"},
+        f'{SL}.effective_from: 2026-01-01T00:00:00 has no UTC offset: add "Z" for UTC or an offset such as "+02:00" (e.g. 2026-01-01T00:00:00Z)',
+    ),
+    (
+        {"effective_from": '"2026-01-01T00:00:00"'},
+        f'{SL}.effective_from: "2026-01-01T00:00:00" has no UTC offset: add "Z" for UTC or an offset such as "+02:00" (e.g. "2026-01-01T00:00:00Z")',
+    ),
+    (
+        {"effective_from": "2026-01-01"},
+        f"{SL}.effective_from: expected a date-time with a UTC offset (examples: 2026-10-04T02:00:00Z, "
+        '"2026-10-04T02:00:00+02:00"), found date 2026-01-01 (add a time and offset: 2026-01-01T00:00:00Z)',
+    ),
+    (
+        {"effective_from": '"2026-01-01"'},
+        f'{SL}.effective_from: "2026-01-01" is a date without a time: write "2026-01-01T00:00:00Z" (or with an offset such as "+02:00" instead of "Z")',
+    ),
+    (
+        {"effective_from": '"next monday"'},
+        f'{SL}.effective_from: "next monday" is not an RFC 3339 date-time (examples: 2026-10-04T02:00:00Z, "2026-10-04T02:00:00+02:00")',
+    ),
+    (
+        {"effective_from": '"2026-13-01T00:00:00Z"'},
+        f'{SL}.effective_from: "2026-13-01T00:00:00Z" is not a valid date-time: month must be in 1..12',
+    ),
+    (
+        {"effective_from": '"2026-01-01T00:00:00+01:60"'},
+        f'{SL}.effective_from: "2026-01-01T00:00:00+01:60" is not a valid date-time: offset minutes must be in 0..59',
+    ),
+    (
+        {"effective_from": '"0001-01-01T00:00:00+01:00"'},
+        f'{SL}.effective_from: "0001-01-01T00:00:00+01:00" is out of range (years 1 to 9999 in UTC)',
+    ),
+    (
+        {"effective_from": "08:00:00"},
+        f"{SL}.effective_from: expected a date-time with a UTC offset (examples: 2026-10-04T02:00:00Z, "
+        '"2026-10-04T02:00:00+02:00"), found time 08:00:00',
+    ),
+    (
+        {
+            "effective_from": '"2027-01-01T00:00:00Z"',
+            "effective_until": "2027-01-01T01:00:00+01:00",
+        },
+        f'{SL}.effective_until: 2027-01-01T01:00:00+01:00 is not after effective_from ("2027-01-01T00:00:00Z")',
+    ),
+    ({"customer": '""'}, f"{SL}.customer: is empty (leave the key out instead)"),
+    ({"customer": "1"}, f"{SL}.customer: expected a string, found integer 1"),
+    ({"customer": '"a\\u0007"'}, f'{SL}.customer: "a\\x07" contains a control character'),
+    ({"custmer": '"x"'}, f'{SL}: unknown key "custmer" (did you mean "customer"?)'),
+    ({"objetive": "99"}, f'{SL}: unknown key "objetive" (did you mean "objective"?)'),
+    ({"name": '"x"'}, f'{SL}: unknown key "name"'),
+    (
+        {"latency": '"300ms"'},
+        f'{SL}.latency: expected a table such as {{ threshold = "300ms", objective = 99.0 }}, found string "300ms"',
+    ),
+    (
+        {"latency": "{ objective = 99.0 }"},
+        f'{SL}.latency: missing required key "threshold" (a duration such as "300ms")',
+    ),
+    (
+        {"latency": '{ threshold = "300ms" }'},
+        f'{SL}.latency: missing required key "objective" (in percent, e.g. 99.0)',
+    ),
+    (
+        {"latency": '{ threshold = "0ms", objective = 99.0 }'},
+        f'{SL}.latency.threshold: "0ms": the threshold must be greater than 0',
+    ),
+    (
+        {"latency": "{ threshold = 0.3, objective = 99.0 }"},
+        f'{SL}.latency.threshold: expected a duration string such as "30s", found float 0.3 (durations are strings with a unit: "0.3s")',
+    ),
+    (
+        {"latency": '{ threshold = "300ms", objective = 100 }'},
+        f"{SL}.latency.objective: 100 is out of range (allowed: more than 0, less than 100, in percent)",
+    ),
+    (
+        {"latency": '{ threshold = "300ms", objective = 0.99 }'},
+        f"{SL}.latency.objective: 0.99 looks like a ratio: the latency objective is in percent (write 99)",
+    ),
+    (
+        {"latency": '{ threshold = "300ms", objective = 99, thresold = "1s" }'},
+        f'{SL}.latency: unknown key "thresold" (did you mean "threshold"?)',
+    ),
+    (
+        {"credits": "{ below = 99.9, credit = 10 }"},
+        f"{SL}.credits: expected an array of tables such as [{{ below = 99.9, credit = 10 }}], found table",
+    ),
+    (
+        {"credits": "[10]"},
+        f"{SL}.credits[0]: expected a table such as {{ below = 99.9, credit = 10 }}, found integer 10",
+    ),
+    (
+        {"credits": "[{ credit = 10 }]"},
+        f'{SL}.credits[0]: missing required key "below" (the attainment, in percent, under which the tier applies)',
+    ),
+    (
+        {"credits": "[{ below = 99.9 }]"},
+        f'{SL}.credits[0]: missing required key "credit" (percent of the charge)',
+    ),
+    (
+        {"credits": "[{ below = 0, credit = 10 }]"},
+        f"{SL}.credits[0].below: 0 is out of range (allowed: more than 0, at most 100, in percent)",
+    ),
+    (
+        {"credits": "[{ below = 100.5, credit = 10 }]"},
+        f"{SL}.credits[0].below: 100.5 is out of range (allowed: more than 0, at most 100, in percent)",
+    ),
+    (
+        {"credits": "[{ below = 0.95, credit = 10 }]"},
+        f"{SL}.credits[0].below: 0.95 looks like a ratio: below is in percent (write 95)",
+    ),
+    (
+        {"credits": "[{ below = 99.9, credit = -1 }]"},
+        f"{SL}.credits[0].credit: -1 is out of range (allowed: 0 to 1000, in percent)",
+    ),
+    (
+        {"credits": "[{ below = 99.9, credit = 1000.5 }]"},
+        f"{SL}.credits[0].credit: 1000.5 is out of range (allowed: 0 to 1000, in percent)",
+    ),
+    (
+        {"credits": '[{ below = 99.9, credit = "10%" }]'},
+        f'{SL}.credits[0].credit: expected a number in percent such as 10, found string "10%" (write 10 without quotes or %)',
+    ),
+    (
+        {
+            "credits": "[{ below = 99, credit = 10 }, { below = 95, credit = 50 }, { below = 99.0, credit = 25 }]"
+        },
+        f"{SL}.credits[2].below: 99.0 is used twice (first at credits[0]): each tier needs its own threshold",
+    ),
+    (
+        {"credits": "[{ below = 99, credit = 10, refund = 1 }]"},
+        f'{SL}.credits[0]: unknown key "refund" (allowed: below, credit)',
+    ),
+    (
+        {"policy": '{ unknown = "exlude" }'},
+        f'{SL}.policy.unknown: "exlude" is not a policy for unknown time (allowed: exclude, down, up; did you mean "exclude"?)',
+    ),
+    (
+        {"policy": '{ maintenance = "down" }'},
+        f'{SL}.policy.maintenance: "down" is not a policy for maintenance time (allowed: exclude, up)',
+    ),
+    (
+        {"policy": '{ unknwon = "up" }'},
+        f'{SL}.policy: unknown key "unknwon" (did you mean "unknown"?)',
+    ),
+    (
+        {"policy": '"exclude"'},
+        f'{SL}.policy: expected a table such as {{ unknown = "exclude", maintenance = "exclude" }}, found string "exclude"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), SLO_ERRORS)
+def test_slo_errors(options: dict[str, str | None], message: str) -> None:
+    assert error(slo(**options)) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (TWO + SLO_TABLE + SLO_TABLE, 'c.toml: slo[1].id: "avail" is used twice (first at slo[0])'),
+        (
+            TWO + SLO_TABLE.replace('id = "avail"\n', ""),
+            'c.toml: slo[0]: missing required key "id"',
+        ),
+        (
+            TWO + '[slo]\nid = "x"\n',
+            "c.toml: slo: expected an array of tables, found table (write [[slo]], not [slo])",
+        ),
+        (
+            TWO + SLO_TABLE.replace('target = "web"', 'target = "stack"'),
+            f'{SL}.target: "stack" is not a monitor or service id',
+        ),
+        (
+            "monitor = 1\n" + SLO_TABLE,  # monitors unknown: any target passes, one error
+            "c.toml: monitor: expected an array of tables ([[monitor]]), found integer 1",
+        ),
+    ],
+)
+def test_slo_table_errors(text: str, message: str) -> None:
+    assert error(text) == message
+
+
+def test_slo_ids_may_repeat_monitor_ids() -> None:
+    """SLOs are their own namespace (the API lists them apart)."""
+    assert load(slo(id='"web"')).slos[0].id == "web"
+
+
+# service hours -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ("mon-fri", (0, 1, 2, 3, 4)),
+        ("mon,wed,fri", (0, 2, 4)),
+        ("sat-sun", (5, 6)),
+        ("sun", (6,)),
+        ("mon-sun", (0, 1, 2, 3, 4, 5, 6)),
+        ("Monday-Friday", (0, 1, 2, 3, 4)),
+        ("fri, mon - wed", (0, 1, 2, 4)),
+        ("SAT,sun", (5, 6)),
+        ("thu-thu", (3,)),
+    ],
+)
+def test_service_hours_days(days: str, expected: tuple[int, ...]) -> None:
+    hours = load(slo(service_hours=f'{{ days = "{days}" }}')).slos[0].service_hours
+    assert hours == ServiceHours(days=expected, start=time(0, 0), end=time(0, 0), timezone="UTC")
+
+
+@pytest.mark.parametrize(
+    ("table", "start", "end"),
+    [
+        ('from = "08:00", to = "18:00"', time(8, 0), time(18, 0)),
+        ('from = "8:30", to = "24:00"', time(8, 30), time(0, 0)),  # 24:00: midnight at day end
+        ('from = "00:00", to = "23:59"', time(0, 0), time(23, 59)),
+        ('from = "22:00"', time(22, 0), time(0, 0)),
+        ('to = "12:00"', time(0, 0), time(12, 0)),
+    ],
+)
+def test_service_hours_times(table: str, start: time, end: time) -> None:
+    hours = load(slo(service_hours=f"{{ {table} }}")).slos[0].service_hours
+    assert hours is not None
+    assert (hours.days, hours.start, hours.end) == ((0, 1, 2, 3, 4, 5, 6), start, end)
+
+
+def test_service_hours_time_zone() -> None:
+    own = '{ days = "mon-fri", timezone = "America/New_York" }'
+    s = load(slo(timezone='"Europe/Berlin"', service_hours=own)).slos[0]
+    assert (s.timezone, s.service_hours.timezone) == ("Europe/Berlin", "America/New_York")
+    s = load(slo(timezone='"Asia/Tokyo"', service_hours='{ days = "mon" }')).slos[0]
+    assert s.service_hours.timezone == "Asia/Tokyo"
+
+
+SH = f"{SL}.service_hours"
+DAY_EXAMPLES = '(examples: "mon-fri", "mon,wed,fri", "sat-sun")'
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "{}",
+            f'{SH}: is empty: give days and/or hours, e.g. {{ days = "mon-fri", from = "08:00", to = "18:00" }}',
+        ),
+        (
+            '"mon-fri"',
+            f'{SH}: expected a table such as {{ days = "mon-fri", from = "08:00", to = "18:00" }}, found string "mon-fri"',
+        ),
+        (
+            '{ days = "mon-fryday" }',
+            f'{SH}.days: "mon-fryday": "fryday" is not a day (use mon, tue, wed, thu, fri, sat, sun; did you mean "friday"?)',
+        ),
+        (
+            '{ days = "weekdays" }',
+            f'{SH}.days: "weekdays": "weekdays" is not a day (use mon, tue, wed, thu, fri, sat, sun; write "mon-fri")',
+        ),
+        (
+            '{ days = "Weekend" }',
+            f'{SH}.days: "Weekend": "Weekend" is not a day (use mon, tue, wed, thu, fri, sat, sun; write "sat-sun")',
+        ),
+        (
+            '{ days = "thurs" }',
+            f'{SH}.days: "thurs": "thurs" is not a day (use mon, tue, wed, thu, fri, sat, sun; did you mean "thursday"?)',
+        ),
+        (
+            '{ days = "xyz" }',
+            f'{SH}.days: "xyz": "xyz" is not a day (use mon, tue, wed, thu, fri, sat, sun)',
+        ),
+        (
+            '{ days = "fri-mon" }',
+            f'{SH}.days: "fri-mon": the range "fri-mon" runs backwards; weeks run mon to sun (write "fri-sun,mon-mon" to wrap past Sunday)',
+        ),
+        ('{ days = "mon-fri,fri" }', f'{SH}.days: "mon-fri,fri": fri is named twice'),
+        ('{ days = "mon,,tue" }', f'{SH}.days: "mon,,tue" has an empty day name {DAY_EXAMPLES}'),
+        (
+            '{ days = "mon-tue-wed" }',
+            f'{SH}.days: "mon-tue-wed": "mon-tue-wed" is not a day or a range like mon-fri',
+        ),
+        ('{ days = "" }', f"{SH}.days: is empty: name at least one day {DAY_EXAMPLES}"),
+        (
+            '{ days = ["mon", "tue"] }',
+            f'{SH}.days: expected a string of days {DAY_EXAMPLES}, found array (write one string: "mon,tue")',
+        ),
+        (
+            '{ from = "8am" }',
+            f'{SH}.from: "8am" is not a time of day (allowed: "00:00" to "23:59")',
+        ),
+        (
+            '{ from = "24:00" }',
+            f'{SH}.from: "24:00" is not a time of day (allowed: "00:00" to "23:59")',
+        ),
+        (
+            '{ to = "25:00" }',
+            f'{SH}.to: "25:00" is not a time of day (allowed: "00:00" to "24:00")',
+        ),
+        (
+            '{ to = "12:60" }',
+            f'{SH}.to: "12:60" is not a time of day (allowed: "00:00" to "24:00")',
+        ),
+        (
+            '{ from = "08:00", to = "00:00" }',
+            f'{SH}.to: "00:00" is the start of the day: write "24:00" for its end',
+        ),
+        (
+            '{ from = "18:00", to = "08:00" }',
+            f'{SH}.to: "08:00" is not after from ("18:00"); hours cannot run past midnight (use "24:00" for the end of the day)',
+        ),
+        (
+            '{ from = "08:00", to = "08:00" }',
+            f'{SH}.to: "08:00" is not after from ("08:00"); hours cannot run past midnight (use "24:00" for the end of the day)',
+        ),
+        (
+            "{ from = 08:00:00 }",
+            f'{SH}.from: expected a "HH:MM" string, e.g. "08:00", found time 08:00:00 (write it as a string: "08:00")',
+        ),
+        (
+            "{ to = 18 }",
+            f'{SH}.to: expected a "HH:MM" string, e.g. "08:00" or "24:00", found integer 18',
+        ),
+        (
+            '{ days = "mon", timezone = "Mars/Olympus" }',
+            f'{SH}.timezone: "Mars/Olympus" is not an IANA time zone (examples: "UTC", "Europe/Berlin", "America/New_York")',
+        ),
+        (
+            '{ days = "mon", start = "08:00" }',
+            f'{SH}: unknown key "start" (allowed: days, from, to, timezone)',
+        ),
+    ],
+)
+def test_service_hours_errors(table: str, message: str) -> None:
+    assert error(slo(service_hours=table)) == message
+
+
+# [[maintenance]] -------------------------------------------------------------------------------
+
+WEEKLY = (
+    '[[maintenance]]\nid = "sunday"\nmonitors = ["web"]\nrrule = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"\n'
+    'duration = "30m"\ntimezone = "Europe/Berlin"\n'
+)
+ONCE = (
+    '[[maintenance]]\nid = "sunday"\nservices = ["stack"]\nstart = 2026-10-04T02:00:00+02:00\n'
+    'end = "2026-10-04T03:00:00Z"\n'
+)
+MW = 'c.toml: maintenance[0] (id "sunday")'
+
+
+def weekly(**options: str | None) -> str:
+    """Monitors "web" and "db", service "stack", and a recurring window, with ``options``."""
+    return TWO + SERVICE + _edit(WEEKLY, options)
+
+
+def once(**options: str | None) -> str:
+    """Monitors "web" and "db", service "stack", and a one-off window, with ``options``."""
+    return TWO + SERVICE + _edit(ONCE, options)
+
+
+def test_recurring_window() -> None:
+    (w,) = load(weekly(reason='"OS patching"', services='["stack"]')).maintenance
+    assert w == Maintenance(
+        id="sunday",
+        monitors=("web",),
+        services=("stack",),
+        reason="OS patching",
+        start=None,
+        end=None,
+        recurrence=Recurrence(
+            rrule="FREQ=WEEKLY;BYDAY=SU;BYHOUR=2",
+            cron=None,
+            duration=1800.0,
+            timezone="Europe/Berlin",
+        ),
+    )
+
+
+def test_cron_window() -> None:
+    (w,) = load(weekly(rrule=None, cron='"0 2 * * 0"', timezone='"America/New_York"')).maintenance
+    assert w.recurrence == Recurrence(
+        rrule=None, cron="0 2 * * 0", duration=1800.0, timezone="America/New_York"
+    )
+
+
+def test_one_off_window_is_stored_in_utc() -> None:
+    (w,) = load(once(reason='"upgrade"')).maintenance
+    assert w == Maintenance(
+        id="sunday",
+        monitors=(),
+        services=("stack",),
+        reason="upgrade",
+        start=datetime(2026, 10, 4, 0, 0, tzinfo=UTC),
+        end=datetime(2026, 10, 4, 3, 0, tzinfo=UTC),
+        recurrence=None,
+    )
+    assert w.start.tzinfo == UTC and w.end.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("rule", "stored"),
+    [
+        ("FREQ=WEEKLY;BYDAY=SU;BYHOUR=2", "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"),
+        ("RRULE:FREQ=DAILY;BYHOUR=3;BYMINUTE=30", "FREQ=DAILY;BYHOUR=3;BYMINUTE=30"),
+        ("freq=monthly;byday=1sa;byhour=4", "freq=monthly;byday=1sa;byhour=4"),
+        ("FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22", "FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22"),
+        ("FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24"),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=SA;UNTIL=20271231T235959Z", None),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=23", None),
+        ("FREQ=HOURLY;INTERVAL=6", None),
+    ],
+)
+def test_rrule_forms(rule: str, stored: str | None) -> None:
+    rec = load(weekly(rrule=f'"{rule}"')).maintenance[0].recurrence
+    assert rec is not None and rec.rrule == (stored or rule)
+    maintenance_module.validate_recurrence(rec)  # and the expander takes it
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 2 * * 0",
+        "30 1 * * sun",
+        "0 2 * * 7",
+        "*/15 3 * * mon-fri",
+        "0 0 L * *",
+        "0 4 1 */3 *",
+        "0 2 29 2 *",
+    ],
+)
+def test_cron_forms(cron: str) -> None:
+    rec = load(weekly(rrule=None, cron=f'"{cron}"')).maintenance[0].recurrence
+    assert rec is not None and rec.cron == cron
+    maintenance_module.validate_recurrence(rec)
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [('"1ms"', 0.001), ('"30m"', 1800), ('"31d"', 31 * 86400), ('"4w3d"', 31 * 86400)],
+)
+def test_durations_of_windows(duration: str, seconds: float) -> None:
+    assert load(weekly(duration=duration)).maintenance[0].recurrence.duration == seconds
+
+
+def _dateutil_says(rule: str) -> str:
+    """What dateutil says about ``rule`` (its wording differs between versions)."""
+    from dateutil.rrule import rrulestr
+
+    try:
+        rrulestr(rule, dtstart=datetime(2000, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")))
+    except ValueError as e:
+        return quote(str(e), 200)
+    except Exception as e:  # noqa: BLE001 - e.g. TypeError without FREQ
+        return quote(f"{type(e).__name__}: {e}", 200)
+    pytest.skip(f"this dateutil accepts {rule!r} (the loader's own range checks apply)")
+
+
+def _croniter_says(expr: str) -> str:
+    from croniter import croniter
+
+    with pytest.raises(ValueError) as e:
+        croniter(expr)
+    return quote(str(e.value), 200)
+
+
+@pytest.mark.parametrize(
+    ("rule", "tail"),
+    [
+        ("FREQ=WEEKLY;BYDAY=XX", ""),
+        ("FREQ=FORTNIGHTLY", ""),
+        ("BYDAY=SU;BYHOUR=2", " (FREQ is required, e.g. FREQ=WEEKLY)"),
+        ("FREQ=DAILY;BYHOUR=25", ""),
+        ("FREQ=DAILY;FOO=1", ""),
+        (
+            "FREQ=DAILY;UNTIL=20271231T235959",
+            ' (write UNTIL in UTC with a "Z", e.g. UNTIL=20271231T235959Z)',
+        ),
+        (
+            "FREQ=DAILY;UNTIL=20271231",
+            ' (write UNTIL in UTC with a "Z", e.g. UNTIL=20271231T235959Z)',
+        ),
+        ("FREQ=DAILY;;BYHOUR=1", ""),
+    ],
+)
+def test_rrule_errors_quote_dateutil(rule: str, tail: str) -> None:
+    said = _dateutil_says(rule)
+    assert error(weekly(rrule=f'"{rule}"')) == (
+        f'{MW}.rrule: "{rule}" is not a valid RRULE: dateutil says {said}{tail}'
+    )
+
+
+def test_rrule_error_wording_of_the_pinned_dateutil() -> None:
+    import dateutil
+
+    if not dateutil.__version__.startswith("4."):
+        pytest.skip("message wording of python-dateutil 4")
+    assert error(weekly(rrule='"FREQ=WEEKLY;BYDAY=XX"')) == (
+        f'{MW}.rrule: "FREQ=WEEKLY;BYDAY=XX" is not a valid RRULE: dateutil says "invalid '
+        "'BYDAY': XX\""
+    )
+
+
+NO_DTSTART = (
+    "give only the rule's parts (FREQ=...;BYDAY=...), no DTSTART, RDATE or EXDATE: windows start "
+    'at the times the rule names, in "timezone"'
+)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            '"DTSTART:20260101T020000Z\\nRRULE:FREQ=WEEKLY"',
+            f'"DTSTART:20260101T020000Z\\nRRULE:FREQ=WEEKLY": {NO_DTSTART}',
+        ),
+        (
+            '"FREQ=WEEKLY;DTSTART=20260101T020000"',
+            f'"FREQ=WEEKLY;DTSTART=20260101T020000": {NO_DTSTART}',
+        ),
+        ('"EXDATE:20260101T020000Z"', f'"EXDATE:20260101T020000Z": {NO_DTSTART}'),
+        (
+            '"FREQ=WEEKLY; BYDAY=SU"',
+            '"FREQ=WEEKLY; BYDAY=SU": write the rule on one line without spaces, e.g. "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"',
+        ),
+        ('""', 'is empty: give a rule such as "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"'),
+        ('"RRULE:"', 'is empty: give a rule such as "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"'),
+        ("1", 'expected a string such as "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2", found integer 1'),
+        (
+            '"FREQ=DAILY;COUNT=5"',
+            '"FREQ=DAILY;COUNT=5": COUNT is not supported (there is no DTSTART to count from); end the rule with UNTIL=<UTC time>, e.g. UNTIL=20271231T235959Z',
+        ),
+        (
+            '"FREQ=DAILY;UNTIL=next-year"',
+            '"FREQ=DAILY;UNTIL=next-year": UNTIL must be a UTC time such as UNTIL=20271231T235959Z',
+        ),
+        (
+            '"FREQ=DAILY;UNTIL=20271231T235959EST"',
+            '"FREQ=DAILY;UNTIL=20271231T235959EST": UNTIL must be a UTC time such as UNTIL=20271231T235959Z',
+        ),
+        ('"FREQ=DAILY;FREQ=WEEKLY"', '"FREQ=DAILY;FREQ=WEEKLY": FREQ is given twice'),
+        ('"FREQ=DAILY;INTERVAL=0"', '"FREQ=DAILY;INTERVAL=0": INTERVAL=0 must be at least 1'),
+        (
+            '"FREQ=SECONDLY;INTERVAL=30"',
+            '"FREQ=SECONDLY;INTERVAL=30": FREQ=SECONDLY is not supported: a maintenance window recurs at most every minute',
+        ),
+        ('"FREQ=DAILY;INTERVAL=-2"', '"FREQ=DAILY;INTERVAL=-2": INTERVAL=-2 must be at least 1'),
+        (
+            '"FREQ=MONTHLY;BYMONTHDAY=0"',
+            '"FREQ=MONTHLY;BYMONTHDAY=0": BYMONTHDAY=0 is out of range (allowed: 1 to 31 or -31 to -1)',
+        ),
+        (
+            '"FREQ=MONTHLY;BYMONTHDAY=32"',
+            '"FREQ=MONTHLY;BYMONTHDAY=32": BYMONTHDAY=32 is out of range (allowed: 1 to 31 or -31 to -1)',
+        ),
+        (
+            '"FREQ=YEARLY;BYMONTH=1,13"',
+            '"FREQ=YEARLY;BYMONTH=1,13": BYMONTH=13 is out of range (allowed: 1 to 12)',
+        ),
+        (
+            '"FREQ=YEARLY;BYWEEKNO=54"',
+            '"FREQ=YEARLY;BYWEEKNO=54": BYWEEKNO=54 is out of range (allowed: 1 to 53 or -53 to -1)',
+        ),
+        (
+            '"FREQ=YEARLY;BYYEARDAY=0"',
+            '"FREQ=YEARLY;BYYEARDAY=0": BYYEARDAY=0 is out of range (allowed: 1 to 366 or -366 to -1)',
+        ),
+        (
+            '"FREQ=WEEKLY;BYDAY=1SU"',
+            '"FREQ=WEEKLY;BYDAY=1SU": BYDAY=1SU: a numbered weekday (like 1SU, -1FR) needs FREQ=MONTHLY or FREQ=YEARLY',
+        ),
+        (
+            '"FREQ=MONTHLY;BYDAY=6SU"',
+            '"FREQ=MONTHLY;BYDAY=6SU": BYDAY=6SU: the number must be 1 to 5 or -5 to -1',
+        ),
+        (
+            '"FREQ=MONTHLY;BYDAY=SU(-9)"',
+            '"FREQ=MONTHLY;BYDAY=SU(-9)": BYDAY=SU(-9): the number must be 1 to 5 or -5 to -1',
+        ),
+        (
+            '"FREQ=YEARLY;BYDAY=54MO"',
+            '"FREQ=YEARLY;BYDAY=54MO": BYDAY=54MO: the number must be 1 to 53 or -53 to -1',
+        ),
+    ],
+)
+def test_rrule_errors(rule: str, message: str) -> None:
+    assert error(weekly(rrule=rule)) == f"{MW}.rrule: {message}"
+
+
+@pytest.mark.parametrize(
+    ("cron", "message"),
+    [
+        (
+            '"0 2 * *"',
+            '"0 2 * *" has 4 fields; cron needs five: minute hour day-of-month month day-of-week (e.g. "0 2 * * 0")',
+        ),
+        (
+            '"0 0 2 * * 0"',
+            '"0 0 2 * * 0" has 6 fields; cron needs five: minute hour day-of-month month day-of-week (e.g. "0 2 * * 0")',
+        ),
+        (
+            '""',
+            '"" has 0 fields; cron needs five: minute hour day-of-month month day-of-week (e.g. "0 2 * * 0")',
+        ),
+        (
+            '"@daily"',
+            '"@daily": give the five fields (minute hour day-of-month month day-of-week), not a nickname (write "0 0 * * *")',
+        ),
+        (
+            '"@reboot"',
+            '"@reboot": give the five fields (minute hour day-of-month month day-of-week), not a nickname',
+        ),
+        ('"0 2 30 2 *"', '"0 2 30 2 *" never fires (croniter found no date in 50 years)'),
+        ('"0 2 * * 0\\n"', '"0 2 * * 0\\n" contains a control character'),
+        ("0", 'expected a string such as "0 2 * * 0", found integer 0'),
+    ],
+)
+def test_cron_errors(cron: str, message: str) -> None:
+    assert error(weekly(rrule=None, cron=cron)) == f"{MW}.cron: {message}"
+
+
+@pytest.mark.parametrize(
+    "cron", ["60 2 * * 0", "0 24 * * *", "*/0 * * * *", "0 2 * * 8", "H 2 * * 0", "0 2 * * 5L"]
+)
+def test_cron_errors_quote_croniter(cron: str) -> None:
+    assert error(weekly(rrule=None, cron=f'"{cron}"')) == (
+        f'{MW}.cron: "{cron}" is not a valid cron expression: croniter says {_croniter_says(cron)}'
+    )
+
+
+MIXED = (
+    "cannot be combined: a window is either one-off (start and end) or recurring (rrule or cron, "
+    "with duration and timezone)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (weekly(start="2026-10-04T02:00:00Z"), f'{MW}: "start" and "rrule" {MIXED}'),
+        (once(duration='"1h"'), f'{MW}: "start" and "duration" {MIXED}'),
+        (once(start=None, cron='"0 2 * * 0"'), f'{MW}: "end" and "cron" {MIXED}'),
+        (weekly(cron='"0 2 * * 0"'), f'{MW}: give "rrule" or "cron", not both'),
+        (
+            weekly(rrule=None),
+            f'{MW}: missing "rrule" or "cron": when the window recurs (e.g. rrule = '
+            '"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2" or cron = "0 2 * * 0")',
+        ),
+        (
+            weekly(duration=None),
+            f'{MW}: missing required key "duration" (how long each window lasts, e.g. "30m")',
+        ),
+        (
+            weekly(timezone=None),
+            f'{MW}: missing required key "timezone" (an IANA zone such as "Europe/Berlin")',
+        ),
+        (weekly(duration='"0s"'), f'{MW}.duration: "0s": the duration must be greater than 0'),
+        (
+            weekly(duration='"32d"'),
+            f'{MW}.duration: "32d" is too long: a maintenance window lasts at most 31d',
+        ),
+        (
+            weekly(duration='"31d1ms"'),
+            f'{MW}.duration: "31d1ms" is too long: a maintenance window lasts at most 31d',
+        ),
+        (
+            weekly(duration="30"),
+            f'{MW}.duration: expected a duration string such as "30s", found integer 30 (durations are strings with a unit: "30s")',
+        ),
+        (
+            weekly(timezone='"Europe/Berlim"'),
+            f'{MW}.timezone: "Europe/Berlim" is not an IANA time zone (did you mean "Europe/Berlin"?)',
+        ),
+        (
+            once(end=None),
+            f'{MW}: missing required key "end" (a one-off window needs start and end)',
+        ),
+        (
+            once(start=None),
+            f'{MW}: missing required key "start" (a one-off window needs end and start)',
+        ),
+        (
+            once(start="2026-10-04T02:00:00"),
+            f'{MW}.start: 2026-10-04T02:00:00 has no UTC offset: add "Z" for UTC or an offset such as "+02:00" (e.g. 2026-10-04T02:00:00Z)',
+        ),
+        (
+            once(end='"2026-10-04T03:00:00"'),
+            f'{MW}.end: "2026-10-04T03:00:00" has no UTC offset: add "Z" for UTC or an offset such as "+02:00" (e.g. "2026-10-04T03:00:00Z")',
+        ),
+        (
+            once(end='"2026-10-04T00:00:00Z"'),
+            f'{MW}.end: "2026-10-04T00:00:00Z" is not after start (2026-10-04T02:00:00+02:00)',
+        ),
+        (
+            once(end="2026-10-03T23:00:00-01:00"),
+            f"{MW}.end: 2026-10-03T23:00:00-01:00 is not after start (2026-10-04T02:00:00+02:00)",
+        ),
+        (
+            TWO + SERVICE + '[[maintenance]]\nid = "sunday"\nmonitors = ["web"]\n',
+            f'{MW}: missing a schedule: give "start" and "end" for a one-off window, or "rrule" or '
+            '"cron" with "duration" and "timezone" for a recurring one',
+        ),
+        (
+            weekly(monitors=None),
+            f'{MW}: covers nothing: list the ids it applies to in "monitors" and/or "services"',
+        ),
+        (
+            weekly(monitors="[]", services="[]"),
+            f'{MW}: covers nothing: list the ids it applies to in "monitors" and/or "services"',
+        ),
+        (
+            weekly(monitors='["wbe"]'),
+            f'{MW}.monitors[0]: "wbe" is not a monitor id (did you mean "web"?)',
+        ),
+        (
+            weekly(monitors='["stack"]'),
+            f'{MW}.monitors[0]: "stack" is not a monitor id (it is a service: list it under "services")',
+        ),
+        (
+            weekly(services='["web"]'),
+            f'{MW}.services[0]: "web" is not a service id (it is a monitor: list it under "monitors")',
+        ),
+        (
+            weekly(services='["stak"]'),
+            f'{MW}.services[0]: "stak" is not a service id (did you mean "stack"?)',
+        ),
+        (
+            weekly(services='["stack", "stack"]'),
+            f'{MW}.services[1]: "stack" is listed twice (first at [0])',
+        ),
+        (
+            weekly(monitors='["web", "web"]'),
+            f'{MW}.monitors[1]: "web" is listed twice (first at [0])',
+        ),
+        (
+            weekly(monitors='"web"'),
+            f'{MW}.monitors: expected an array of monitor ids such as ["web", "db"], found string "web" (write ["web"])',
+        ),
+        (weekly(reason='""'), f"{MW}.reason: is empty (leave the key out instead)"),
+        (weekly(reason="1"), f"{MW}.reason: expected a string, found integer 1"),
+        (weekly(reson='"x"'), f'{MW}: unknown key "reson" (did you mean "reason"?)'),
+        (weekly(until='"x"'), f'{MW}: unknown key "until"'),
+        (
+            TWO + WEEKLY + WEEKLY,
+            'c.toml: maintenance[1].id: "sunday" is used twice (first at maintenance[0])',
+        ),
+        (
+            TWO + WEEKLY.replace('id = "sunday"\n', ""),
+            'c.toml: maintenance[0]: missing required key "id"',
+        ),
+        (
+            TWO + "[maintenance]\n",
+            "c.toml: maintenance: expected an array of tables, found table (write [[maintenance]], not [maintenance])",
+        ),
+        (
+            TWO + WEEKLY.replace('monitors = ["web"]', 'services = ["stack"]'),
+            f'{MW}.services[0]: "stack" is not a service id (there are no services)',
+        ),
+    ],
+)
+def test_maintenance_errors(text: str, message: str) -> None:
+    assert error(text) == message
+
+
+def test_maintenance_lists_every_mistake() -> None:
+    text = (
+        TWO
+        + SERVICE
+        + _edit(
+            WEEKLY,
+            {
+                "monitors": '["wbe"]',
+                "rrule": '"FREQ=DAILY;COUNT=2"',
+                "duration": '"0s"',
+                "timezone": '"Mars"',
+            },
+        )
+    )
+    assert errors(text) == [
+        f'{MW}.monitors[0]: "wbe" is not a monitor id (did you mean "web"?)',
+        f'{MW}.timezone: "Mars" is not an IANA time zone (examples: "UTC", "Europe/Berlin", "America/New_York")',
+        f'{MW}.rrule: "FREQ=DAILY;COUNT=2": COUNT is not supported (there is no DTSTART to count from); end the rule with UNTIL=<UTC time>, e.g. UNTIL=20271231T235959Z',
+        f'{MW}.duration: "0s": the duration must be greater than 0',
+    ]
+
+
+def test_sla_errors_are_all_listed_at_once() -> None:
+    text = (
+        '[daemon]\nconnectivity_check = ["tcp://x"]\n'
+        + TWO
+        + _edit(SERVICE, {"rule": '"most"'})
+        + _edit(SLO_TABLE, {"objective": "100"})
+        + _edit(WEEKLY, {"duration": '"40d"'})
+    )
+    assert errors(text) == [
+        'c.toml: daemon.connectivity_check[0]: "tcp://x": give a port from 1 to 65535 (e.g. "tcp://x:443")',
+        f'{SVC}.rule: "most" is not a service rule (allowed: all, any, quorum)',
+        f"{SL}.objective: 100 is out of range (allowed: more than 0, less than 100, in percent)",
+        f'{MW}.duration: "40d" is too long: a maintenance window lasts at most 31d',
+    ]
+
+
+# summary of services, SLOs and maintenance -------------------------------------------------------
+
+
+def test_summary_sla_lines() -> None:
+    text = (
+        TWO
+        + _edit(SERVICE, {"rule": '"quorum"', "quorum": "1"})
+        + '[[service]]\nid = "db-only"\nmonitors = ["db"]\n'
+        + _edit(SLO_TABLE, {"target": '"stack"', "id": '"web-availability"', "period": '"month"'})
+        + _edit(
+            SLO_TABLE,
+            {
+                "id": '"latency"',
+                "window": None,
+                "period": '"quarter"',
+                "timezone": '"Europe/Berlin"',
+                "objective": "99",
+                "latency": '{ threshold = "300ms", objective = 99.0 }',
+                "credits": "[{ below = 99, credit = 10 }]",
+                "service_hours": '{ days = "mon-fri" }',
+            },
+        )
+        + _edit(
+            SLO_TABLE,
+            {
+                "id": '"short"',
+                "window": '"1h30m"',
+                "credits": "[{ below = 99, credit = 10 }, { below = 98, credit = 20 }]",
+            },
+        )
+        + WEEKLY
+        + ONCE.replace('"sunday"', '"once"')
+    )
+    lines = summarize(load(text)).split("\n")
+    assert lines[6:] == [
+        "  services    2 (all 1, quorum 1)",
+        "  slos        3",
+        "  slo         web-availability: stack >= 99.9% over 30d / month",
+        "  slo         latency: web >= 99% over quarter (Europe/Berlin), latency 99.0% < 300ms, "
+        "1 credit tier, service hours",
+        "  slo         short: web >= 99.9% over 1h30m, 2 credit tiers",
+        "  maintenance 2 (1 recurring, 1 one-off)",
+    ]
+
+
+def test_summary_shows_ten_slos_at_most() -> None:
+    slos = "".join(_edit(SLO_TABLE, {"id": f'"s{i}"'}) for i in range(12))
+    lines = summarize(load(TWO + slos)).split("\n")
+    assert lines[6] == "  slos        12"
+    assert lines[7] == "  slo         s0: web >= 99.9% over 30d"
+    assert lines[16:] == ["  slo         s9: web >= 99.9% over 30d", "              ... 2 more"]
+
+
+def test_shipped_example_has_a_service_an_slo_and_a_window() -> None:
+    c = load_config(EXAMPLE)
+    assert [s.id for s in c.services] == ["self"]
+    (s,) = c.slos
+    assert (s.target, s.objective, s.window, s.period) == (
+        "self",
+        Decimal("99.9"),
+        30 * 86400,
+        "month",
+    )
+    assert [t.below for t in s.credits] == [Decimal("99.9"), Decimal("99.0"), Decimal("95.0")]
+    (w,) = c.maintenance
+    assert w.recurrence == Recurrence(
+        rrule="FREQ=WEEKLY;BYDAY=SU;BYHOUR=2", cron=None, duration=1800.0, timezone="Europe/Berlin"
+    )
+    assert c.retention.rollup == 400 * 86400
+
+
+def test_shipped_example_commented_options_are_valid() -> None:
+    """Uncommenting the documented SLA options gives a config that loads."""
+    text = EXAMPLE.read_text()
+    for key in (
+        "api_token_file",
+        "connectivity_check",
+        "customer",
+        "effective_from",
+        "effective_until",
+        "latency",
+        "service_hours",
+    ):
+        assert text.count(f"\n# {key} = ") == 1, key
+        text = text.replace(f"\n# {key} = ", f"\n{key} = ")
+    start = text.index('# [[maintenance]]\n# id = "db-upgrade"')
+    end = text.index("\n\n", start)
+    text = text[:start] + text[start:end].replace("# ", "") + text[end:]
+    c = loads_config(text, "example")
+    assert c.daemon.api_token_file and len(c.daemon.connectivity_check) == 2
+    (s,) = c.slos
+    assert s.customer and s.effective_from and s.effective_until and s.latency and s.service_hours
+    assert [w.id for w in c.maintenance] == ["sunday-patching", "db-upgrade"]
+    assert c.maintenance[1].start == datetime(2026, 12, 6, 0, 0, tzinfo=UTC)
+
+
 # redaction --------------------------------------------------------------------------------------
 
 
@@ -1248,8 +2690,10 @@ def _toml_value(v: Any) -> str:
         )
     if isinstance(v, str):
         return _toml_string(v)
-    if isinstance(v, datetime):
+    if isinstance(v, (datetime, date, time)):
         return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -1302,6 +2746,33 @@ PLAUSIBLE = [
     "web",
     "a",
     "é",
+    "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2",
+    "FREQ=DAILY;INTERVAL=0",
+    "FREQ=MONTHLY;BYDAY=9SU",
+    "FREQ=DAILY;UNTIL=20270101",
+    "RRULE:FREQ=HOURLY",
+    "0 2 * * 0",
+    "0 2 30 2 *",
+    "@daily",
+    "H 2 * * *",
+    "Europe/Berlin",
+    "Europe/Berln",
+    "UTC",
+    "CEST",
+    "../x",
+    "mon-fri",
+    "fri-mon",
+    "08:00",
+    "24:00",
+    "00:00",
+    "2026-10-04T02:00:00Z",
+    "2026-10-04T02:00:00",
+    "0001-01-01T00:00:00+01:00",
+    "tcp://127.0.0.1:9",
+    "tcp://[::1]:0",
+    "exclude",
+    "quorum",
+    "month",
 ]
 KEYS = sorted(
     {
@@ -1310,7 +2781,14 @@ KEYS = sorted(
         *config_module.COMMON_MONITOR_KEYS,
         *config_module.KIND_KEYS["http"],
         *config_module.KIND_KEYS["tcp"],
-        "raw",
+        *config_module.SERVICE_KEYS,
+        *config_module.SLO_KEYS,
+        *config_module.MAINTENANCE_KEYS,
+        *config_module.LATENCY_KEYS,
+        *config_module.CREDIT_KEYS,
+        *config_module.SERVICE_HOURS_KEYS,
+        *config_module.POLICY_KEYS,
+        *config_module.RETENTION_KEYS,
         "intervall",
         "team",
         "__x",
@@ -1328,6 +2806,8 @@ scalars = st.one_of(
     st.text(max_size=12),
     st.sampled_from(PLAUSIBLE),
     st.just(datetime(1979, 5, 27, 7, 32)),
+    st.datetimes(timezones=st.just(UTC) | st.just(timezone(timedelta(hours=-5)))),
+    st.sampled_from([date(2026, 10, 4), time(8, 0), datetime(9999, 12, 31, 23, tzinfo=UTC)]),
 )
 keys = st.sampled_from(KEYS) | st.text(max_size=6)
 values = st.recursive(
@@ -1358,6 +2838,9 @@ chaos_documents = st.fixed_dictionaries(
         "defaults": sections | values,
         "retention": sections | values,
         "monitor": st.lists(monitors, max_size=4) | values,
+        "service": st.lists(sections, max_size=2) | values,
+        "slo": st.lists(sections, max_size=2) | values,
+        "maintenance": st.lists(sections, max_size=2) | values,
         "extra": values,
     },
 )
@@ -1382,7 +2865,85 @@ _common = {
     "success_threshold": _mostly(1, 2),
     "labels": label_tables | values,
 }
-_ids = st.from_regex(r"[A-Za-z0-9_.-]{1,8}", fullmatch=True) | values
+_ids = (
+    st.sampled_from(["web", "db", "a"])
+    | st.from_regex(r"[A-Za-z0-9_.-]{1,8}", fullmatch=True)
+    | values
+)
+_refs = st.sampled_from(["web", "db", "a", "stack", "edge", "wbe"]) | values
+_ref_lists = st.lists(_refs, max_size=3) | values
+_percents = _mostly(99.9, 99, 99.95, 0.999, 100, 95.0, "99.9")
+plausible_services = st.fixed_dictionaries(
+    {"id": _mostly("stack", "edge", "web"), "monitors": _ref_lists},
+    optional={
+        "name": _mostly("Stack"),
+        "rule": _mostly("all", "any", "quorum", "QUORUM"),
+        "quorum": _mostly(1, 2, 5),
+    },
+)
+plausible_slos = st.fixed_dictionaries(
+    {"id": _mostly("avail", "lat"), "target": _refs, "objective": _percents},
+    optional={
+        "window": _mostly("30d", "1h", "0s"),
+        "period": _mostly("week", "month", "quarter", "year", "monthly"),
+        "timezone": _mostly("UTC", "Europe/Berlin", "America/New_York", "Europe/Berln"),
+        "effective_from": _mostly(
+            datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00Z", datetime(2026, 1, 1)
+        ),
+        "effective_until": _mostly(datetime(2027, 1, 1, tzinfo=UTC), "2025-01-01T00:00:00+01:00"),
+        "customer": _mostly("ACME"),
+        "latency": st.fixed_dictionaries(
+            {}, optional={"threshold": _mostly("300ms", "0s"), "objective": _percents}
+        )
+        | values,
+        "credits": st.lists(
+            st.fixed_dictionaries(
+                {}, optional={"below": _percents, "credit": _mostly(0, 10, 25, 1001, 100.5)}
+            )
+            | values,
+            max_size=4,
+        )
+        | values,
+        "service_hours": st.fixed_dictionaries(
+            {},
+            optional={
+                "days": _mostly("mon-fri", "sat-sun", "mon,wed,fri", "fri-mon", "mon-fri,fri"),
+                "from": _mostly("08:00", "00:00", "18:00", "24:00"),
+                "to": _mostly("18:00", "24:00", "00:00", "08:00"),
+                "timezone": _mostly("Europe/Berlin", "UTC"),
+            },
+        )
+        | values,
+        "policy": st.fixed_dictionaries(
+            {},
+            optional={
+                "unknown": _mostly("exclude", "down", "up"),
+                "maintenance": _mostly("exclude", "up", "down"),
+            },
+        )
+        | values,
+    },
+)
+plausible_windows = st.fixed_dictionaries(
+    {"id": _mostly("sunday", "once")},
+    optional={
+        "monitors": _ref_lists,
+        "services": _ref_lists,
+        "reason": _mostly("patching"),
+        "start": _mostly(datetime(2026, 10, 4, 2, tzinfo=UTC), "2026-10-04T02:00:00+02:00"),
+        "end": _mostly(datetime(2026, 10, 4, 3, tzinfo=UTC), "2026-10-04T00:00:00Z"),
+        "rrule": _mostly(
+            "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2",
+            "FREQ=MONTHLY;BYDAY=-1SA;BYHOUR=23;BYMINUTE=30",
+            "FREQ=DAILY;UNTIL=20271231T235959Z",
+            "FREQ=DAILY;COUNT=3",
+            "FREQ=YEARLY;BYMONTH=13",
+        ),
+        "cron": _mostly("0 2 * * 0", "*/15 3 * * mon-fri", "0 2 30 2 *", "0 2 * *"),
+        "duration": _mostly("30m", "1h", "0s", "32d"),
+        "timezone": _mostly("Europe/Berlin", "America/New_York", "UTC", "+01:00"),
+    },
+)
 plausible_monitors = st.fixed_dictionaries(
     {
         "id": _ids,
@@ -1420,6 +2981,12 @@ plausible_documents = st.fixed_dictionaries(
                 "listen": _mostly("127.0.0.1:9464", "[::1]:1", "localhost:65535"),
                 "log_level": _mostly("debug", "INFO", "warning", "error"),
                 "max_concurrency": st.integers(1, 100_000) | values,
+                "api_token_file": _mostly("/etc/uptimed/token", ""),
+                "connectivity_check": st.lists(
+                    _mostly("tcp://127.0.0.1:9", "https://example.com/", "tcp://h", "udp://x:1"),
+                    max_size=3,
+                )
+                | values,
             },
         ),
         "defaults": st.fixed_dictionaries(
@@ -1431,7 +2998,12 @@ plausible_documents = st.fixed_dictionaries(
                 "labels": label_tables | values,
             },
         ),
-        "retention": st.fixed_dictionaries({}, optional={"raw": _mostly("1h", "30d")}),
+        "retention": st.fixed_dictionaries(
+            {}, optional={"raw": _mostly("1h", "30d"), "rollup": _mostly("1d", "400d", "1h")}
+        ),
+        "service": st.lists(plausible_services, max_size=2),
+        "slo": st.lists(plausible_slos, max_size=2),
+        "maintenance": st.lists(plausible_windows, max_size=2),
     },
 )
 documents = chaos_documents | plausible_documents
@@ -1452,7 +3024,50 @@ def _check_outcome(data: bytes | str) -> Config | None:
         assert m.spec.timeout == m.timeout
         assert 1 <= m.failure_threshold <= 1000 and 1 <= m.success_threshold <= 1000
         assert m.labels == tuple(sorted(m.labels))
+    assert config.retention.rollup >= 86400
+    _check_sla_invariants(config)
     return config
+
+
+def _check_sla_invariants(config: Config) -> None:
+    monitor_ids = {m.id for m in config.monitors}
+    service_ids = {s.id for s in config.services}
+    assert len(service_ids) == len(config.services) and not monitor_ids & service_ids
+    for s in config.services:
+        assert s.monitors and set(s.monitors) <= monitor_ids
+        assert len(set(s.monitors)) == len(s.monitors)
+        assert s.rule in ("all", "any", "quorum")
+        assert (s.quorum is not None) == (s.rule == "quorum")
+        assert s.quorum is None or 1 <= s.quorum <= len(s.monitors)
+    assert len({s.id for s in config.slos}) == len(config.slos)
+    for slo in config.slos:
+        assert slo.target in monitor_ids | service_ids
+        assert isinstance(slo.objective, Decimal) and 1 < slo.objective < 100
+        assert slo.window is not None or slo.period is not None
+        ZoneInfo(slo.timezone)
+        for instant in (slo.effective_from, slo.effective_until):
+            assert instant is None or instant.utcoffset() == timedelta(0)
+        if slo.effective_from and slo.effective_until:
+            assert slo.effective_from < slo.effective_until
+        belows = [t.below for t in slo.credits]
+        assert belows == sorted(set(belows), reverse=True)
+        assert all(0 < t.below <= 100 and 0 <= t.credit <= 1000 for t in slo.credits)
+        hours = slo.service_hours
+        if hours is not None:
+            assert hours.days == tuple(sorted(set(hours.days))) and set(hours.days) <= set(range(7))
+            assert hours.end == time(0, 0) or hours.start < hours.end
+            ZoneInfo(hours.timezone)
+    assert len({w.id for w in config.maintenance}) == len(config.maintenance)
+    for w in config.maintenance:
+        assert w.monitors or w.services
+        assert set(w.monitors) <= monitor_ids and set(w.services) <= service_ids
+        if w.recurrence is None:
+            assert w.start is not None and w.end is not None and w.start < w.end
+            assert w.start.utcoffset() == timedelta(0) == w.end.utcoffset()
+        else:
+            assert w.start is None and w.end is None
+            assert 0 < w.recurrence.duration <= 31 * 86400
+            maintenance_module.validate_recurrence(w.recurrence)  # the expander takes it
 
 
 @settings(max_examples=250, deadline=None, database=None)
@@ -1547,3 +3162,129 @@ def test_valid_documents_load_with_their_values(mons: list[dict[str, Any]]) -> N
         assert m.failure_threshold == raw["failure_threshold"]
         assert m.labels == tuple(sorted(raw["labels"].items()))
         assert m.kind == raw["kind"]
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
+DAY_SPELLINGS = [("mon", "monday"), ("tue", "tuesday"), ("wed", "wednesday"), ("thu", "thursday"),
+                 ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday")]  # fmt: skip
+
+
+@st.composite
+def valid_sla_tables(draw: st.DrawFn) -> dict[str, Any]:
+    """Monitors m0..m2, services and SLOs and windows over them, all valid."""
+    monitors = [
+        {"id": f"m{i}", "kind": "tcp", "host": "localhost", "port": 1 + i} for i in range(3)
+    ]
+    services = []
+    for i in range(draw(st.integers(0, 2))):
+        members = draw(st.lists(st.sampled_from(["m0", "m1", "m2"]), min_size=1, unique=True))
+        service: dict[str, Any] = {"id": f"s{i}", "monitors": members}
+        rule = draw(st.sampled_from(["all", "any", "quorum", None]))
+        if rule is not None:
+            service["rule"] = rule
+        if rule == "quorum":
+            service["quorum"] = draw(st.integers(1, len(members)))
+        services.append(service)
+    targets = ["m0", "m1", "m2"] + [s["id"] for s in services]
+    percents = st.decimals(min_value="1.001", max_value="99.999", places=3)
+    slos = []
+    for i in range(draw(st.integers(0, 2))):
+        slo: dict[str, Any] = {
+            "id": f"o{i}",
+            "target": draw(st.sampled_from(targets)),
+            "objective": draw(percents),
+            "timezone": draw(st.sampled_from(ZONES)),
+        }
+        window, period = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
+        if window:
+            slo["window"] = f"{draw(st.integers(1, 400))}d"
+        if period:
+            slo["period"] = draw(st.sampled_from(["week", "month", "quarter", "year"]))
+        belows = draw(
+            st.lists(
+                st.decimals(min_value="1.01", max_value="100", places=2),
+                unique_by=lambda d: d.normalize(),
+                max_size=4,
+            )
+        )
+        slo["credits"] = [{"below": b, "credit": draw(st.integers(0, 1000))} for b in belows]
+        days = draw(st.lists(st.integers(0, 6), min_size=1, unique=True))
+        start = draw(st.integers(0, 23 * 60 + 58))
+        end = draw(st.integers(start + 1, 24 * 60))
+        slo["service_hours"] = {
+            "days": ",".join(draw(st.sampled_from(DAY_SPELLINGS[d])) for d in days),
+            "from": f"{start // 60:02d}:{start % 60:02d}",
+            "to": f"{end // 60:02d}:{end % 60:02d}",
+        }
+        slo["latency"] = {
+            "threshold": f"{draw(st.integers(1, 5000))}ms",
+            "objective": draw(percents),
+        }
+        slos.append(slo)
+    windows = []
+    for i in range(draw(st.integers(0, 2))):
+        window: dict[str, Any] = {"id": f"w{i}", "monitors": [draw(st.sampled_from(["m0", "m1"]))]}
+        if draw(st.booleans()):
+            offset = timezone(timedelta(minutes=draw(st.integers(-14 * 60, 14 * 60))))
+            start_at = draw(
+                st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+            )
+            window["start"] = start_at.replace(tzinfo=offset)
+            window["end"] = (start_at + timedelta(seconds=draw(st.integers(1, 10**7)))).replace(
+                tzinfo=offset
+            )
+        else:
+            window["timezone"] = draw(st.sampled_from(ZONES))
+            window["duration"] = f"{draw(st.integers(1, 31 * 24 * 60))}m"
+            if draw(st.booleans()):
+                window["rrule"] = (
+                    f"FREQ={draw(st.sampled_from(['DAILY', 'WEEKLY', 'MONTHLY']))};"
+                    f"BYHOUR={draw(st.integers(0, 23))};BYMINUTE={draw(st.integers(0, 59))}"
+                )
+            else:
+                window["cron"] = (
+                    f"{draw(st.integers(0, 59))} {draw(st.integers(0, 23))} * * "
+                    f"{draw(st.sampled_from(['*', '0', 'mon-fri', 'sat,sun']))}"
+                )
+        windows.append(window)
+    return {"monitor": monitors, "service": services, "slo": slos, "maintenance": windows}
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(valid_sla_tables())
+def test_valid_sla_documents_load_with_their_values(doc: dict[str, Any]) -> None:
+    config = _check_outcome(_toml_document(doc))
+    assert config is not None
+    for raw, s in zip(doc["service"], config.services, strict=True):
+        assert (s.id, s.name, s.monitors) == (raw["id"], raw["id"], tuple(raw["monitors"]))
+        assert (s.rule, s.quorum) == (raw.get("rule", "all"), raw.get("quorum"))
+    for raw, o in zip(doc["slo"], config.slos, strict=True):
+        assert (
+            o.objective == raw["objective"] and o.latency.objective == raw["latency"]["objective"]
+        )
+        assert o.period == raw.get("period") and o.timezone == raw["timezone"]
+        assert o.window == (None if "window" not in raw else int(raw["window"][:-1]) * 86400)
+        assert [(t.below, t.credit) for t in o.credits] == sorted(
+            ((c["below"], c["credit"]) for c in raw["credits"]), reverse=True
+        )
+        hours = raw["service_hours"]
+        assert o.service_hours.days == tuple(
+            sorted(
+                d
+                for d, names in enumerate(DAY_SPELLINGS)
+                for n in hours["days"].split(",")
+                if n in names
+            )
+        )
+        assert o.service_hours.start.strftime("%H:%M") == hours["from"]
+        assert o.service_hours.end.strftime("%H:%M") == hours["to"].replace("24:00", "00:00")
+        assert o.service_hours.timezone == raw["timezone"]
+    for raw, w in zip(doc["maintenance"], config.maintenance, strict=True):
+        if "start" in raw:
+            assert (w.start, w.end) == (raw["start"], raw["end"])  # the same instants, in UTC
+        else:
+            rec = w.recurrence
+            assert (rec.rrule, rec.cron) == (raw.get("rrule"), raw.get("cron"))
+            assert (
+                rec.duration == int(raw["duration"][:-1]) * 60 and rec.timezone == raw["timezone"]
+            )

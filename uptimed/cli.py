@@ -3,6 +3,8 @@
     uptimed run -c FILE            run the daemon
     uptimed check-config -c FILE   validate a config and summarize it
     uptimed status -c FILE         confirmed state of every monitor, from the database
+    uptimed report -c FILE         availability, SLOs, budgets and credits over a window
+    uptimed maintenance add|list|end -c FILE   ad-hoc maintenance windows
     uptimed --version
 
 Exit status: 0 success, 1 runtime failure (database, address in use), 2 bad config or usage.
@@ -17,9 +19,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from uptimed import __version__
 from uptimed.config import Config, ConfigError, load_config, summarize
+from uptimed.periods import PERIODS
+
+FORMATS = ("table", "json", "csv", "markdown", "html")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,18 +46,168 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_status = command("status", "Show each monitor's confirmed state, read from the database.")
     p_status.add_argument("--format", choices=("table", "json"), default="table")
 
+    p_report = command("report", "Availability, SLOs, error budgets and credits over a window.")
+    when = p_report.add_argument_group("window (one of)")
+    when.add_argument("--from", dest="start", metavar="T", help="start: a date or an RFC 3339 time")
+    when.add_argument("--to", dest="end", metavar="T", help="end (exclusive)")
+    when.add_argument("--period", choices=PERIODS, help="a calendar period, in each SLO's time zone")
+    when.add_argument("--at", metavar="WHICH", help="which period: 2026-10, 2026-Q4, 2026-W43, 2026 (default: now)")
+    when.add_argument("--window", metavar="DURATION", help="rolling, ending now, e.g. 30d (the default)")
+    p_report.add_argument("--timezone", default=None, metavar="TZ", help="zone for dates and periods (default UTC)")
+    p_report.add_argument("--monitor", action="append", default=[], metavar="ID", help="only this monitor (repeatable)")
+    p_report.add_argument("--service", action="append", default=[], metavar="ID", help="only this service (repeatable)")
+    p_report.add_argument("--slo", action="append", default=[], metavar="ID", help="only this SLO (repeatable)")
+    p_report.add_argument("--format", choices=FORMATS, default="table")
+
+    p_maint = sub.add_parser("maintenance", help="Add, list and end ad-hoc maintenance windows.")
+    msub = p_maint.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p_add = msub.add_parser("add", help="Add a window (in the past too: a retroactive exclusion, with a reason).")
+    p_list = msub.add_parser("list", help="List ad-hoc windows that have not ended (--all: every one).")
+    p_end = msub.add_parser("end", help="End a window now.")
+    for p in (p_add, p_list, p_end):
+        p.add_argument("-c", "--config", required=True, metavar="FILE", help="the TOML config file")
+    target = p_add.add_mutually_exclusive_group(required=True)
+    target.add_argument("--monitor", metavar="ID")
+    target.add_argument("--service", metavar="ID")
+    p_add.add_argument("--for", dest="duration", metavar="DURATION", help="from now, e.g. 30m")
+    p_add.add_argument("--start", metavar="T", help="start: a date or an RFC 3339 time (with --end)")
+    p_add.add_argument("--end", metavar="T", help="end (exclusive)")
+    p_add.add_argument("--reason", metavar="TEXT", help="why; required for a window in the past")
+    p_add.add_argument("--by", metavar="NAME", help="who adds it (default: the login name)")
+    p_list.add_argument("--all", action="store_true", help="include windows that have ended")
+    p_list.add_argument("--format", choices=("table", "json"), default="table")
+    p_end.add_argument("id", type=int, metavar="ID")
+
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 2
-    if args.command == "check-config":
-        print(summarize(config))
-        return 0
-    if args.command == "status":
-        return _status(config, args.format)
+    try:
+        if args.command == "check-config":
+            print(summarize(config))
+            return 0
+        if args.command == "status":
+            return _status(config, args.format)
+        if args.command == "report":
+            return _report(config, args)
+        if args.command == "maintenance":
+            return _maintenance(config, args)
+    except UsageError as e:
+        parser.exit(2, f"uptimed {args.command}: error: {e}\n")
     return _run(config, args.loop)
+
+
+class UsageError(Exception):
+    """A bad argument: reported in one line with exit status 2."""
+
+
+def _report(config: Config, args: argparse.Namespace) -> int:
+    from uptimed.report import build_report, resolve_scope, resolve_window
+    from uptimed.report_format import render
+    from uptimed.store import connect, now_ms
+
+    now = now_ms()
+    try:
+        w = resolve_window(
+            now, start=args.start, end=args.end, period=args.period, at=args.at, window=args.window,
+            timezone=args.timezone,
+        )  # fmt: skip
+        scope = resolve_scope(config, args.monitor, args.service, args.slo)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    try:
+        conn = connect(config.daemon.database, readonly=True)
+    except FileNotFoundError as e:
+        print(f"uptimed: {e}", file=sys.stderr)
+        return 1
+    try:
+        report = build_report(conn, config, scope, w.start, w.end, now, tz_name=w.tz_name, period=w.period)
+    finally:
+        conn.close()
+    sys.stdout.write(render(report, args.format))
+    return 0
+
+
+def _time(flag: str, text: str) -> int:
+    from uptimed.periods import parse_time, zone
+
+    try:
+        return parse_time(text, zone("UTC"))
+    except ValueError as e:
+        raise UsageError(f"{flag}: {e}") from None
+
+
+def _duration(flag: str, text: str) -> float:
+    from uptimed.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise UsageError(f"{flag}: {e}") from None
+
+
+def _maintenance(config: Config, args: argparse.Namespace) -> int:
+    from uptimed import adhoc
+    from uptimed.periods import iso
+    from uptimed.store import now_ms
+
+    now = now_ms()
+    conn = adhoc.open_db(config.daemon.database)
+    try:
+        if args.action == "add":
+            kind, key = ("monitor", args.monitor) if args.monitor else ("service", args.service)
+            known = [m.id for m in config.monitors] if kind == "monitor" else [s.id for s in config.services]
+            if key not in known:
+                raise UsageError(f"--{kind}: no such id: {key} (known: {', '.join(known) or 'none'})")
+            if args.duration and (args.start or args.end):
+                raise UsageError("give --for, or --start and --end, not both")
+            if args.duration:
+                start, end = now, now + int(_duration("--for", args.duration) * 1000)
+            elif args.start and args.end:
+                start, end = _time("--start", args.start), _time("--end", args.end)
+            else:
+                raise UsageError("give --for DURATION, or --start T and --end T")
+            try:
+                w = adhoc.add(conn, kind, key, start, end, args.reason, args.by or _login(), now)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
+            print(f"maintenance window {w.id}: {kind} {key} from {iso(w.start)} to {iso(w.end)}")
+        elif args.action == "end":
+            try:
+                w = adhoc.end(conn, args.id, now)
+            except (LookupError, ValueError) as e:
+                raise UsageError(str(e)) from None
+            print(f"maintenance window {w.id} ended at {iso(w.end)}")
+        else:
+            ws = adhoc.windows(conn, None if args.all else now)
+            if args.format == "json":
+                print(json.dumps([w.as_json() for w in ws], indent=2))
+            else:
+                print(_maintenance_table(ws, now))
+    finally:
+        conn.close()
+    return 0
+
+
+def _maintenance_table(ws: list[Any], now: int) -> str:
+    from uptimed.periods import iso
+
+    rows = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
+    for w in ws:
+        state = "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
+        if w.start < w.created_at - 60_000:
+            state += ", retroactive"
+        rows.append((str(w.id), f"{w.target_kind} {w.target}", iso(w.start), iso(w.end), state, w.created_by, w.reason or ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(v.ljust(n) for v, n in zip(r, widths)).rstrip() for r in rows)
+
+
+def _login() -> str:
+    import getpass
+
+    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
 def _run(config: Config, loop: str) -> int:

@@ -7,14 +7,17 @@ returns a :class:`Config` or raises :class:`ConfigError` listing every mistake i
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import ipaddress
+import math
 import os
 import re
 import tomllib
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from datetime import time as time_of_day
 from decimal import Decimal
 from fractions import Fraction
@@ -209,6 +212,33 @@ class ConfigError(Exception):
 # (1024s), any case, no space. Redirects are capped at 10 (HttpSpec.max_redirects). tcp host
 # may be a name, an IPv4 or IPv6 address (brackets optional). Keys of the other kind are errors
 # ("url" on a tcp monitor); unknown keys get a difflib suggestion.
+#
+# Services, SLOs and maintenance windows (tables numbered from 0 like monitors: service[1],
+# slo[0] (id "web-availability").credits[2].below, maintenance[0] (id "sunday").rrule):
+#   ids        the monitor id grammar. Service ids are unique among services and must not be a
+#              monitor id (an SLO target names either); SLO and maintenance ids are unique among
+#              their own kind. References to monitors and services get a difflib suggestion; a
+#              monitor whose other keys are wrong still counts as existing (no error cascade).
+#   percent    objective, latency.objective and credits[].below are TOML numbers in percent,
+#              kept as Decimal from the written text (99.9 -> Decimal("99.9"), via repr of the
+#              float); a value in (0, 1] reads as a ratio written by mistake and is an error
+#              that suggests the percent. credit is a number from 0 to 1000 (percent).
+#   instants   start/end and effective_from/effective_until: TOML offset date-times or RFC 3339
+#              strings ("2026-10-04T02:00:00Z", "...+02:00", "t"/"z"/space accepted); a local
+#              date-time, date or a string without offset is an error naming the fix. Stored
+#              as aware datetimes in UTC.
+#   time zones IANA names as zoneinfo.ZoneInfo accepts them, with a suggestion for near misses.
+#   rrule      an RRULE body ("FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"; an "RRULE:" prefix is dropped)
+#              checked by dateutil.rrule.rrulestr against an aware DTSTART of 2000-01-01 00:00 in
+#              the window's timezone, so an UNTIL must be UTC ("...Z"). No DTSTART, RDATE, EXDATE
+#              or COUNT (there is no first occurrence to count from), no FREQ=SECONDLY; INTERVAL
+#              >= 1 and the BYxxx numbers within RFC 5545 ranges (dateutil silently ignores
+#              BYMONTHDAY=0, say); numbered weekdays (1SU) only with MONTHLY or YEARLY.
+#   cron       exactly five fields as croniter reads them (no @daily, no seconds or year field),
+#              and must fire at least once in 50 years ("0 2 30 2 *" never does).
+#   days       "mon-fri", "mon,wed,fri", "sat-sun", "mon-wed,fri": three-letter or full English
+#              day names, any case, ranges not wrapping past Sunday, no day twice.
+
 
 DEFAULT_DATABASE = "./uptimed.db"
 DEFAULT_LISTEN = ("127.0.0.1", 9464)
@@ -227,6 +257,19 @@ MAX_REDIRECTS = 10
 MAX_FILE_BYTES = 64 * 1024 * 1024  # ~200,000 monitors at ~300 bytes each
 MAX_NAME_CHARS = 200
 MAX_URL_CHARS = 8192
+SUMMARY_SLOS = 10  # SLO lines shown by summarize()
+MIN_RETENTION_ROLLUP = 86400.0
+DEFAULT_RETENTION_ROLLUP = 400 * 86400.0
+MAX_MAINTENANCE_DURATION = 31 * 86400.0
+MIN_SLO_WINDOW = 1.0
+MAX_CREDIT = 1000
+MAX_REASON_CHARS = 1000
+MAX_RULE_CHARS = 1000
+RULES: tuple[str, ...] = ("all", "any", "quorum")
+PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
+UNKNOWN_POLICIES: tuple[str, ...] = ("exclude", "down", "up")
+MAINTENANCE_POLICIES: tuple[str, ...] = ("exclude", "up")
+DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 #: Label names uptimed itself puts on its series (or Prometheus does): not allowed in labels.
 RESERVED_LABELS: frozenset[str] = frozenset(
@@ -245,10 +288,40 @@ RESERVED_LABELS: frozenset[str] = frozenset(
     }
 )
 
-TOP_KEYS = ("daemon", "defaults", "monitor", "retention")
-DAEMON_KEYS = ("database", "listen", "log_level", "max_concurrency")
+TOP_KEYS = ("daemon", "defaults", "monitor", "retention", "service", "slo", "maintenance")
+DAEMON_KEYS = (
+    "database",
+    "listen",
+    "log_level",
+    "max_concurrency",
+    "api_token_file",
+    "connectivity_check",
+)
 DEFAULTS_KEYS = ("interval", "timeout", "failure_threshold", "success_threshold", "labels")
-RETENTION_KEYS = ("raw",)
+RETENTION_KEYS = ("raw", "rollup")
+SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum")
+SLO_KEYS = (
+    "id",
+    "target",
+    "objective",
+    "window",
+    "period",
+    "timezone",
+    "effective_from",
+    "effective_until",
+    "customer",
+    "latency",
+    "credits",
+    "service_hours",
+    "policy",
+)
+LATENCY_KEYS = ("threshold", "objective")
+CREDIT_KEYS = ("below", "credit")
+SERVICE_HOURS_KEYS = ("days", "from", "to", "timezone")
+POLICY_KEYS = ("unknown", "maintenance")
+ONE_OFF_KEYS = ("start", "end")
+RECURRENCE_KEYS = ("rrule", "cron", "duration", "timezone")
+MAINTENANCE_KEYS = ("id", "monitors", "services", "reason", *ONE_OFF_KEYS, *RECURRENCE_KEYS)
 COMMON_MONITOR_KEYS = ("id", "name", "kind", "enabled", *DEFAULTS_KEYS)
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "http": (
@@ -284,6 +357,36 @@ _SIZE_UNITS = {
 _SIZE_EXAMPLES = '(examples: 65536, "512KiB", "1MiB", "1MB")'
 _STATUS_EXAMPLES = '(examples: 200, "200-299", "2xx", "301")'
 _LISTEN_EXAMPLES = '(examples: "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464")'
+_CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
+_INSTANT_EXAMPLES = '(examples: 2026-10-04T02:00:00Z, "2026-10-04T02:00:00+02:00")'
+_RRULE_EXAMPLE = '"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"'
+_CRON_EXAMPLE = '"0 2 * * 0"'
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+_HH_MM = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_DAY_NAMES: dict[str, int] = {
+    **{d: i for i, d in enumerate(DAYS)},
+    **{
+        d: i
+        for i, d in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+}
+#: RFC 5545 ranges of the numeric RRULE parts (dateutil checks some, ignores 0 in others).
+_RRULE_RANGES: dict[str, tuple[int, int, bool]] = {  # name: (lo, hi, negatives allowed)
+    "BYMONTH": (1, 12, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYHOUR": (0, 23, False),
+    "BYMINUTE": (0, 59, False),
+    "BYSECOND": (0, 59, False),
+    "BYSETPOS": (1, 366, True),
+    "BYEASTER": (0, 366, True),
+}
 
 
 class _Bad:
@@ -394,7 +497,48 @@ def summarize(config: Config) -> str:
         ("intervals", ", ".join(shown) or "-"),
         ("load", f"{load_text} probes/s"),
     ]
+    if config.services:
+        rules = Counter(s.rule for s in config.services)
+        by_rule = ", ".join(f"{r} {n}" for r, n in sorted(rules.items()))
+        rows.append(("services", f"{len(config.services)} ({by_rule})"))
+    if config.slos:
+        rows.append(("slos", str(len(config.slos))))
+        rows += [("slo", _describe_slo(slo)) for slo in config.slos[:SUMMARY_SLOS]]
+        if len(config.slos) > SUMMARY_SLOS:
+            rows.append(("", f"... {len(config.slos) - SUMMARY_SLOS} more"))
+    if config.maintenance:
+        recurring = sum(1 for w in config.maintenance if w.recurrence is not None)
+        one_off = len(config.maintenance) - recurring
+        rows.append(
+            ("maintenance", f"{len(config.maintenance)} ({recurring} recurring, {one_off} one-off)")
+        )
     return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
+
+
+def _describe_slo(slo: SLO) -> str:
+    """``web-availability: web >= 99.9% over 30d / month (Europe/Berlin), latency 99.0% < 300ms,
+    3 credit tiers, service hours``."""
+    over = [_show_window(slo.window)] if slo.window is not None else []
+    if slo.period is not None:
+        over.append(slo.period + (f" ({slo.timezone})" if slo.timezone != "UTC" else ""))
+    text = f"{slo.id}: {slo.target} >= {slo.objective}% over {' / '.join(over)}"
+    extras = []
+    if slo.latency is not None:
+        extras.append(
+            f"latency {slo.latency.objective}% < {format_duration(slo.latency.threshold)}"
+        )
+    if slo.credits:
+        extras.append(f"{len(slo.credits)} credit tier{'s' if len(slo.credits) > 1 else ''}")
+    if slo.service_hours is not None:
+        extras.append("service hours")
+    return ", ".join([text, *extras])
+
+
+def _show_window(seconds: float) -> str:
+    """A window in days when it is whole days ("30d", not "4w2d"), else as a duration."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{int(seconds // 86400)}d"
+    return format_duration(seconds)
 
 
 # helpers --------------------------------------------------------------------------------------
@@ -514,6 +658,96 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
+_CRON_ALIASES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def _show_decimal(value: Decimal) -> str:
+    """``Decimal("99.900")`` -> ``99.9``; ``Decimal("1E+2")`` -> ``100``."""
+    return format(value.normalize(), "f")
+
+
+def _show_instant(value: Any) -> str:
+    """A start/end value as written: a TOML date-time, or a quoted string."""
+    return value.isoformat() if isinstance(value, datetime) else _quote(str(value))
+
+
+def _zone_ok(name: str) -> bool:
+    if not name or len(name) > 255 or not name.isprintable():
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - ValueError, ZoneInfoNotFoundError, OSError, ...
+        return False
+    return True
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _suggest_zone(name: str) -> str | None:
+    """The zone ``name`` probably means: same name in another case, the zone a city name is in
+    ("Berlin" -> "Europe/Berlin"), or a close spelling."""
+    names = _zone_names()
+    key = name[:100].lower()
+    by_lower = {n.lower(): n for n in names}
+    if key in by_lower:
+        return by_lower[key]
+    if re.fullmatch(r"[A-Z]{2,5}", name):
+        return None  # an abbreviation such as "CEST": a near spelling would be another zone
+    by_city = {n.rsplit("/", 1)[-1].lower(): n for n in names if "/" in n}
+    if key.replace(" ", "_") in by_city:
+        return by_city[key.replace(" ", "_")]
+    match = difflib.get_close_matches(name[:100], names, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _rrule_problem(parts: dict[str, str]) -> str | None:
+    """What dateutil accepts in an RRULE but RFC 5545 does not (and dateutil would mishandle
+    later, e.g. ignore BYMONTHDAY=0 or fail on BYDAY=9SU), or None."""
+    if parts.get("FREQ") == "SECONDLY":
+        return "FREQ=SECONDLY is not supported: a maintenance window recurs at most every minute"
+    try:
+        if "INTERVAL" in parts and int(parts["INTERVAL"]) < 1:
+            return f"INTERVAL={parts['INTERVAL']} must be at least 1"
+        for name, (lo, hi, negative) in _RRULE_RANGES.items():
+            for item in parts[name].split(",") if name in parts else ():
+                n = int(item)
+                if not (lo <= n <= hi or negative and -hi <= n <= -lo):
+                    allowed = f"{lo} to {hi}" + (f" or -{hi} to -{max(lo, 1)}" if negative else "")
+                    return f"{name}={item} is out of range (allowed: {allowed})"
+        freq = parts.get("FREQ")
+        for item in parts["BYDAY"].split(",") if "BYDAY" in parts else ():
+            m = re.fullmatch(r"([+-]?[0-9]+)?([A-Z]{2})|([A-Z]{2})\(([+-]?[0-9]+)\)", item)
+            ordinal = m and (m[1] or m[4])
+            if not ordinal:
+                continue
+            if freq not in ("MONTHLY", "YEARLY"):
+                return (
+                    f"BYDAY={item}: a numbered weekday (like 1SU, -1FR) needs FREQ=MONTHLY or "
+                    "FREQ=YEARLY"
+                )
+            most = 5 if freq == "MONTHLY" or "BYMONTH" in parts else 53
+            if not 1 <= abs(int(ordinal)) <= most:
+                return f"BYDAY={item}: the number must be 1 to {most} or -{most} to -1"
+    except ValueError:
+        return None  # dateutil read it; nothing more to say
+    return None
+
+
 def _merge_ranges(ranges: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(ranges):
@@ -543,6 +777,8 @@ class _Checker:
     def __init__(self, label: str):
         self.label = label
         self.errors: list[str] = []
+        # valid ids of [[monitor]] and [[service]] tables (see build)
+        self.ids: dict[str, dict[str, int] | None] = {"monitor": None, "service": None}
 
     # recording -----------------------------------------------------------------------------
 
@@ -686,7 +922,24 @@ class _Checker:
             max_concurrency = self.integer(
                 table["max_concurrency"], "daemon.max_concurrency", 1, MAX_CONCURRENCY
             )
-        if _BAD in (database, listen, log_level, max_concurrency):
+        api_token_file = None
+        if "api_token_file" in table:
+            api_token_file = self.file_path(
+                table["api_token_file"], "daemon.api_token_file", "/etc/uptimed/api-token"
+            )
+        connectivity_check: Any = ()
+        if "connectivity_check" in table:
+            connectivity_check = self.canaries(
+                table["connectivity_check"], "daemon.connectivity_check"
+            )
+        if _BAD in (
+            database,
+            listen,
+            log_level,
+            max_concurrency,
+            api_token_file,
+            connectivity_check,
+        ):
             return None
         return DaemonConfig(
             database=database,
@@ -694,17 +947,82 @@ class _Checker:
             listen_port=listen[1],
             log_level=log_level,
             max_concurrency=max_concurrency,
+            api_token_file=api_token_file,
+            connectivity_check=connectivity_check,
         )
 
     def database(self, value: Any, path: str) -> Any:
+        return self.file_path(value, path, "/var/lib/uptimed/uptimed.db")
+
+    def file_path(self, value: Any, path: str, example: str) -> Any:
         if not isinstance(value, str):
             return self.type_error(path, "a string (a file path)", value)
         if not value:
-            return self.error(
-                path, 'is empty: give a file path, e.g. "/var/lib/uptimed/uptimed.db"'
-            )
+            return self.error(path, f'is empty: give a file path, e.g. "{example}"')
         if "\0" in value:
             return self.error(path, f"{_quote(value)} contains a NUL character")
+        return value
+
+    def canaries(self, value: Any, path: str) -> Any:
+        if not isinstance(value, list):
+            hint = ""
+            if isinstance(value, str):
+                value = re.sub(r"//[^/?#]*@", "//***@", value)  # never echo a password
+                hint = f" (write [{_quote(value, 200)}])"
+            return self.type_error(path, f"an array of targets {_CANARY_EXAMPLES}", value, hint)
+        out: list[str] = []
+        first: dict[str, int] = {}
+        n_errors = len(self.errors)
+        for j, item in enumerate(value):
+            ipath = f"{path}[{j}]"
+            target = self.canary(item, ipath)
+            if target is _BAD:
+                continue
+            if target in first:
+                self.error(
+                    ipath,
+                    f"{_quote(_safe_url(target), 100)} is listed twice (first at [{first[target]}])",
+                )
+            else:
+                first[target] = j
+                out.append(target)
+        return tuple(out) if len(self.errors) == n_errors else _BAD
+
+    def canary(self, value: Any, path: str) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string {_CANARY_EXAMPLES}", value)
+        scheme = value.partition("://")[0].lower() if "://" in value else ""
+        if scheme in ("http", "https"):
+            return self.url(value, path)
+        shown = _quote(re.sub(r"//[^/?#]*@", "//***@", value), 100)  # never echo a password
+        if scheme != "tcp":
+            return self.error(
+                path,
+                f'{shown} is not a connectivity check: use "tcp://HOST:PORT" or an http:// or '
+                f"https:// URL {_CANARY_EXAMPLES}",
+            )
+        if len(value) > MAX_URL_CHARS or any(ch.isspace() or not ch.isprintable() for ch in value):
+            return self.error(path, f"{shown} contains a space or control character")
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+            host = parts.hostname
+        except ValueError as e:
+            return self.error(path, f"{shown} is not HOST:PORT ({e})")
+        if parts.username is not None or parts.path or parts.query or parts.fragment:
+            return self.error(
+                path, f'{shown}: a tcp check is only "tcp://HOST:PORT" (no user, path or query)'
+            )
+        if not host:
+            return self.error(path, f'{shown} has no host (e.g. "tcp://192.0.2.1:443")')
+        if port is None or port == 0:
+            return self.error(
+                path,
+                f'{shown}: give a port from 1 to 65535 (e.g. "tcp://{_host_port(host, 443)}")',
+            )
+        problem = _host_problem(host)
+        if problem:
+            return self.error(path, f"{shown}: host {_quote(host)} {problem}")
         return value
 
     def listen(self, value: Any, path: str) -> Any:
@@ -789,11 +1107,18 @@ class _Checker:
             raw = self.duration_at_least(
                 table["raw"], "retention.raw", MIN_RETENTION_RAW, "retention"
             )
-        return None if raw is _BAD else Retention(raw=raw)
+        rollup = DEFAULT_RETENTION_ROLLUP
+        if "rollup" in table:
+            rollup = self.duration_at_least(
+                table["rollup"], "retention.rollup", MIN_RETENTION_ROLLUP, "rollup retention"
+            )
+        return None if _BAD in (raw, rollup) else Retention(raw=raw, rollup=rollup)
 
     # [[monitor]] ---------------------------------------------------------------------------
 
-    def monitors(self, value: Any, defaults: _Defaults) -> list[Monitor | None] | None:
+    def monitors(
+        self, value: Any, defaults: _Defaults, seen: dict[str, int]
+    ) -> list[Monitor | None] | None:
         if isinstance(value, dict):
             self.type_error(
                 "monitor", "an array of tables", value, " (write [[monitor]], not [monitor])"
@@ -805,7 +1130,6 @@ class _Checker:
         if not value:
             self.error("", "no [[monitor]] defined")
             return None
-        seen: dict[str, int] = {}
         return [self.monitor(i, item, defaults, seen) for i, item in enumerate(value)]
 
     def monitor(
@@ -1179,6 +1503,821 @@ class _Checker:
             )
         return self.integer(value, path, 1, 65535)
 
+    # shared checks for services, SLOs and maintenance windows -------------------------------
+
+    def tables(self, doc: dict[str, Any], key: str) -> list[Any] | None:
+        """``doc[key]`` as an array of tables ([[key]]): [] when absent, None when malformed."""
+        if key not in doc:
+            return []
+        value = doc[key]
+        if isinstance(value, dict):
+            self.type_error(key, "an array of tables", value, f" (write [[{key}]], not [{key}])")
+            return None
+        if not isinstance(value, list):
+            self.type_error(key, f"an array of tables ([[{key}]])", value)
+            return None
+        return value
+
+    def ident(
+        self,
+        raw: dict[str, Any],
+        kind: str,
+        i: int,
+        seen: dict[str, int],
+        clash: dict[str, int] | None = None,
+    ) -> str | None:
+        """The table's id, or None; records it in ``seen``. ``clash``: monitor ids a service id
+        must not repeat."""
+        base = f"{kind}[{i}]"
+        if "id" not in raw:
+            self.error(base, 'missing required key "id"')
+            return None
+        value = raw["id"]
+        if not isinstance(value, str):
+            self.type_error(f"{base}.id", "a string", value)
+            return None
+        if not _ID.fullmatch(value):
+            why = (
+                "longer than 64 characters"
+                if len(value) > 64
+                else 'use letters, digits, "_", "." and "-"'
+            )
+            self.error(f"{base}.id", f"{_quote(value)} is not a valid id: {why}")
+            return None
+        if value in seen:
+            self.error(
+                f"{base}.id", f"{_quote(value)} is used twice (first at {kind}[{seen[value]}])"
+            )
+        else:
+            seen[value] = i
+            if clash is not None and value in clash:
+                self.error(
+                    f"{base}.id",
+                    f"{_quote(value)} is already the id of monitor[{clash[value]}]: SLO targets "
+                    "name monitors and services alike, so their ids must differ",
+                )
+        return value
+
+    def text(self, value: Any, path: str, limit: int = MAX_NAME_CHARS) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(path, "a string", value)
+        if not value.strip():
+            return self.error(path, "is empty (leave the key out instead)")
+        if len(value) > limit:
+            return self.error(path, f"{_quote(value)} is longer than {limit} characters")
+        if not value.isprintable():
+            return self.error(path, f"{_quote(value)} contains a control character")
+        return value
+
+    def choice(self, value: Any, path: str, allowed: tuple[str, ...], what: str) -> Any:
+        """One of ``allowed``, any case; stored lower-case."""
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string ({', '.join(allowed)})", value)
+        if value.lower() not in allowed:
+            match = difflib.get_close_matches(value[:100].lower(), allowed, n=1, cutoff=0.6)
+            hint = f'; did you mean "{match[0]}"?' if match else ""
+            return self.error(
+                path, f"{_quote(value)} is not {what} (allowed: {', '.join(allowed)}{hint})"
+            )
+        return value.lower()
+
+    def table(self, value: Any, path: str, allowed: tuple[str, ...], example: str) -> Any:
+        if not isinstance(value, dict):
+            return self.type_error(path, f"a table such as {example}", value)
+        self.unknown_keys(value, path, allowed)
+        return value
+
+    def reference(
+        self,
+        value: Any,
+        path: str,
+        known: dict[str, dict[str, int] | None],
+        wanted: str,
+        misplaced: dict[str, str] | None = None,
+    ) -> Any:
+        """An id that must name one of ``known`` ("monitor" -> its ids, "service" -> ...). A
+        kind whose ids are unknown (its section is malformed, already reported) matches any
+        id. ``wanted`` reads "a monitor id", "a monitor or service id". ``misplaced``: the hint
+        when the id names a kind not wanted here ("service" -> ': list it under "services"')."""
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string ({wanted})", value)
+        if any(ids is None or value in ids for ids in known.values()):
+            return value
+        hint = ""
+        for other, why in (misplaced or {}).items():
+            ids = self.ids.get(other)
+            if ids and value in ids:
+                hint = f" (it is a {other}{why})"
+                break
+        if not hint:
+            candidates = [i for ids in known.values() if ids for i in ids]
+            lowered = {c.lower(): c for c in candidates}
+            match = [lowered[value.lower()]] if value.lower() in lowered else []
+            if not match and len(candidates) <= 10_000:
+                match = difflib.get_close_matches(value[:100], candidates, n=1, cutoff=0.6)
+            if match:
+                hint = f' (did you mean "{match[0]}"?)'
+            elif not candidates:
+                hint = f" (there are no {' or '.join(k + 's' for k in known)})"
+        return self.error(path, f"{_quote(value)} is not {wanted}{hint}")
+
+    def id_list(
+        self,
+        value: Any,
+        path: str,
+        known: dict[str, dict[str, int] | None],
+        wanted: str,
+        allow_empty: bool = False,
+        misplaced: dict[str, str] | None = None,
+    ) -> Any:
+        kind = next(iter(known))
+        if not isinstance(value, list):
+            hint = f" (write [{_quote(value)}])" if isinstance(value, str) else ""
+            return self.type_error(
+                path, f'an array of {kind} ids such as ["web", "db"]', value, hint
+            )
+        if not value and not allow_empty:
+            return self.error(path, f"is empty: list at least one {kind} id")
+        out: list[str] = []
+        first: dict[str, int] = {}
+        n_errors = len(self.errors)
+        for j, item in enumerate(value):
+            ipath = f"{path}[{j}]"
+            ref = self.reference(item, ipath, known, wanted, misplaced)
+            if ref is _BAD:
+                continue
+            if ref in first:
+                self.error(ipath, f"{_quote(ref)} is listed twice (first at [{first[ref]}])")
+            else:
+                first[ref] = j
+                out.append(ref)
+        return tuple(out) if len(self.errors) == n_errors else _BAD
+
+    def number(self, value: Any, path: str, wanted: str) -> Any:
+        """A TOML integer or float as the Decimal of its written text."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            hint = ""
+            if isinstance(value, str):
+                bare = value.strip().removesuffix("%").strip()
+                if re.fullmatch(r"[0-9]{1,20}(\.[0-9]{1,20})?", bare):
+                    hint = f" (write {bare} without quotes{' or %' if '%' in value else ''})"
+            return self.type_error(path, wanted, value, hint)
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return self.error(path, f"{_show_number(value)} is not a finite number")
+            return Decimal(repr(value))
+        return Decimal(value)
+
+    def percent(
+        self, value: Any, path: str, what: str, *, up_to_100: bool = False, ratio_check: bool = True
+    ) -> Any:
+        """A percentage in (0, 100), or (0, 100] with ``up_to_100``."""
+        number = self.number(value, path, "a number in percent such as 99.9")
+        if number is _BAD:
+            return _BAD
+        shown = _show_number(value)
+        if not (0 < number <= 100 if up_to_100 else 0 < number < 100):
+            allowed = "more than 0, at most 100" if up_to_100 else "more than 0, less than 100"
+            return self.error(path, f"{shown} is out of range (allowed: {allowed}, in percent)")
+        if ratio_check and number <= 1:
+            fix = f"write {_show_decimal(number * 100)}" if number < 1 else "e.g. 99.9, not 0.999"
+            return self.error(path, f"{shown} looks like a ratio: {what} is in percent ({fix})")
+        return number
+
+    def tz(self, value: Any, path: str) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(
+                path, 'a string (an IANA time zone such as "Europe/Berlin")', value
+            )
+        if _zone_ok(value):
+            return value
+        if re.fullmatch(r"(UTC|GMT)?[+-][0-9]{1,2}(:?[0-9]{2})?", value, re.IGNORECASE):
+            hint = ' (use a zone name such as "Europe/Berlin" or "UTC", not an offset)'
+        else:
+            match = _suggest_zone(value)
+            if match:
+                hint = f' (did you mean "{match}"?)'
+            elif re.fullmatch(r"[A-Z]{2,5}", value):
+                hint = ' (an abbreviation is not a zone: use a name such as "Europe/Berlin")'
+            else:
+                hint = ' (examples: "UTC", "Europe/Berlin", "America/New_York")'
+
+        return self.error(path, f"{_quote(value)} is not an IANA time zone{hint}")
+
+    def instant(self, value: Any, path: str) -> Any:
+        """An aware date-time, returned in UTC."""
+        if isinstance(value, datetime):
+            shown = value.isoformat()
+            if value.tzinfo is None:
+                return self.error(
+                    path,
+                    f'{shown} has no UTC offset: add "Z" for UTC or an offset such as "+02:00" '
+                    f"(e.g. {shown}Z)",
+                )
+            dt = value
+        elif isinstance(value, str):
+            shown = _quote(value)
+            m = _RFC3339.fullmatch(value)
+            if not m:
+                if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+                    return self.error(
+                        path,
+                        f'{shown} is a date without a time: write "{value}T00:00:00Z" (or with '
+                        'an offset such as "+02:00" instead of "Z")',
+                    )
+                return self.error(path, f"{shown} is not an RFC 3339 date-time {_INSTANT_EXAMPLES}")
+            if m[8] is None:
+                return self.error(
+                    path,
+                    f'{shown} has no UTC offset: add "Z" for UTC or an offset such as "+02:00" '
+                    f'(e.g. "{value}Z")',
+                )
+            offset = m[8].upper()
+            try:
+                if offset == "Z":
+                    zone = UTC
+                else:
+                    hours, minutes = int(offset[1:3]), int(offset[4:6])
+                    if minutes > 59:
+                        raise ValueError("offset minutes must be in 0..59")
+                    delta = timedelta(hours=hours, minutes=minutes)
+                    zone = timezone(-delta if offset[0] == "-" else delta)
+                micro = int((m[7] or ".0")[1:7].ljust(6, "0"))
+                dt = datetime(*(int(m[k]) for k in range(1, 7)), micro, tzinfo=zone)  # type: ignore[misc]
+            except ValueError as e:
+                return self.error(path, f"{shown} is not a valid date-time: {e}")
+        else:
+            hint = ""
+            if isinstance(value, date):
+                hint = f" (add a time and offset: {value.isoformat()}T00:00:00Z)"
+            return self.type_error(
+                path, f"a date-time with a UTC offset {_INSTANT_EXAMPLES}", value, hint
+            )
+        try:
+            return dt.astimezone(UTC)
+        except (OverflowError, ValueError):
+            return self.error(path, f"{shown} is out of range (years 1 to 9999 in UTC)")
+
+    def positive_duration(self, value: Any, path: str, what: str) -> Any:
+        seconds = self.duration(value, path)
+        if seconds is not _BAD and seconds <= 0:
+            return self.error(path, f"{_quote(value)}: the {what} must be greater than 0")
+        return seconds
+
+    # [[service]] ----------------------------------------------------------------------------
+
+    def services(self, value: list[Any], seen: dict[str, int]) -> list[Service | None]:
+        return [self.service(i, item, seen) for i, item in enumerate(value)]
+
+    def service(self, i: int, raw: Any, seen: dict[str, int]) -> Service | None:
+        base = f"service[{i}]"
+        if not isinstance(raw, dict):
+            self.type_error(base, "a table", raw)
+            return None
+        n_errors = len(self.errors)
+        sid = self.ident(raw, "service", i, seen, self.ids["monitor"])
+        p = f'{base} (id "{sid}")' if sid is not None else base
+        self.unknown_keys(raw, p, SERVICE_KEYS)
+        name = sid
+        if "name" in raw:
+            name = self.name(raw["name"], f"{p}.name")
+        monitors: Any = _BAD
+        if "monitors" not in raw:
+            self.error(p, 'missing required key "monitors" (the ids of its monitors)')
+        else:
+            monitors = self.id_list(
+                raw["monitors"],
+                f"{p}.monitors",
+                {"monitor": self.ids["monitor"]},
+                "a monitor id",
+                misplaced={"service": "; a service is made of monitors only"},
+            )
+        rule = "all"
+        if "rule" in raw:
+            rule = self.choice(raw["rule"], f"{p}.rule", RULES, "a service rule")
+        quorum: Any = None
+        if rule == "quorum":
+            if "quorum" not in raw:
+                self.error(
+                    p,
+                    'missing required key "quorum" (rule "quorum" needs k: the service is down '
+                    "when at least k of its monitors are down)",
+                )
+                quorum = _BAD
+            else:
+                quorum = self.integer(raw["quorum"], f"{p}.quorum", 1, MAX_THRESHOLD)
+                if quorum is not _BAD and monitors is not _BAD and quorum > len(monitors):
+                    n = len(monitors)
+                    quorum = self.error(
+                        f"{p}.quorum",
+                        f"{quorum} is more than the service's {n} monitor{'s' if n > 1 else ''} "
+                        f"(allowed: 1 to {n})",
+                    )
+        elif "quorum" in raw and rule is not _BAD:
+            self.error(
+                f"{p}.quorum",
+                f'only applies with rule = "quorum" (this service\'s rule is "{rule}")',
+            )
+        if len(self.errors) > n_errors or sid is None or _BAD in (name, monitors, rule, quorum):
+            return None
+        return Service(id=sid, name=name, monitors=monitors, rule=rule, quorum=quorum)
+
+    # [[slo]] ----------------------------------------------------------------------------------
+
+    def slos(self, value: list[Any]) -> list[SLO | None]:
+        seen: dict[str, int] = {}
+        return [self.slo(i, item, seen) for i, item in enumerate(value)]
+
+    def slo(self, i: int, raw: Any, seen: dict[str, int]) -> SLO | None:
+        base = f"slo[{i}]"
+        if not isinstance(raw, dict):
+            self.type_error(base, "a table", raw)
+            return None
+        n_errors = len(self.errors)
+        sid = self.ident(raw, "slo", i, seen)
+        p = f'{base} (id "{sid}")' if sid is not None else base
+        self.unknown_keys(raw, p, SLO_KEYS)
+        target: Any = _BAD
+        if "target" not in raw:
+            self.error(p, 'missing required key "target" (a monitor or service id)')
+        else:
+            target = self.reference(
+                raw["target"],
+                f"{p}.target",
+                {"monitor": self.ids["monitor"], "service": self.ids["service"]},
+                "a monitor or service id",
+            )
+        objective: Any = _BAD
+        if "objective" not in raw:
+            self.error(p, 'missing required key "objective" (in percent, e.g. 99.9)')
+        else:
+            objective = self.percent(raw["objective"], f"{p}.objective", "the objective")
+        window = period = None
+        if "window" in raw:
+            window = self.duration_at_least(raw["window"], f"{p}.window", MIN_SLO_WINDOW, "window")
+        if "period" in raw:
+            period = self.choice(raw["period"], f"{p}.period", PERIODS, "a calendar period")
+        if "window" not in raw and "period" not in raw:
+            self.error(
+                p,
+                'missing "window" or "period": give a rolling window (e.g. window = "30d"), a '
+                'calendar period (e.g. period = "month"), or both',
+            )
+        tz = "UTC"
+        if "timezone" in raw:
+            tz = self.tz(raw["timezone"], f"{p}.timezone")
+        term: dict[str, Any] = {}
+        for key in ("effective_from", "effective_until"):
+            term[key] = self.instant(raw[key], f"{p}.{key}") if key in raw else None
+        start, end = term["effective_from"], term["effective_until"]
+        if start not in (None, _BAD) and end not in (None, _BAD) and not start < end:
+            self.error(
+                f"{p}.effective_until",
+                f"{_show_instant(raw['effective_until'])} is not after effective_from "
+                f"({_show_instant(raw['effective_from'])})",
+            )
+        customer = None
+        if "customer" in raw:
+            customer = self.text(raw["customer"], f"{p}.customer")
+        latency = None
+        if "latency" in raw:
+            latency = self.latency(raw["latency"], f"{p}.latency")
+        credits: Any = ()
+        if "credits" in raw:
+            credits = self.credits(raw["credits"], f"{p}.credits")
+        hours = None
+        if "service_hours" in raw:
+            hours = self.service_hours(raw["service_hours"], f"{p}.service_hours", tz)
+        policy: Any = Policy()
+        if "policy" in raw:
+            policy = self.policy(raw["policy"], f"{p}.policy")
+        parts = (target, objective, window, period, tz, start, end, customer, latency, credits)
+        if len(self.errors) > n_errors or sid is None or _BAD in (*parts, hours, policy):
+            return None
+        return SLO(
+            id=sid,
+            target=target,
+            objective=objective,
+            window=window,
+            period=period,
+            timezone=tz,
+            effective_from=start,
+            effective_until=end,
+            customer=customer,
+            latency=latency,
+            credits=credits,
+            service_hours=hours,
+            policy=policy,
+        )
+
+    def latency(self, value: Any, path: str) -> Any:
+        table = self.table(value, path, LATENCY_KEYS, '{ threshold = "300ms", objective = 99.0 }')
+        if table is _BAD:
+            return _BAD
+        threshold = objective = _BAD
+        if "threshold" not in table:
+            self.error(path, 'missing required key "threshold" (a duration such as "300ms")')
+        else:
+            threshold = self.positive_duration(table["threshold"], f"{path}.threshold", "threshold")
+        if "objective" not in table:
+            self.error(path, 'missing required key "objective" (in percent, e.g. 99.0)')
+        else:
+            objective = self.percent(
+                table["objective"], f"{path}.objective", "the latency objective"
+            )
+        if _BAD in (threshold, objective):
+            return _BAD
+        return LatencyObjective(threshold=threshold, objective=objective)
+
+    def credits(self, value: Any, path: str) -> Any:
+        if not isinstance(value, list):
+            return self.type_error(
+                path, "an array of tables such as [{ below = 99.9, credit = 10 }]", value
+            )
+        tiers: list[CreditTier] = []
+        first: dict[Decimal, int] = {}
+        n_errors = len(self.errors)
+        for j, item in enumerate(value):
+            ipath = f"{path}[{j}]"
+            table = self.table(item, ipath, CREDIT_KEYS, "{ below = 99.9, credit = 10 }")
+            if table is _BAD:
+                continue
+            below = credit = _BAD
+            if "below" not in table:
+                self.error(
+                    ipath,
+                    'missing required key "below" (the attainment, in percent, under which the tier applies)',
+                )
+            else:
+                below = self.percent(table["below"], f"{ipath}.below", "below", up_to_100=True)
+            if "credit" not in table:
+                self.error(ipath, 'missing required key "credit" (percent of the charge)')
+            else:
+                credit = self.number(
+                    table["credit"], f"{ipath}.credit", "a number in percent such as 10"
+                )
+                if credit is not _BAD and not 0 <= credit <= MAX_CREDIT:
+                    credit = self.error(
+                        f"{ipath}.credit",
+                        f"{_show_number(table['credit'])} is out of range "
+                        f"(allowed: 0 to {MAX_CREDIT}, in percent)",
+                    )
+            if below is not _BAD:
+                if below in first:
+                    self.error(
+                        f"{ipath}.below",
+                        f"{_show_number(table['below'])} is used twice (first at "
+                        f"credits[{first[below]}]): each tier needs its own threshold",
+                    )
+                else:
+                    first[below] = j
+            if _BAD not in (below, credit):
+                tiers.append(CreditTier(below=below, credit=credit))
+        if len(self.errors) > n_errors:
+            return _BAD
+        return tuple(sorted(tiers, key=lambda t: t.below, reverse=True))
+
+    def service_hours(self, value: Any, path: str, slo_tz: Any) -> Any:
+        example = '{ days = "mon-fri", from = "08:00", to = "18:00" }'
+        table = self.table(value, path, SERVICE_HOURS_KEYS, example)
+        if table is _BAD:
+            return _BAD
+        if not table:
+            return self.error(path, f"is empty: give days and/or hours, e.g. {example}")
+        days: Any = tuple(range(7))
+        if "days" in table:
+            days = self.days(table["days"], f"{path}.days")
+        start: Any = time_of_day(0, 0)
+        if "from" in table:
+            start = self.clock(table["from"], f"{path}.from", end_of_day=False)
+        end: Any = time_of_day(0, 0)  # midnight at the end of the day
+        if "to" in table:
+            end = self.clock(table["to"], f"{path}.to", end_of_day=True)
+        if start is not _BAD and end is not _BAD and end != time_of_day(0, 0) and end <= start:
+            shown_to = _quote(table["to"]) if "to" in table else '"24:00"'
+            end = self.error(
+                f"{path}.to",
+                f"{shown_to} is not after from ({_quote(table.get('from', '00:00'))}); hours cannot "
+                'run past midnight (use "24:00" for the end of the day)',
+            )
+        tz = slo_tz
+        if "timezone" in table:
+            tz = self.tz(table["timezone"], f"{path}.timezone")
+        if _BAD in (days, start, end, tz):
+            return _BAD
+        return ServiceHours(days=days, start=start, end=end, timezone=tz)
+
+    def days(self, value: Any, path: str) -> Any:
+        examples = '(examples: "mon-fri", "mon,wed,fri", "sat-sun")'
+        if not isinstance(value, str):
+            hint = ""
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                hint = f' (write one string: "{",".join(value)}")'
+            return self.type_error(path, f"a string of days {examples}", value, hint)
+        shown = _quote(value)
+        if not value.strip():
+            return self.error(path, f"is empty: name at least one day {examples}")
+        out: list[int] = []
+        for item in value.split(","):
+            ends = [part.strip() for part in item.split("-")]
+            numbers = []
+            for name in ends:
+                if name.lower() not in _DAY_NAMES:
+                    if not name:
+                        return self.error(path, f"{shown} has an empty day name {examples}")
+                    match = difflib.get_close_matches(
+                        name[:20].lower(), list(_DAY_NAMES), n=1, cutoff=0.75
+                    )
+                    hint = f'; did you mean "{match[0]}"?' if match else ""
+                    if name.lower() in ("weekday", "weekdays", "weekend", "weekends"):
+                        hint = f'; write "{"sat-sun" if "end" in name.lower() else "mon-fri"}"'
+
+                    return self.error(
+                        path, f"{shown}: {_quote(name)} is not a day (use {', '.join(DAYS)}{hint})"
+                    )
+                numbers.append(_DAY_NAMES[name.lower()])
+            if len(numbers) > 2:
+                return self.error(
+                    path, f"{shown}: {_quote(item.strip())} is not a day or a range like mon-fri"
+                )
+            lo, hi = numbers[0], numbers[-1]
+            if lo > hi:
+                return self.error(
+                    path,
+                    f"{shown}: the range {_quote(item.strip())} runs backwards; weeks run mon to sun "
+                    f'(write "{DAYS[lo]}-sun,mon-{DAYS[hi]}" to wrap past Sunday)',
+                )
+            for d in range(lo, hi + 1):
+                if d in out:
+                    return self.error(path, f"{shown}: {DAYS[d]} is named twice")
+                out.append(d)
+        return tuple(sorted(out))
+
+    def clock(self, value: Any, path: str, end_of_day: bool) -> Any:
+        wanted = '"HH:MM" string, e.g. "08:00"' + (' or "24:00"' if end_of_day else "")
+        if not isinstance(value, str):
+            hint = ""
+            if isinstance(value, time):
+                hint = f' (write it as a string: "{value.strftime("%H:%M")}")'
+            return self.type_error(path, f"a {wanted}", value, hint)
+        m = _HH_MM.fullmatch(value)
+        if m and end_of_day and int(m[1]) == 24 and int(m[2]) == 0:
+            return time_of_day(0, 0)  # midnight at the end of the day (see ServiceHours)
+        if m and end_of_day and int(m[1]) == 0 and int(m[2]) == 0:
+            return self.error(
+                path, f'{_quote(value)} is the start of the day: write "24:00" for its end'
+            )
+        if not m or int(m[1]) > 23 or int(m[2]) > 59:
+            last = "24:00" if end_of_day else "23:59"
+            return self.error(
+                path, f'{_quote(value)} is not a time of day (allowed: "00:00" to "{last}")'
+            )
+        return time_of_day(int(m[1]), int(m[2]))
+
+    def policy(self, value: Any, path: str) -> Any:
+        table = self.table(
+            value, path, POLICY_KEYS, '{ unknown = "exclude", maintenance = "exclude" }'
+        )
+        if table is _BAD:
+            return _BAD
+        unknown = maintenance = "exclude"
+        if "unknown" in table:
+            unknown = self.choice(
+                table["unknown"], f"{path}.unknown", UNKNOWN_POLICIES, "a policy for unknown time"
+            )
+        if "maintenance" in table:
+            maintenance = self.choice(
+                table["maintenance"],
+                f"{path}.maintenance",
+                MAINTENANCE_POLICIES,
+                "a policy for maintenance time",
+            )
+        if _BAD in (unknown, maintenance):
+            return _BAD
+        return Policy(unknown=unknown, maintenance=maintenance)
+
+    # [[maintenance]] --------------------------------------------------------------------------
+
+    def maintenances(self, value: list[Any]) -> list[Maintenance | None]:
+        seen: dict[str, int] = {}
+        return [self.maintenance(i, item, seen) for i, item in enumerate(value)]
+
+    def maintenance(self, i: int, raw: Any, seen: dict[str, int]) -> Maintenance | None:
+        base = f"maintenance[{i}]"
+        if not isinstance(raw, dict):
+            self.type_error(base, "a table", raw)
+            return None
+        n_errors = len(self.errors)
+        mid = self.ident(raw, "maintenance", i, seen)
+        p = f'{base} (id "{mid}")' if mid is not None else base
+        self.unknown_keys(raw, p, MAINTENANCE_KEYS)
+        covered: dict[str, Any] = {}
+        for key, kind in (("monitors", "monitor"), ("services", "service")):
+            covered[key] = ()
+            if key in raw:
+                other = "service" if kind == "monitor" else "monitor"
+                covered[key] = self.id_list(
+                    raw[key],
+                    f"{p}.{key}",
+                    {kind: self.ids[kind]},
+                    f"a {kind} id",
+                    allow_empty=True,
+                    misplaced={other: f': list it under "{other}s"'},
+                )
+        if not (raw.get("monitors") or raw.get("services") or _BAD in covered.values()):
+            self.error(
+                p, 'covers nothing: list the ids it applies to in "monitors" and/or "services"'
+            )
+        reason = None
+        if "reason" in raw:
+            reason = self.text(raw["reason"], f"{p}.reason", MAX_REASON_CHARS)
+        start = end = recurrence = None
+        one_off = [k for k in ONE_OFF_KEYS if k in raw]
+        recurring = [k for k in RECURRENCE_KEYS if k in raw]
+        if one_off and recurring:
+            self.error(
+                p,
+                f'"{one_off[0]}" and "{recurring[0]}" cannot be combined: a window is either '
+                "one-off (start and end) or recurring (rrule or cron, with duration and timezone)",
+            )
+        elif one_off:
+            start, end = self.one_off(raw, p)
+        elif recurring:
+            recurrence = self.recurrence(raw, p)
+        else:
+            self.error(
+                p,
+                'missing a schedule: give "start" and "end" for a one-off window, or "rrule" or '
+                '"cron" with "duration" and "timezone" for a recurring one',
+            )
+        parts = (covered["monitors"], covered["services"], reason, start, end, recurrence)
+        if len(self.errors) > n_errors or mid is None or _BAD in parts:
+            return None
+        if recurrence is None and start is None:
+            return None
+        return Maintenance(
+            id=mid,
+            monitors=covered["monitors"],
+            services=covered["services"],
+            reason=reason,
+            start=start,
+            end=end,
+            recurrence=recurrence,
+        )
+
+    def one_off(self, raw: dict[str, Any], p: str) -> tuple[Any, Any]:
+        got: dict[str, Any] = {}
+        for key in ONE_OFF_KEYS:
+            if key not in raw:
+                other = "end" if key == "start" else "start"
+                self.error(
+                    p, f'missing required key "{key}" (a one-off window needs {other} and {key})'
+                )
+                got[key] = _BAD
+            else:
+                got[key] = self.instant(raw[key], f"{p}.{key}")
+        start, end = got["start"], got["end"]
+        if start is not _BAD and end is not _BAD and not start < end:
+            end = self.error(
+                f"{p}.end",
+                f"{_show_instant(raw['end'])} is not after start ({_show_instant(raw['start'])})",
+            )
+        return start, end
+
+    def recurrence(self, raw: dict[str, Any], p: str) -> Any:
+        n_errors = len(self.errors)
+        tz: Any = _BAD
+        if "timezone" not in raw:
+            self.error(p, 'missing required key "timezone" (an IANA zone such as "Europe/Berlin")')
+        else:
+            tz = self.tz(raw["timezone"], f"{p}.timezone")
+        rrule = cron = None
+        if "rrule" in raw and "cron" in raw:
+            self.error(p, 'give "rrule" or "cron", not both')
+        elif "rrule" in raw:
+            rrule = self.rrule(raw["rrule"], f"{p}.rrule", tz)
+        elif "cron" in raw:
+            cron = self.cron(raw["cron"], f"{p}.cron", tz)
+        else:
+            self.error(
+                p,
+                f'missing "rrule" or "cron": when the window recurs (e.g. rrule = {_RRULE_EXAMPLE} '
+                f"or cron = {_CRON_EXAMPLE})",
+            )
+        duration: Any = _BAD
+        if "duration" not in raw:
+            self.error(
+                p, 'missing required key "duration" (how long each window lasts, e.g. "30m")'
+            )
+        else:
+            duration = self.positive_duration(raw["duration"], f"{p}.duration", "duration")
+            if duration is not _BAD and duration > MAX_MAINTENANCE_DURATION:
+                duration = self.error(
+                    f"{p}.duration",
+                    f"{_quote(raw['duration'])} is too long: a maintenance window lasts at most 31d",
+                )
+        if len(self.errors) > n_errors or _BAD in (tz, rrule, cron, duration):
+            return _BAD
+        return Recurrence(rrule=rrule, cron=cron, duration=duration, timezone=tz)
+
+    def rrule(self, value: Any, path: str, tz: Any) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string such as {_RRULE_EXAMPLE}", value)
+        shown = _quote(value, 100)
+        body = value[6:] if value[:6].upper() == "RRULE:" else value
+        if not body:
+            return self.error(path, f"is empty: give a rule such as {_RRULE_EXAMPLE}")
+        if len(body) > MAX_RULE_CHARS:
+            return self.error(path, f"{shown} is longer than {MAX_RULE_CHARS} characters")
+        upper = body.upper()
+        if "DTSTART" in upper or ":" in body:
+            return self.error(
+                path,
+                f"{shown}: give only the rule's parts (FREQ=...;BYDAY=...), no DTSTART, RDATE or "
+                'EXDATE: windows start at the times the rule names, in "timezone"',
+            )
+        if any(ch.isspace() or not ch.isprintable() for ch in body):
+            return self.error(
+                path, f"{shown}: write the rule on one line without spaces, e.g. {_RRULE_EXAMPLE}"
+            )
+        parts: dict[str, str] = {}
+        for part in upper.split(";"):
+            name, _, text = part.partition("=")
+            if not name:
+                continue  # dateutil reports it
+            if name in parts:
+                return self.error(path, f"{shown}: {name} is given twice")
+            parts[name] = text
+            if name == "COUNT":
+                return self.error(
+                    path,
+                    f"{shown}: COUNT is not supported (there is no DTSTART to count from); end "
+                    "the rule with UNTIL=<UTC time>, e.g. UNTIL=20271231T235959Z",
+                )
+            if name == "UNTIL" and not re.fullmatch(r"[0-9]{8}(T[0-9]{6}Z?)?", text):
+                return self.error(
+                    path, f"{shown}: UNTIL must be a UTC time such as UNTIL=20271231T235959Z"
+                )
+        from dateutil.rrule import rrulestr  # only configs with an rrule need it
+
+        zone = _zone(tz) if tz is not _BAD else UTC
+        try:
+            rrulestr(body, dtstart=datetime(2000, 1, 1, tzinfo=zone))
+        except Exception as e:  # noqa: BLE001 - whatever dateutil raises is the user's answer
+            said = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+            hint = ""
+            if "UNTIL" in said:
+                hint = ' (write UNTIL in UTC with a "Z", e.g. UNTIL=20271231T235959Z)'
+            elif "freq" in said and "FREQ" not in parts:
+                hint = " (FREQ is required, e.g. FREQ=WEEKLY)"
+            return self.error(
+                path, f"{shown} is not a valid RRULE: dateutil says {_quote(said, 200)}{hint}"
+            )
+        problem = _rrule_problem(parts)
+        if problem:
+            return self.error(path, f"{shown}: {problem}")
+        return body
+
+    def cron(self, value: Any, path: str, tz: Any) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string such as {_CRON_EXAMPLE}", value)
+        shown = _quote(value, 100)
+        if len(value) > MAX_RULE_CHARS:
+            return self.error(path, f"{shown} is longer than {MAX_RULE_CHARS} characters")
+        if not value.isprintable():
+            return self.error(path, f"{shown} contains a control character")
+        fields = value.split()
+        if len(fields) == 1 and fields[0].startswith("@"):
+            alias = _CRON_ALIASES.get(fields[0].lower())
+            fix = f' (write "{alias}")' if alias else ""
+            return self.error(
+                path,
+                f"{shown}: give the five fields (minute hour day-of-month month day-of-week), "
+                f"not a nickname{fix}",
+            )
+        if len(fields) != 5:
+            return self.error(
+                path,
+                f"{shown} has {len(fields)} field{'s' if len(fields) != 1 else ''}; cron needs "
+                f"five: minute hour day-of-month month day-of-week (e.g. {_CRON_EXAMPLE})",
+            )
+        from croniter import croniter  # only configs with a cron need it
+
+        zone = _zone(tz) if tz is not _BAD else UTC
+        try:
+            if not croniter.is_valid(value):
+                croniter(value)  # raises with the reason
+                raise ValueError("not a valid expression")
+            croniter(value, datetime(2000, 1, 1, tzinfo=zone)).get_next(datetime)
+        except Exception as e:  # noqa: BLE001 - whatever croniter raises is the user's answer
+            name = type(e).__name__
+            if name == "CroniterBadDateError":
+                return self.error(path, f"{shown} never fires (croniter found no date in 50 years)")
+            return self.error(
+                path, f"{shown} is not a valid cron expression: croniter says {_quote(str(e), 200)}"
+            )
+        return value
+
     # the whole document --------------------------------------------------------------------
 
     def build(self, doc: dict[str, Any], path: str, sha256: str) -> Config | None:
@@ -1186,19 +2325,42 @@ class _Checker:
         daemon = self.daemon(self.section(doc, "daemon"))
         defaults = self.defaults(self.section(doc, "defaults"))
         retention = self.retention(self.section(doc, "retention"))
+        monitor_ids: dict[str, int] = {}
         if "monitor" not in doc:
             self.error("", "no [[monitor]] defined")
             monitors = None
         else:
-            monitors = self.monitors(doc["monitor"], defaults)
-        if self.errors or daemon is None or retention is None or monitors is None:
+            monitors = self.monitors(doc["monitor"], defaults, monitor_ids)
+        # Ids of tables whose own id is valid, even when their other keys are not, so that a
+        # reference to them is no second error; None: the section is malformed, accept any id.
+        self.ids["monitor"] = None if monitors is None else monitor_ids
+        service_ids: dict[str, int] = {}
+        raw_services = self.tables(doc, "service")
+        # while services are checked, their ids serve only the hint for a service named among
+        # a service's monitors
+        self.ids["service"] = {
+            t["id"]: i
+            for i, t in reversed(list(enumerate(raw_services or ())))
+            if isinstance(t, dict) and isinstance(t.get("id"), str)
+        }
+        services = None if raw_services is None else self.services(raw_services, service_ids)
+        self.ids["service"] = None if services is None else service_ids
+        raw_slos = self.tables(doc, "slo")
+        slos = None if raw_slos is None else self.slos(raw_slos)
+        raw_windows = self.tables(doc, "maintenance")
+        windows = None if raw_windows is None else self.maintenances(raw_windows)
+        if self.errors or daemon is None or retention is None:
             return None
-        if any(m is None for m in monitors):
+        parts = (monitors, services, slos, windows)
+        if any(part is None or any(x is None for x in part) for part in parts):
             return None
         return Config(
             path=path,
             sha256=sha256,
             daemon=daemon,
-            monitors=tuple(m for m in monitors if m is not None),
+            monitors=tuple(monitors or ()),  # type: ignore[arg-type]
             retention=retention,
+            services=tuple(services or ()),  # type: ignore[arg-type]
+            slos=tuple(slos or ()),  # type: ignore[arg-type]
+            maintenance=tuple(windows or ()),  # type: ignore[arg-type]
         )

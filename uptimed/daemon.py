@@ -22,11 +22,15 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 
 from probes.http import make_session
 from probes.spec import ProbeContext
-from uptimed import __version__, systemd
+from uptimed import __version__, adhoc, systemd
+from uptimed.api import Api, read_token
 from uptimed.config import Config, ConfigError, Monitor, load_config
+from uptimed.maintenance import expand
 from uptimed.metrics import MonitorCollector, SelfMetrics
 from uptimed.runner import LiveMonitor, Runner, thresholds
 from uptimed.scheduler import make_scheduler, trigger
+from uptimed.sla_metrics import REFRESH as SLA_REFRESH
+from uptimed.sla_metrics import SlaMetrics
 from uptimed.state import StateMachine
 from uptimed.store import Store, register_monitors
 from uptimed.web import MetricsEndpoint, make_app
@@ -57,6 +61,8 @@ class Daemon:
         self._lag_max = 0.0
         self.lag_recent = 0.0
         self._reloading: asyncio.Task[None] | None = None
+        #: Monitors a maintenance window (config or ad hoc) covers now; refreshed every few seconds.
+        self.in_maintenance: frozenset[str] = frozenset()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -71,7 +77,7 @@ class Daemon:
         log.info("database %s (schema version %d)", cfg.daemon.database, version)
 
         session = make_session(cfg.daemon.max_concurrency)
-        collector = MonitorCollector(lambda: runner.monitors.values())
+        collector = MonitorCollector(lambda: runner.monitors.values(), lambda key: key in self.in_maintenance)
         self.runner = runner = Runner(
             self.store,
             ProbeContext(http=session),
@@ -84,8 +90,17 @@ class Daemon:
             if m.enabled:
                 runner.monitors[m.id] = LiveMonitor(m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id])))
 
-        endpoint = MetricsEndpoint(self.metrics, collector)
-        web_runner = web.AppRunner(make_app(endpoint, self.health), access_log=None, shutdown_timeout=1.0)
+        self.sla = SlaMetrics(self.store.now_ms())
+        endpoint = MetricsEndpoint(self.metrics, collector, self.sla)
+        try:
+            token = read_token(cfg.daemon.api_token_file)
+        except (OSError, ValueError) as e:
+            await session.close()
+            self.store.close()
+            raise StartupError(f"cannot read [daemon] api_token_file: {e}") from e
+        api = Api(lambda: self.config, lambda: runner.monitors, self.store, token)
+        app = make_app(endpoint, self.health, api)
+        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await web_runner.setup()
         try:
             await web.TCPSite(web_runner, cfg.daemon.listen_host, cfg.daemon.listen_port).start()
@@ -113,6 +128,8 @@ class Daemon:
             loop.add_signal_handler(sig, self.stop_event.set)
         loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         ticker = asyncio.create_task(self._tick())
+        watcher = asyncio.create_task(self._watch_maintenance())
+        sla_task = asyncio.create_task(self._refresh_sla())
         log.info(
             "uptimed %s: %d monitors, listening on http://%s:%d/metrics",
             __version__, len(runner.monitors), cfg.daemon.listen_host, cfg.daemon.listen_port,
@@ -129,6 +146,8 @@ class Daemon:
             log.warning("stopping: %d probes still running after their timeout; abandoning them", runner.in_flight)
         self.scheduler.shutdown(wait=False)
         ticker.cancel()
+        watcher.cancel()
+        sla_task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await session.close()
@@ -194,9 +213,43 @@ class Daemon:
             ticks += 1
             if ticks % 10 == 0:
                 self.lag_recent, self._lag_max = self._lag_max, 0.0
+
             if watchdog and mono - last_dog >= watchdog / 2 and self.health()[0]:
                 systemd.notify("WATCHDOG=1")
                 last_dog = mono
+
+    async def _refresh_sla(self) -> None:
+        """Keep the SLA series fresh, off the event loop: scrapes only read the result."""
+        await asyncio.sleep(2 * TICK)  # let the first results reach the database
+        while True:
+            try:
+                await asyncio.to_thread(self.sla.refresh, self.config, self.store.now_ms())
+            except Exception:
+                log.exception("SLA metrics: refresh failed")
+            await asyncio.sleep(SLA_REFRESH)
+
+    async def _watch_maintenance(self) -> None:
+        """Every second: which monitors are in maintenance now, from config windows and ad-hoc
+        ones (added by ``uptimed maintenance add`` while we run), so both take effect at once."""
+        while True:
+            try:
+                await self._refresh_maintenance()
+            except Exception:  # a busy or broken database must not stop the watch
+                log.exception("maintenance: cannot read the windows")
+            await asyncio.sleep(TICK)
+
+    async def _refresh_maintenance(self) -> None:
+        now = self.store.now_ms()
+        adhoc_active = await asyncio.wrap_future(self.store.call(lambda conn: adhoc.active(conn, now)))
+        members = {s.id: s.monitors for s in self.config.services}
+        covered: set[str] = set()
+        targets = list(adhoc_active)
+        for w in self.config.maintenance:
+            if expand(w, now, now + 1):
+                targets += [("monitor", m) for m in w.monitors] + [("service", s) for s in w.services]
+        for kind, key in targets:
+            covered.update(members.get(key, ()) if kind == "service" else (key,))
+        self.in_maintenance = frozenset(covered)
 
     def _clock_jumped(self, last_wall: float, wall: float, expected: float) -> None:
         """The wall clock was stepped. Time from the last good tick until the clock is past

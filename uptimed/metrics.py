@@ -35,6 +35,7 @@ FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("uptimed_monitor_up", "gauge", "Confirmed state after thresholds: 1 up, 0 down; absent while unknown."),
     ("uptimed_probes_total", "counter", "Probes run, by result (success or failure)."),
     ("uptimed_probe_failures_total", "counter", "Failed probes by classified error kind."),
+    ("uptimed_maintenance_active", "gauge", "Whether a maintenance window covers the monitor now (1) or not (0)."),
 )
 
 
@@ -49,8 +50,13 @@ class MonitorCollector:
     API, used for OpenMetrics) parses that text, so both always say the same.
     """
 
-    def __init__(self, monitors: Callable[[], Iterable[LiveMonitor]]):
+    def __init__(
+        self,
+        monitors: Callable[[], Iterable[LiveMonitor]],
+        in_maintenance: Callable[[str], bool] = lambda monitor_id: False,
+    ):
         self.monitors = monitors
+        self.in_maintenance = in_maintenance
         self._label_cache: dict[tuple[Any, ...], str] = {}
         #: Static label names of all monitors: every series carries all of them.
         self._extra: tuple[str, ...] = ()
@@ -74,8 +80,9 @@ class MonitorCollector:
             self._label_cache.clear()  # monitors come and go with reloads: don't grow forever
         now = int(time.time() * 1000)
         families: list[list[str]] = [[] for _ in FAMILIES]
-        up = families[UP_FAMILY]
-        cached = [f for i, f in enumerate(families) if i != UP_FAMILY]
+        up, maintenance = families[UP_FAMILY], families[MAINTENANCE_FAMILY]
+        cached = [f for i, f in enumerate(families) if i not in (UP_FAMILY, MAINTENANCE_FAMILY)]
+        in_maintenance = self.in_maintenance
         for m in mons:
             lbl = self._labels(m, extra)
             r = m.rendered
@@ -87,6 +94,7 @@ class MonitorCollector:
             state = m.confirmed_state(now)  # depends on the time: not cached
             if state is not None:
                 up.append(f"uptimed_monitor_up{{{lbl}}} {state}.0\n")
+            maintenance.append(f"uptimed_maintenance_active{{{lbl}}} {'1.0' if in_maintenance(m.config.id) else '0.0'}\n")
         out = []
         for (name, kind, doc), lines in zip(FAMILIES, families):
             if lines:
@@ -104,7 +112,8 @@ class MonitorCollector:
         return s
 
 
-UP_FAMILY = 4  # uptimed_monitor_up: computed at scrape time, the rest is cached per monitor
+UP_FAMILY = 4  # uptimed_monitor_up and uptimed_maintenance_active change with time: computed at
+MAINTENANCE_FAMILY = 7  # scrape time; the other families are cached per monitor
 
 
 def _lines(m: LiveMonitor, lbl: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The HTTP listener: ``/metrics`` and ``/healthz`` (aiohttp)."""
+"""The HTTP listener: ``/metrics``, ``/healthz`` and the JSON API (aiohttp)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,32 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
+from uptimed.api import Api
 from uptimed.metrics import MonitorCollector, SelfMetrics
+from uptimed.sla_metrics import SlaMetrics
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class MetricsEndpoint:
-    def __init__(self, self_metrics: SelfMetrics, collector: MonitorCollector):
+    def __init__(self, self_metrics: SelfMetrics, collector: MonitorCollector, sla: SlaMetrics | None = None):
         self.collector = collector
+        self.sla = sla
         self.self_registry = CollectorRegistry(auto_describe=False)
         self_metrics.register(self.self_registry)
         # OpenMetrics goes through prometheus_client alone: self-metrics and monitors together.
         self.full_registry = CollectorRegistry(auto_describe=False)
         self_metrics.register(self.full_registry)
         self.full_registry.register(collector)
+        if sla is not None:
+            self.full_registry.register(sla)
 
     def render(self, accept: str, gzip_ok: bool) -> tuple[bytes, str]:
         if "application/openmetrics-text" in accept:
             body, ctype = generate_openmetrics(self.full_registry), OPENMETRICS
         else:
-            body = generate_latest(self.self_registry) + self.collector.render_text().encode()
+            text = self.collector.render_text() + (self.sla.text if self.sla else "")
+            body = generate_latest(self.self_registry) + text.encode()
             ctype = TEXT
         if gzip_ok:
             body = gzip.compress(body, compresslevel=1)
@@ -48,7 +54,9 @@ class MetricsEndpoint:
         return resp
 
 
-def make_app(metrics: MetricsEndpoint, health: Callable[[], tuple[bool, dict[str, Any]]]) -> web.Application:
+def make_app(
+    metrics: MetricsEndpoint, health: Callable[[], tuple[bool, dict[str, Any]]], api: Api | None = None
+) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         ok, detail = health()
         return web.Response(
@@ -56,10 +64,12 @@ def make_app(metrics: MetricsEndpoint, health: Callable[[], tuple[bool, dict[str
         )
 
     async def index(request: web.Request) -> web.Response:
-        return web.Response(text="uptimed: see /metrics and /healthz\n")
+        return web.Response(text="uptimed: see /metrics, /healthz and /api/v1/\n")
 
     app = web.Application()
     app.router.add_get("/metrics", metrics.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
+    if api is not None:
+        api.routes(app)
     return app

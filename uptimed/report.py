@@ -1,0 +1,390 @@
+"""Build an SLA report: read the database (read-only), apply the engine, return the JSON shape.
+
+This module does the reading and the bookkeeping (which monitors, which maintenance, which
+windows); every figure comes from the pure engine in :mod:`uptimed.sla`. Reports read the
+database only, so they work while the daemon runs and after it stopped.
+
+Maintenance windows on a service cover the service and each of its member monitors.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from uptimed import sla
+from uptimed.config import SLO, Config, Policy
+from uptimed.durations import format_duration, parse_duration
+from uptimed.intervals import Interval, clip, intersect, normalize, subtract, union
+from uptimed.maintenance import expand, service_hours_outside
+from uptimed.periods import calendar_period, iso, parse_time, zone
+
+BURN_WINDOWS: dict[str, int] = {
+    "5m": 300_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
+    "6h": 21_600_000, "24h": 86_400_000, "3d": 259_200_000,
+}  # fmt: skip
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True)
+class Scope:
+    monitors: tuple[str, ...]
+    services: tuple[str, ...]
+    slos: tuple[SLO, ...]
+
+
+def resolve_scope(
+    config: Config, monitors: Sequence[str] = (), services: Sequence[str] = (), slos: Sequence[str] = ()
+) -> Scope:
+    """What a report covers. No filter: everything. A service brings its member monitors, an SLO
+    its target. Unknown ids raise ValueError naming them."""
+    mon_ids = [m.id for m in config.monitors]
+    svc = {s.id: s for s in config.services}
+    slo = {s.id: s for s in config.slos}
+    for flag, asked, known in (("--monitor", monitors, mon_ids), ("--service", services, svc), ("--slo", slos, slo)):
+        unknown = [a for a in asked if a not in known]
+        if unknown:
+            raise ValueError(f"{flag}: no such id: {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
+    if not (monitors or services or slos):
+        return Scope(tuple(mon_ids), tuple(svc), tuple(config.slos))
+    want_m, want_s = list(monitors), list(services)
+    chosen = [slo[i] for i in slos]
+    for s in chosen:
+        (want_s if s.target in svc else want_m).append(s.target)
+    for s in want_s:
+        want_m.extend(svc[s].monitors)
+    chosen += [s for s in config.slos if s not in chosen and s.target in set(monitors) | set(services)]
+    return Scope(
+        tuple(m for m in mon_ids if m in set(want_m)), tuple(s for s in svc if s in set(want_s)), tuple(chosen)
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int
+    end: int
+    tz_name: str
+    period: tuple[str, str | None] | None  # SLOs use this calendar period in their own zone
+
+
+def resolve_window(
+    now: int,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    period: str | None = None,
+    at: str | None = None,
+    window: str | None = None,
+    timezone: str | None = None,
+) -> Window:
+    """The report window from the CLI's or the API's parameters (named as the CLI flags are in
+    errors): ``--from``/``--to``, or ``--period`` [``--at``], or ``--window`` (default 30d)."""
+    try:
+        tz = zone(timezone or "UTC")
+    except ValueError as e:
+        raise ValueError(f"--timezone: {e}") from None
+    chosen = [f for f, v in (("--from/--to", start or end), ("--period", period), ("--window", window)) if v]
+    if len(chosen) > 1:
+        raise ValueError(f"give one of --from/--to, --period, --window (got {' and '.join(chosen)})")
+    if at and not period:
+        raise ValueError("--at goes with --period")
+    if start or end:
+        if not (start and end):
+            raise ValueError("--from and --to go together")
+        lo, hi = _time("--from", start, tz), _time("--to", end, tz)
+        if hi <= lo:
+            raise ValueError(f"--from ({start}) must be before --to ({end})")
+        return Window(lo, hi, tz.key, None)
+    if period:
+        try:
+            lo, hi = calendar_period(period, at, tz, now)
+        except ValueError as e:
+            raise ValueError(f"--period/--at: {e}") from None
+        # With --timezone, one zone for everything; without, each SLO uses its own.
+        return Window(lo, hi, tz.key, None if timezone else (period, at))
+    try:
+        length = parse_duration(window or "30d")
+    except ValueError as e:
+        raise ValueError(f"--window: {e}") from None
+    return Window(now - int(length * 1000), now, tz.key, None)
+
+
+def _time(flag: str, text: str, tz: Any) -> int:
+    try:
+        return parse_time(text, tz)
+    except ValueError as e:
+        raise ValueError(f"{flag}: {e}") from None
+
+
+class Data:
+    """Everything a report needs from the database for ``[lo, hi)``."""
+
+    def __init__(self, conn: sqlite3.Connection, config: Config, lo: int, hi: int, now: int):
+        self.conn, self.config, self.lo, self.hi, self.now = conn, config, lo, hi, now
+        self.ids = dict(conn.execute("SELECT key, id FROM monitors"))
+        self.kinds = dict(conn.execute("SELECT id, name FROM error_kinds"))
+        runs = conn.execute(
+            "SELECT started, COALESCE(ended, heartbeat), config_sha256 FROM runs"
+            " WHERE started < ? AND COALESCE(ended, heartbeat) > ? ORDER BY started",
+            (hi, lo),
+        ).fetchall()
+        self.runs = normalize((s, e) for s, e, _ in runs)
+        self.config_versions: list[dict[str, Any]] = []
+        for s, e, sha in runs:
+            if self.config_versions and self.config_versions[-1]["sha256"] == sha:
+                self.config_versions[-1]["to"] = iso(e)
+            else:
+                self.config_versions.append({"sha256": sha, "from": iso(s), "to": iso(e)})
+        self.degraded = normalize(conn.execute("SELECT start, end FROM degraded WHERE start < ? AND end > ?", (hi, lo)))
+        self.adhoc = conn.execute(
+            "SELECT id, target_kind, target, start, end, reason, created_by, created_at FROM maintenance"
+            " WHERE start < ? AND end > ? ORDER BY start",
+            (hi, lo),
+        ).fetchall()
+        self._maint: dict[tuple[str, str], list[Interval]] = {}
+        self.exclusions: list[dict[str, Any]] = []
+        self._collect_maintenance()
+
+    def _collect_maintenance(self) -> None:
+        members = {s.id: s.monitors for s in self.config.services}
+
+        def add(kind: str, key: str, ivs: list[Interval]) -> None:
+            targets = [(kind, key)] + ([("monitor", m) for m in members.get(key, ())] if kind == "service" else [])
+            for t in targets:
+                self._maint[t] = union(self._maint.get(t, []), ivs)
+
+        for w in self.config.maintenance:
+            ivs = expand(w, self.lo, self.hi)
+            if not ivs:
+                continue
+            for m in w.monitors:
+                add("monitor", m, ivs)
+            for s in w.services:
+                add("service", s, ivs)
+            for s, e in clip(ivs, self.lo, self.hi):
+                self.exclusions.append(
+                    {"id": w.id, "source": "config", "monitors": list(w.monitors), "services": list(w.services),
+                     "start": iso(s), "end": iso(e), "reason": w.reason, "created_by": None, "created_at": None,
+                     "retroactive": False}
+                )  # fmt: skip
+        for mid, kind, key, s, e, reason, by, at in self.adhoc:
+            add(kind, key, [(s, e)])
+            self.exclusions.append(
+                {"id": mid, "source": "adhoc", "monitors": [key] if kind == "monitor" else [],
+                 "services": [key] if kind == "service" else [], "start": iso(s), "end": iso(e), "reason": reason,
+                 "created_by": by, "created_at": iso(at), "retroactive": s < at}
+            )  # fmt: skip
+
+    def maintenance(self, kind: str, key: str) -> list[Interval]:
+        return self._maint.get((kind, key), [])
+
+    def segments(self, key: str) -> list[tuple[int, int, int, str | None]]:
+        """Timeline rows of a monitor that overlap [lo, hi): the last one starting at or before
+        lo (segments never overlap, so no earlier one can reach lo) and those starting after."""
+        mid = self.ids.get(key)
+        if mid is None:
+            return []
+        rows = self.conn.execute(
+            "SELECT start, end, state, cause FROM timeline WHERE monitor = ? AND start < ? AND start >="
+            " COALESCE((SELECT max(start) FROM timeline WHERE monitor = ? AND start <= ?), 0) AND end > ?"
+            " ORDER BY start",
+            (mid, self.hi, mid, self.lo, self.lo),
+        ).fetchall()
+        return [(s, e, st, self.kinds.get(c)) for s, e, st, c in rows]
+
+
+Downs = list[tuple[int, int, str | None]]  # DOWN rows (start, end, cause): one incident each
+
+
+class Targets:
+    """Timelines of monitors and services over the data's range, built once each."""
+
+    def __init__(self, data: Data):
+        self.data = data
+        self.services = {s.id: s for s in data.config.services}
+        self._cache: dict[tuple[str, str], tuple[sla.StateTimeline, Downs]] = {}
+
+    def kind(self, key: str) -> str:
+        return "service" if key in self.services else "monitor"
+
+    def timeline(self, kind: str, key: str) -> tuple[sla.StateTimeline, Downs, list[Interval]]:
+        """The target's timeline, its DOWN rows, and its maintenance (its own windows, and for a
+        service also the time when no member could vote and some were in maintenance)."""
+        if (kind, key) not in self._cache:
+            self._cache[(kind, key)] = self._monitor(key) if kind == "monitor" else self._service(key)
+        tl, downs = self._cache[(kind, key)]
+        return tl, downs, union(self.data.maintenance(kind, key), list(tl.maintenance))
+
+    def _monitor(self, key: str) -> tuple[sla.StateTimeline, Downs]:
+        segs = self.data.segments(key)
+        tl = sla.monitor_timeline(((s, e, st) for s, e, st, _ in segs), self.data.runs, self.data.degraded)
+        return tl, [(s, e, c) for s, e, st, c in segs if st == 0]
+
+    def _service(self, key: str) -> tuple[sla.StateTimeline, Downs]:
+        svc = self.services[key]
+        members = [self.timeline("monitor", m) for m in svc.monitors]
+        maint = [self.data.maintenance("monitor", m) for m in svc.monitors]
+        tl = sla.service_timeline([m[0] for m in members], maint, svc.rule, svc.quorum)
+        return tl, [(s, e, _cause_at(s, [m[1] for m in members])) for s, e in tl.down]
+
+    def figures(self, kind: str, key: str, window: Interval, outside: Sequence[Interval] = ()) -> sla.Figures:
+        tl, downs, maint = self.timeline(kind, key)
+        counted = sla.counted_down(tl, maint, window, outside)
+        incidents = sla.incidents(downs, counted, self.data.now)
+        return sla.figures(tl, maint, window, outside_hours=outside, incidents=incidents)
+
+
+def _cause_at(t: int, member_downs: Sequence[Downs]) -> str | None:
+    """A service outage's cause: that of a member outage under way when it began."""
+    for downs in member_downs:
+        for s, e, cause in downs:
+            if s <= t < e:
+                return cause
+    return None
+
+
+def _seconds(ms: int | float | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _incident_json(i: sla.Incident) -> dict[str, Any]:
+    return {
+        "start": iso(i.start),
+        "end": iso(i.end),
+        "duration_seconds": _seconds(i.duration_ms),
+        "counted_seconds": _seconds(i.counted_ms),
+        "cause": i.cause,
+    }
+
+
+def figures_json(f: sla.Figures) -> dict[str, Any]:
+    return {
+        "availability": f.availability,
+        "coverage": f.coverage,
+        "up_seconds": _seconds(f.up_ms),
+        "down_seconds": _seconds(f.down_ms),
+        "maintenance_seconds": _seconds(f.maintenance_ms),
+        "unknown_seconds": _seconds(f.unknown_ms),
+        "incidents": [_incident_json(i) for i in f.incidents],
+        "incident_count": f.incident_count,
+        "incident_seconds": _seconds(f.incident_total_ms),
+        "longest_incident_seconds": _seconds(f.longest_incident_ms),
+        "mttr_seconds": _seconds(f.mttr_ms),
+        "mtbf_seconds": _seconds(f.mtbf_ms),
+    }
+
+
+def build_report(
+    conn: sqlite3.Connection,
+    config: Config,
+    scope: Scope,
+    start: int,
+    end: int,
+    now: int,
+    *,
+    tz_name: str = "UTC",
+    period: tuple[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """The report over ``[start, end)``. SLOs are evaluated over the same window, or, with
+    ``period`` (kind, at), over that calendar period in each SLO's own time zone."""
+    slo_windows = {}
+    for s in scope.slos:
+        lo, hi = (calendar_period(period[0], period[1], zone(s.timezone), now) if period else (start, end))
+        if s.effective_from is not None:
+            lo = max(lo, int(s.effective_from.timestamp() * 1000))
+        if s.effective_until is not None:
+            hi = min(hi, int(s.effective_until.timestamp() * 1000))
+        slo_windows[s.id] = (lo, max(lo, hi))
+    lo = min([start] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
+    hi = max([end] + [w[1] for w in slo_windows.values()])
+    data = Data(conn, config, lo, hi, now)
+    targets = Targets(data)
+    window = (start, end)
+    out_monitors = []
+    for key in scope.monitors:
+        m = config.monitor(key)
+        fig = targets.figures("monitor", key, window)
+        out_monitors.append({"id": key, "name": m.name if m else key, **figures_json(fig)})
+    out_services = []
+    for key in scope.services:
+        svc = targets.services[key]
+        fig = targets.figures("service", key, window)
+        out_services.append(
+            {"id": key, "name": svc.name, **figures_json(fig), "rule": svc.rule, "quorum": svc.quorum,
+             "monitors": list(svc.monitors)}
+        )  # fmt: skip
+    out_slos = [slo_json(s, targets, slo_windows[s.id]) for s in scope.slos]
+    return {
+        "from": iso(start),
+        "to": iso(end),
+        "generated_at": iso(now),
+        "timezone": tz_name,
+        "policy": {"unknown": DEFAULT_POLICY.unknown, "maintenance": DEFAULT_POLICY.maintenance},
+        "config_sha256": config.sha256,
+        "config_versions": data.config_versions,
+        "exclusions": data.exclusions,
+        "monitors": out_monitors,
+        "services": out_services,
+        "slos": out_slos,
+    }
+
+
+def slo_evaluation(s: SLO, targets: Targets, window: Interval) -> tuple[sla.Figures, sla.SLOEvaluation, dict[str, float | None]]:
+    """An SLO over ``window``: its figures, evaluation, and burn rates over windows ending at its end."""
+    kind = targets.kind(s.target)
+
+    def outside(lo: int, hi: int) -> list[Interval]:
+        return service_hours_outside(s.service_hours, lo, hi) if s.service_hours else []
+
+    fig = targets.figures(kind, s.target, window, outside(*window))
+    ev = sla.evaluate(fig, s.objective, s.policy, s.credits)
+    burn = {}
+    for name, length in BURN_WINDOWS.items():
+        w = (window[1] - length, window[1])
+        burn[name] = sla.burn_rate(targets.figures(kind, s.target, w, outside(*w)), s.objective, s.policy)
+    return fig, ev, burn
+
+
+def slo_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any]:
+    fig, ev, burn = slo_evaluation(s, targets, window)
+    return {
+        "id": s.id,
+        "target": s.target,
+        "target_kind": targets.kind(s.target),
+        "customer": s.customer,
+        "objective": float(s.objective / 100),
+        "attainment": None if ev.attainment is None else float(ev.attainment),
+        "met": ev.met,
+        "from": iso(window[0]),
+        "to": iso(window[1]),
+        "window": _window_text(s.window) if s.window else None,
+        "period": s.period,
+        "timezone": s.timezone,
+        "policy": {"unknown": s.policy.unknown, "maintenance": s.policy.maintenance},
+        "eligible_seconds": _seconds(ev.eligible_ms),
+        "outside_hours_seconds": _seconds(fig.outside_hours_ms),
+        "error_budget": {
+            "total_seconds": _seconds(float(ev.budget.total_ms)),
+            "consumed_seconds": _seconds(ev.budget.consumed_ms),
+            "remaining_seconds": _seconds(float(ev.budget.remaining_ms)),
+            "remaining_ratio": None if ev.budget.remaining_ratio is None else float(ev.budget.remaining_ratio),
+        },
+        "burn_rates": burn,
+        "credit": None if ev.credit is None else {"below": _num(ev.credit.below), "credit": _num(ev.credit.credit)},
+        "latency": None,
+        "incidents": [_incident_json(i) for i in fig.incidents],
+    }
+
+
+def _window_text(seconds: float) -> str:
+    """"30d" rather than "4w2d": windows are written in days."""
+    return f"{int(seconds // 86400)}d" if seconds % 86400 == 0 else format_duration(seconds)
+
+
+def _num(d: Decimal) -> float | int:
+    """A configured number as it was written: 100 stays 100, 95.0 stays 95.0."""
+    exponent = d.as_tuple().exponent
+    return float(d) if isinstance(exponent, int) and exponent < 0 else int(d)

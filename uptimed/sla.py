@@ -1,0 +1,555 @@
+"""The SLA engine: exact availability, incidents, services, SLOs, error budgets and credits.
+
+Pure functions over interval sets (:mod:`uptimed.intervals`); no I/O, no clock. Times are integer
+milliseconds since the epoch, intervals half-open ``(start, end)``. The rules are those of
+design.md, "Availability: the exact rules"; this module is their one implementation.
+
+How the pieces fit (for one monitor; :func:`monitor_figures` does all of it)::
+
+    rows (timeline)  --monitor_timeline(rows, runs, degraded)-->  StateTimeline (up, down)
+    StateTimeline + maintenance + window (+ outside_hours)  --counted_down-->  counted downtime
+    down_segments(rows) + counted downtime + now  --incidents-->  [Incident]
+    StateTimeline + maintenance + window + outside_hours + incidents  --figures-->  Figures
+    Figures + objective + Policy + credit tiers  --evaluate-->  SLOEvaluation
+
+Categories and precedence
+-------------------------
+Every instant of a window falls in exactly one category, decided in this order (the first that
+holds wins):
+
+1. **outside_hours** — outside the SLO's service hours (only when the caller passes them);
+2. **maintenance** — inside a maintenance window of the target (for a service, also the time
+   the service sweep found to be maintenance: every voting-eligible member in maintenance);
+3. **down** / **up** — the confirmed state, inside a run of the daemon and not degraded;
+4. **unknown** — everything else (daemon stopped, no verdict, own network down).
+
+So ``up + down + maintenance + unknown + outside_hours == end - start`` exactly, always.
+Maintenance wins over every state (design.md), and time outside service hours is not
+"maintenance" even when a window covers it: it is not eligible at all, whatever the policy.
+
+Raw figures carry no policy. :func:`evaluate` applies a :class:`~uptimed.config.Policy`:
+``unknown = "exclude" | "down" | "up"`` and ``maintenance = "exclude" | "up"``; outside-hours time
+is never eligible. Verdicts (met, credit tier) are computed with exact rationals
+(:class:`fractions.Fraction`; Decimal objectives convert exactly), never floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from uptimed.intervals import Interval, clip, intersect, measure, normalize, overlap, subtract, union
+
+if TYPE_CHECKING:
+    from uptimed.config import CreditTier, Policy
+
+UP = 1
+DOWN = 0
+
+RULES = ("all", "any", "quorum")
+UNKNOWN_POLICIES = ("exclude", "down", "up")
+MAINTENANCE_POLICIES = ("exclude", "up")
+
+_start = itemgetter(0)
+
+
+# -- a monitor's timeline --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StateTimeline:
+    """Where a target's confirmed state is known: three disjoint normalized interval sets.
+    Time in none of them is unknown. ``maintenance`` is empty for a monitor (its maintenance
+    windows are applied by :func:`figures`); for a service it holds the time when no member
+    could vote and at least one was in maintenance."""
+
+    up: tuple[Interval, ...]
+    down: tuple[Interval, ...]
+    maintenance: tuple[Interval, ...] = ()
+
+
+def _rows(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, int, Any]]:
+    """Timeline rows ``(start, end, state[, cause])`` as disjoint rows sorted by start.
+
+    Rows are keyed by start in the database, and the state machine ends each row where the next
+    one starts, so a well-formed timeline needs no change. For robustness, a row is cut at the
+    start of the next row (the later row wins, as a later write does), and of rows with the same
+    start the last one given wins (the order of writes)."""
+    rows = sorted(segments, key=_start)  # stable: equal starts keep their given order
+    out: list[tuple[int, int, int, Any]] = []
+    append = out.append
+    n = len(rows)
+    for i in range(n):
+        r = rows[i]
+        s, e, st = r[0], r[1], r[2]
+        if st != UP and st != DOWN:
+            raise ValueError(f"timeline row {tuple(r)!r}: state must be {UP} (up) or {DOWN} (down)")
+        if i + 1 < n:
+            nxt = rows[i + 1][0]
+            if nxt < e:
+                e = nxt
+        if e > s:
+            append((s, e, st, r[3] if len(r) > 3 else None))
+    return out
+
+
+def monitor_timeline(
+    segments: Iterable[Sequence[Any]],
+    runs: Iterable[Interval],
+    degraded: Iterable[Interval] = (),
+) -> StateTimeline:
+    """A monitor's :class:`StateTimeline` from its timeline rows.
+
+    ``segments``: rows ``(start, end, state)`` or ``(start, end, state, cause)``, state 1 up or
+    0 down, in any order (see :func:`_rows` for overlapping rows). ``runs``: ``(started, ended)``
+    of every daemon run (an open run ends at its heartbeat, or at ``now`` for the running
+    daemon). ``degraded``: time the daemon's own network was down. A state holds only inside a
+    run and outside degraded time: ``state ∩ ∪runs − degraded``."""
+    up: list[Interval] = []
+    down: list[Interval] = []
+    for s, e, st, _ in _rows(segments):
+        (up if st == UP else down).append((s, e))
+    cover = subtract(normalize(runs), normalize(degraded))
+    # The rows are disjoint and sorted: normalize only merges touching rows of one state.
+    return StateTimeline(tuple(intersect(normalize(up), cover)), tuple(intersect(normalize(down), cover)))
+
+
+def down_segments(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, Any]]:
+    """The raw DOWN rows ``(start, end, cause)`` of a timeline (cut as in
+    :func:`monitor_timeline`), for :func:`incidents`. Rows without a cause give ``None``."""
+    return [(s, e, c) for s, e, st, c in _rows(segments) if st == DOWN]
+
+
+# -- incidents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One confirmed outage: a DOWN timeline row, whole (an outage that spans a daemon restart
+    is one incident even though the time the daemon was stopped is unknown).
+
+    ``end`` is ``None`` while ongoing; ``duration_ms`` is ``end - start``, or ``now - start``
+    while ongoing. ``counted_ms`` is the part of it that counts as downtime in the window of the
+    figures it belongs to (inside the window and a run, not degraded, not in maintenance, not
+    outside service hours). ``cause``: the error kind of its first failed probe."""
+
+    start: int
+    end: int | None
+    duration_ms: int
+    counted_ms: int
+    cause: str | None
+
+
+def counted_down(
+    tl: StateTimeline, maintenance: Sequence[Interval], window: Interval, outside_hours: Sequence[Interval] = ()
+) -> list[Interval]:
+    """The downtime that counts in ``window``: ``tl.down ∩ window − maintenance − outside_hours``
+    (``maintenance`` and ``outside_hours`` in any form; they are normalized here)."""
+    down = clip(tl.down, window[0], window[1])
+    if not down:
+        return down
+    excluded = union(maintenance, outside_hours) if outside_hours else normalize(maintenance)
+    return subtract(down, excluded) if excluded else down
+
+
+def incidents(
+    down_segments: Iterable[tuple[int, int, Any]], counted_down: Sequence[Interval], now: int
+) -> list[Incident]:
+    """The incidents of a window: one per DOWN row ``(start, end, cause)`` (see
+    :func:`down_segments`; rows must not overlap) whose overlap with ``counted_down`` (normalized:
+    see :func:`counted_down`) is positive. An outage wholly in maintenance, outside the window,
+    or in unknown time is not an incident of the window.
+
+    A row whose ``end`` lies after ``now`` is ongoing (its end is only the provisional end of
+    the last verdict): its ``end`` is None and its duration runs to ``now``. Sorted by start."""
+    out: list[Incident] = []
+    cd = counted_down
+    n = len(cd)
+    if not n:
+        return out
+    j = 0
+    for s, e, cause in sorted(down_segments, key=_start):
+        while j < n and cd[j][1] <= s:
+            j += 1
+        if j == n:
+            break
+        counted = 0
+        k = j
+        while k < n:
+            cs, ce = cd[k]
+            if cs >= e:
+                break
+            lo = cs if cs > s else s
+            hi = ce if ce < e else e
+            counted += hi - lo
+            if ce >= e:  # may reach into the next row (touching rows): do not step past it
+                break
+            k += 1
+        if counted > 0:
+            if e > now:
+                out.append(Incident(s, None, max(0, now - s), counted, cause))
+            else:
+                out.append(Incident(s, e, e - s, counted, cause))
+    return out
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The raw availability figures of one target over ``[start, end)`` (no policy applied).
+
+    ``up_ms + down_ms + maintenance_ms + unknown_ms + outside_hours_ms == end - start``.
+    ``availability = up / (up + down)`` (None when both are 0); ``coverage = (up + down) /
+    (window − maintenance − outside_hours)`` (None when that is 0). Incident statistics use each
+    incident's ``counted_ms``: ``incident_total_ms`` is their sum, ``longest_incident_ms`` their
+    maximum (0 without incidents), ``mttr_ms`` their mean and ``mtbf_ms = up_ms / count`` (None
+    without incidents)."""
+
+    start: int
+    end: int
+    up_ms: int
+    down_ms: int
+    maintenance_ms: int
+    unknown_ms: int
+    outside_hours_ms: int
+    availability: float | None
+    coverage: float | None
+    incidents: tuple[Incident, ...]
+    incident_count: int
+    incident_total_ms: int
+    longest_incident_ms: int
+    mttr_ms: float | None
+    mtbf_ms: float | None
+
+    @property
+    def window_ms(self) -> int:
+        return self.end - self.start
+
+
+def figures(
+    tl: StateTimeline,
+    maintenance: Sequence[Interval],
+    window: Interval,
+    *,
+    outside_hours: Sequence[Interval] = (),
+    incidents: Sequence[Incident] = (),
+) -> Figures:
+    """Exact figures of ``tl`` over ``window`` (see the module doc for the precedence
+    outside_hours > maintenance > state > unknown). ``maintenance`` and ``outside_hours`` may be
+    in any form (they are normalized); ``tl`` must be normalized (as built by this module).
+    ``incidents`` are taken as given (build them with :func:`incidents` for the same window)."""
+    ws, we = window
+    if we < ws:
+        raise ValueError(f"window ends before it starts: {window!r}")
+    outside = clip(normalize(outside_hours), ws, we) if outside_hours else []
+    if tl.maintenance:
+        maint = clip(union(maintenance, tl.maintenance), ws, we)
+    else:
+        maint = clip(normalize(maintenance), ws, we) if maintenance else []
+    outside_ms = measure(outside)
+    if outside and maint:
+        excluded = union(outside, maint)
+        maintenance_ms = measure(excluded) - outside_ms
+    else:
+        excluded = outside or maint
+        maintenance_ms = measure(maint)
+    up = clip(tl.up, ws, we)
+    down = clip(tl.down, ws, we)
+    up_ms = measure(up)
+    down_ms = measure(down)
+    if excluded:
+        up_ms -= overlap(up, excluded)
+        down_ms -= overlap(down, excluded)
+    window_ms = we - ws
+    unknown_ms = window_ms - up_ms - down_ms - maintenance_ms - outside_ms
+    known = up_ms + down_ms
+    eligible = window_ms - maintenance_ms - outside_ms
+    incs = tuple(incidents)
+    count = len(incs)
+    total = sum([i.counted_ms for i in incs])
+    return Figures(
+        start=ws,
+        end=we,
+        up_ms=up_ms,
+        down_ms=down_ms,
+        maintenance_ms=maintenance_ms,
+        unknown_ms=unknown_ms,
+        outside_hours_ms=outside_ms,
+        availability=up_ms / known if known else None,
+        coverage=known / eligible if eligible else None,
+        incidents=incs,
+        incident_count=count,
+        incident_total_ms=total,
+        longest_incident_ms=max([i.counted_ms for i in incs], default=0),
+        mttr_ms=total / count if count else None,
+        mtbf_ms=up_ms / count if count else None,
+    )
+
+
+def monitor_figures(
+    segments: Iterable[Sequence[Any]],
+    runs: Iterable[Interval],
+    maintenance: Sequence[Interval],
+    window: Interval,
+    now: int,
+    *,
+    degraded: Iterable[Interval] = (),
+    outside_hours: Sequence[Interval] = (),
+) -> Figures:
+    """Everything for one monitor: timeline rows, runs, degraded time, maintenance windows and
+    service hours in; :class:`Figures` with incidents out."""
+    rows = segments if isinstance(segments, list) else list(segments)
+    tl = monitor_timeline(rows, runs, degraded)
+    maint = normalize(maintenance)
+    outside = normalize(outside_hours)
+    incs = incidents(down_segments(rows), counted_down(tl, maint, window, outside), now)
+    return figures(tl, maint, window, outside_hours=outside, incidents=incs)
+
+
+# -- services --------------------------------------------------------------------------------
+
+
+def service_timeline(
+    members: Sequence[StateTimeline],
+    member_maintenance: Sequence[Sequence[Interval]],
+    rule: str,
+    quorum: int | None = None,
+) -> StateTimeline:
+    """A service's timeline from its members' by an interval sweep over their boundaries.
+
+    At each instant a member is in maintenance (its own windows ``member_maintenance[i]``, in any
+    form, together with its timeline's ``maintenance``: these win over its state), else up, down,
+    or unknown. Members in maintenance or unknown do not vote. With no voter the service is in
+    maintenance if any member is, else unknown. Otherwise, with ``n_down`` of the voters down:
+    ``"all"``: down when ``n_down >= 1``; ``"any"``: down when every voter is down;
+    ``"quorum"``: down when ``n_down >= quorum``. Otherwise up."""
+    if rule not in RULES:
+        raise ValueError(f"service rule must be one of {', '.join(RULES)}, not {rule!r}")
+    if rule == "quorum":
+        if quorum is None or quorum < 1:
+            raise ValueError(f"rule 'quorum' needs quorum >= 1, not {quorum!r}")
+    if len(member_maintenance) != len(members):
+        raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
+    # Events (time, d_up, d_down, d_maint), per member from its disjoint categories.
+    events: list[tuple[int, int, int, int]] = []
+    add = events.append
+    for tl, mm in zip(members, member_maintenance):
+        maint = union(mm, tl.maintenance) if tl.maintenance else normalize(mm)
+        up: Sequence[Interval] = tl.up
+        down: Sequence[Interval] = tl.down
+        if maint:
+            up = subtract(up, maint)
+            down = subtract(down, maint)
+        for s, e in up:
+            add((s, 1, 0, 0))
+            add((e, -1, 0, 0))
+        for s, e in down:
+            add((s, 0, 1, 0))
+            add((e, 0, -1, 0))
+        for s, e in maint:
+            add((s, 0, 0, 1))
+            add((e, 0, 0, -1))
+    events.sort(key=_start)
+    out_up: list[Interval] = []
+    out_down: list[Interval] = []
+    out_maint: list[Interval] = []
+    n_up = n_down = n_maint = 0
+    k = quorum or 0
+    i = 0
+    n = len(events)
+    while i < n:
+        t = events[i][0]
+        while i < n and events[i][0] == t:
+            _, du, dd, dm = events[i]
+            n_up += du
+            n_down += dd
+            n_maint += dm
+            i += 1
+        if i == n:
+            break
+        nxt = events[i][0]
+        voters = n_up + n_down
+        if voters:
+            if rule == "all":
+                is_down = n_down >= 1
+            elif rule == "any":
+                is_down = n_down == voters
+            else:
+                is_down = n_down >= k
+            target = out_down if is_down else out_up
+        elif n_maint:
+            target = out_maint
+        else:
+            continue
+        if target and target[-1][1] == t:
+            target[-1] = (target[-1][0], nxt)
+        else:
+            target.append((t, nxt))
+    return StateTimeline(tuple(out_up), tuple(out_down), tuple(out_maint))
+
+
+# -- SLOs ------------------------------------------------------------------------------------
+
+
+def _check_policy(policy: Policy) -> None:
+    if policy.unknown not in UNKNOWN_POLICIES:
+        raise ValueError(f"policy.unknown must be one of {', '.join(UNKNOWN_POLICIES)}, not {policy.unknown!r}")
+    if policy.maintenance not in MAINTENANCE_POLICIES:
+        raise ValueError(
+            f"policy.maintenance must be one of {', '.join(MAINTENANCE_POLICIES)}, not {policy.maintenance!r}"
+        )
+
+
+def _objective(objective: Decimal | Fraction | int) -> Fraction:
+    """The objective as an exact ratio in [0, 1] (from a percent)."""
+    if isinstance(objective, float):
+        raise TypeError("objective must be exact (Decimal, Fraction or int percent), not a float")
+    r = Fraction(objective) / 100
+    if not 0 <= r <= 1:
+        raise ValueError(f"objective must be a percent in [0, 100], not {objective}")
+    return r
+
+
+def good_bad(fig: Figures, policy: Policy) -> tuple[int, int]:
+    """``(good_ms, bad_ms)`` of ``fig`` under ``policy``; eligible time is their sum.
+
+    good = up (+ unknown if ``unknown == "up"``) (+ maintenance if ``maintenance == "up"``);
+    bad = down (+ unknown if ``unknown == "down"``). Outside-hours time is never eligible."""
+    _check_policy(policy)
+    good = fig.up_ms
+    bad = fig.down_ms
+    if policy.unknown == "up":
+        good += fig.unknown_ms
+    elif policy.unknown == "down":
+        bad += fig.unknown_ms
+    if policy.maintenance == "up":
+        good += fig.maintenance_ms
+    return good, bad
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorBudget:
+    """Exact, in milliseconds: ``total = (1 − objective) × eligible``, ``consumed = bad``,
+    ``remaining = total − consumed`` (negative once overspent), ``remaining_ratio = 1 −
+    consumed / total`` (None when the budget is 0)."""
+
+    total_ms: Fraction
+    consumed_ms: int
+    remaining_ms: Fraction
+    remaining_ratio: Fraction | None
+
+
+@dataclass(frozen=True, slots=True)
+class SLOEvaluation:
+    """An availability SLO over one window. ``attainment`` is the exact ratio good / eligible
+    (0..1; None when nothing is eligible). ``met`` is ``attainment >= objective`` (None without
+    data). ``credit`` is the tier reached (None without data or when none applies).
+    ``burn_rate`` is the burn rate over this same window (see :func:`burn_rate`)."""
+
+    objective: Decimal
+    policy: Policy
+    eligible_ms: int
+    good_ms: int
+    bad_ms: int
+    attainment: Fraction | None
+    met: bool | None
+    budget: ErrorBudget
+    burn_rate: float | None
+    credit: CreditTier | None
+
+    @property
+    def attainment_percent(self) -> Fraction | None:
+        return None if self.attainment is None else self.attainment * 100
+
+
+def credit_tier(attainment: Fraction | None, credits: Sequence[CreditTier]) -> CreditTier | None:
+    """The credit tier reached: among the tiers with ``attainment < below`` (strictly; ``below``
+    in percent, ``attainment`` a ratio), the one with the smallest ``below``. None when none
+    applies or ``attainment`` is None."""
+    if attainment is None:
+        return None
+    pct = attainment * 100
+    best: CreditTier | None = None
+    best_below: Fraction | None = None
+    for tier in credits:
+        below = Fraction(tier.below)
+        if pct < below and (best_below is None or below < best_below):
+            best, best_below = tier, below
+    return best
+
+
+def _burn(bad: int, eligible: int, obj: Fraction) -> float | None:
+    if not eligible:
+        return None
+    allowed = 1 - obj
+    if not allowed:  # a 100 % objective has no budget: any bad time burns infinitely fast
+        return float("inf") if bad else 0.0
+    return float(Fraction(bad, eligible) / allowed)
+
+
+def evaluate(
+    fig: Figures, objective: Decimal, policy: Policy, credits: Sequence[CreditTier] = ()
+) -> SLOEvaluation:
+    """An availability SLO (``objective`` in percent, e.g. ``Decimal("99.9")``) over the window
+    of ``fig`` under ``policy``, with its error budget, burn rate and credit tier. Exact: a fully
+    eligible 30-day window at 99.9 % has a budget of exactly 2,592,000 ms (43 min 12 s)."""
+    obj = _objective(objective)
+    good, bad = good_bad(fig, policy)
+    eligible = good + bad
+    attainment = Fraction(good, eligible) if eligible else None
+    total = (1 - obj) * eligible
+    budget = ErrorBudget(
+        total_ms=total,
+        consumed_ms=bad,
+        remaining_ms=total - bad,
+        remaining_ratio=1 - bad / total if total else None,
+    )
+    return SLOEvaluation(
+        objective=objective,
+        policy=policy,
+        eligible_ms=eligible,
+        good_ms=good,
+        bad_ms=bad,
+        attainment=attainment,
+        met=None if attainment is None else attainment >= obj,
+        budget=budget,
+        burn_rate=_burn(bad, eligible, obj),
+        credit=credit_tier(attainment, credits),
+    )
+
+
+def burn_rate(fig: Figures, objective: Decimal, policy: Policy) -> float | None:
+    """``(bad / eligible) / (1 − objective)`` over the window of ``fig``: 1.0 spends the budget
+    exactly by the end of a window of the SLO's length. None when nothing is eligible; with a
+    100 % objective, ``inf`` if there is any bad time, else 0.0."""
+    obj = _objective(objective)
+    good, bad = good_bad(fig, policy)
+    return _burn(bad, good + bad, obj)
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyAttainment:
+    """A latency SLI: ``good`` of ``total`` successful probes were faster than the threshold.
+    ``attainment`` is the exact ratio (None when ``total`` is 0), ``met`` is ``attainment >=
+    objective`` (None when ``total`` is 0)."""
+
+    good: int
+    total: int
+    objective: Decimal
+    attainment: Fraction | None
+    met: bool | None
+
+
+def latency_attainment(good: int, total: int, objective: Decimal) -> LatencyAttainment:
+    """The latency SLI from counts the caller took from results or hourly rollups."""
+    if not 0 <= good <= total:
+        raise ValueError(f"need 0 <= good <= total, not good={good}, total={total}")
+    obj = _objective(objective)
+    att = Fraction(good, total) if total else None
+    return LatencyAttainment(good, total, objective, att, None if att is None else att >= obj)

@@ -1,0 +1,138 @@
+"""SLA series for /metrics, computed in the background from the database.
+
+A scrape never recomputes history: the daemon calls :meth:`SlaMetrics.refresh` in a thread every
+``REFRESH`` seconds, and a scrape appends the text it left. Figures come from the same code as
+``uptimed report`` (:class:`uptimed.report.Targets`), so Prometheus and the report agree.
+
+``uptimed_up_seconds_total`` and ``uptimed_down_seconds_total`` only ever grow: each refresh
+adds the time between the last point it counted and the newest point whose state is final. Time
+is final up to a monitor's last probe, or up to the first probe of a pending run (a run of
+failures below the threshold may still be backdated into an outage). Maintenance is excluded;
+a window added retroactively changes reports, not what was already exported.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from uptimed.config import Config
+from uptimed.periods import zone
+from uptimed.report import BURN_WINDOWS, Data, Targets, resolve_scope, slo_evaluation
+from uptimed.store import connect
+
+WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
+REFRESH = 15.0  # seconds between refreshes
+DEFAULT_SLO_WINDOW = 30 * 86_400_000
+
+HELP = {
+    "uptimed_availability_ratio": ("gauge", "Availability up/(up+down) over a rolling window, maintenance excluded."),
+    "uptimed_up_seconds_total": ("counter", "Seconds confirmed up, maintenance excluded, once final."),
+    "uptimed_down_seconds_total": ("counter", "Seconds confirmed down, maintenance excluded, once final."),
+    "uptimed_slo_objective_ratio": ("gauge", "The SLO's objective as a ratio."),
+    "uptimed_slo_attainment_ratio": ("gauge", "The SLO's attainment over its rolling window (or its period)."),
+    "uptimed_slo_error_budget_remaining_ratio": ("gauge", "Share of the SLO's error budget left."),
+    "uptimed_slo_burn_rate": ("gauge", "Error-budget burn rate over a window ending now."),
+}
+
+
+class SlaMetrics:
+    def __init__(self, started_ms: int):
+        self.text = ""
+        #: (kind, id) -> [up_ms, down_ms, counted up to (ms)]
+        self._totals: dict[tuple[str, str], list[int]] = {}
+        self._started = started_ms
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        """The prometheus_client collector API (for OpenMetrics): the last text, parsed."""
+        yield from text_string_to_metric_families(self.text)
+
+    def refresh(self, config: Config, now: int) -> None:
+        """Recompute every series (call it from a thread: it reads SQLite)."""
+        conn = connect(config.daemon.database, readonly=True)
+        try:
+            self.text = self._render(conn, config, now)
+        finally:
+            conn.close()
+
+    def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
+        scope = resolve_scope(config)
+        slo_windows = {s.id: _slo_window(s, now) for s in scope.slos}
+        lo = min([now - max(WINDOWS.values()), self._started] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
+        data = Data(conn, config, lo, now, now)
+        targets = Targets(data)
+        final = _final_points(conn, data.ids, now)
+        covered_to = data.runs[-1][1] if data.runs else self._started  # the running daemon's heartbeat
+        lines: dict[str, list[str]] = {name: [] for name in HELP}
+        services = {s.id: s for s in config.services}
+        for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
+            for key in keys:
+                lbl = f'{kind}="{_escape(key)}"'
+                for name, length in WINDOWS.items():
+                    fig = targets.figures(kind, key, (now - length, now))
+                    if fig.availability is not None:
+                        lines["uptimed_availability_ratio"].append(f'{lbl},window="{name}"}} {fig.availability!r}')
+                if kind == "monitor":
+                    upto = final.get(key, self._started)
+                else:
+                    upto = min((final.get(m, self._started) for m in services[key].monitors), default=self._started)
+                up, down = self._advance((kind, key), targets, min(upto, covered_to))
+                lines["uptimed_up_seconds_total"].append(f"{lbl}}} {up / 1000!r}")
+                lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
+        for s in scope.slos:
+            lbl = f'slo="{_escape(s.id)}",target="{_escape(s.target)}"'
+            fig, ev, burn = slo_evaluation(s, targets, slo_windows[s.id])
+            lines["uptimed_slo_objective_ratio"].append(f"{lbl}}} {float(s.objective / 100)!r}")
+            if ev.attainment is not None:
+                lines["uptimed_slo_attainment_ratio"].append(f"{lbl}}} {float(ev.attainment)!r}")
+            if ev.budget.remaining_ratio is not None:
+                lines["uptimed_slo_error_budget_remaining_ratio"].append(f"{lbl}}} {float(ev.budget.remaining_ratio)!r}")
+            for name, rate in burn.items():
+                if rate is not None:
+                    lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {rate!r}')
+        out = []
+        for name, rows in lines.items():
+            if rows:
+                kind, doc = HELP[name]
+                out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
+                out.extend(f"{name}{{{row}\n" for row in rows)
+        return "".join(out)
+
+    def _advance(self, key: tuple[str, str], targets: Targets, upto: int) -> tuple[int, int]:
+        totals = self._totals.setdefault(key, [0, 0, self._started])
+        if upto > totals[2]:
+            fig = targets.figures(key[0], key[1], (totals[2], upto))
+            totals[0] += fig.up_ms
+            totals[1] += fig.down_ms
+            totals[2] = upto
+        return totals[0], totals[1]
+
+
+def _final_points(conn: sqlite3.Connection, ids: dict[str, int], now: int) -> dict[str, int]:
+    """Per monitor, the time up to which its confirmed state can no longer change."""
+    by_id = {v: k for k, v in ids.items()}
+    out = {}
+    for mid, streak, streak_start, last_ts in conn.execute("SELECT monitor, streak, streak_start, last_ts FROM monitor_state"):
+        if last_ts is None or mid not in by_id:
+            continue
+        out[by_id[mid]] = min(streak_start if streak and streak_start is not None else last_ts, now)
+    return out
+
+
+def _slo_window(s: Any, now: int) -> tuple[int, int]:
+    if s.window:
+        return now - int(s.window * 1000), now
+    if s.period:
+        from uptimed.periods import calendar_period
+
+        return calendar_period(s.period, None, zone(s.timezone), now)[0], now
+    return now - DEFAULT_SLO_WINDOW, now
+
+
+def _escape(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
