@@ -25,6 +25,7 @@ from probes.spec import ProbeContext
 from uptimed import __version__, adhoc, systemd
 from uptimed.api import Api, read_token
 from uptimed.config import Config, ConfigError, Monitor, load_config
+from uptimed.connectivity import Connectivity
 from uptimed.maintenance import expand
 from uptimed.metrics import MonitorCollector, SelfMetrics
 from uptimed.runner import LiveMonitor, Runner, thresholds
@@ -130,6 +131,8 @@ class Daemon:
         ticker = asyncio.create_task(self._tick())
         watcher = asyncio.create_task(self._watch_maintenance())
         sla_task = asyncio.create_task(self._refresh_sla())
+        canaries = Connectivity(cfg.daemon.connectivity_check, runner.ctx, self.store, self._degraded)
+        canary_task = asyncio.create_task(canaries.run()) if cfg.daemon.connectivity_check else None
         log.info(
             "uptimed %s: %d monitors, listening on http://%s:%d/metrics",
             __version__, len(runner.monitors), cfg.daemon.listen_host, cfg.daemon.listen_port,
@@ -148,6 +151,8 @@ class Daemon:
         ticker.cancel()
         watcher.cancel()
         sla_task.cancel()
+        if canary_task is not None:
+            canary_task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await session.close()
@@ -217,6 +222,14 @@ class Daemon:
             if watchdog and mono - last_dog >= watchdog / 2 and self.health()[0]:
                 systemd.notify("WATCHDOG=1")
                 last_dog = mono
+
+    def _degraded(self, degraded: bool) -> None:
+        assert self.runner is not None
+        self.runner.degraded = degraded
+        self.metrics.degraded.set(1 if degraded else 0)
+        if not degraded:  # the time just past was unknown: verdicts start afresh
+            for m in self.runner.monitors.values():
+                m.machine.forget()
 
     async def _refresh_sla(self) -> None:
         """Keep the SLA series fresh, off the event loop: scrapes only read the result."""

@@ -10,28 +10,38 @@ exactly when their lists are.
   reversed) into a normalized list; :func:`union` normalizes the concatenation of its inputs.
 * :func:`intersect`, :func:`subtract`, :func:`clip`, :func:`measure` and :func:`overlap` require
   **normalized** inputs (the result of this module's functions always is) and return normalized
-  lists. They are single linear merges (two pointers), plus a binary search in :func:`clip`.
+  lists. They are single linear merges (two pointers); when one side has few intervals (runs of
+  the daemon, maintenance windows, a report window) they instead cut the other side with binary
+  searches and list slices, which copies whole runs of intervals at C speed.
 
 Everything is pure and allocation-light: these run for every monitor of every report.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import chain
-from operator import itemgetter
+from operator import itemgetter, lt
 
 Interval = tuple[int, int]
 
 __all__ = ["Interval", "normalize", "union", "intersect", "subtract", "clip", "measure", "overlap"]
 
+_start = itemgetter(0)
 _end = itemgetter(1)
+#: Use binary searches when the smaller side has at most 1/_FEW of the larger side's intervals.
+_FEW = 8
 
 
 def normalize(ivs: Iterable[Interval]) -> list[Interval]:
     """The normalized form of any intervals: empty ones (``end <= start``) dropped, the rest
     sorted, overlapping **and touching** ones merged (``(0, 5)`` and ``(5, 9)`` give ``(0, 9)``)."""
+    if isinstance(ivs, (list, tuple)):
+        starts = list(map(_start, ivs))
+        ends = list(map(_end, ivs))
+        if all(map(lt, starts, ends)) and all(map(lt, ends, starts[1:])):  # already normalized
+            return list(zip(starts, ends))
     out: list[Interval] = []
     append = out.append
     cs = ce = 0
@@ -61,11 +71,14 @@ def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
     """``a ∩ b`` for normalized ``a`` and ``b``."""
     if not a or not b:
         return []
-    if len(b) == 1:
-        return clip(a, b[0][0], b[0][1])
-    if len(a) == 1:
-        return clip(b, a[0][0], a[0][1])
-    out: list[Interval] = []
+    if len(a) < len(b):
+        a, b = b, a
+    if len(b) * _FEW <= len(a):  # cut a at each interval of b
+        out: list[Interval] = []
+        for lo, hi in b:
+            out += clip(a, lo, hi)
+        return out
+    out = []
     append = out.append
     i = j = 0
     la, lb = len(a), len(b)
@@ -96,7 +109,16 @@ def subtract(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
         return []
     if not b:
         return list(a)
-    out: list[Interval] = []
+    if len(b) * _FEW <= len(a):  # keep what lies in the gaps of b
+        out: list[Interval] = []
+        lo = a[0][0]
+        for bs, be in b:
+            if bs > lo:
+                out += clip(a, lo, bs)
+            lo = be
+        out += clip(a, lo, a[-1][1])
+        return out
+    out = []
     append = out.append
     j = 0
     lb = len(b)
@@ -122,34 +144,40 @@ def subtract(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
 
 
 def clip(a: Sequence[Interval], lo: int, hi: int) -> list[Interval]:
-    """``a ∩ [lo, hi)`` for normalized ``a``: a binary search, then only the pieces inside."""
+    """``a ∩ [lo, hi)`` for normalized ``a``: two binary searches and a slice."""
     if lo >= hi or not a:
         return []
+    if lo <= a[0][0] and a[-1][1] <= hi:
+        return list(a)
     i = bisect_right(a, lo, key=_end)  # the first interval ending after lo
-    out: list[Interval] = []
-    append = out.append
-    n = len(a)
-    while i < n:
-        s, e = a[i]
-        if s >= hi:
-            break
-        if s < lo or e > hi:
-            append((s if s > lo else lo, e if e < hi else hi))
-        else:
-            append(a[i])
-        i += 1
+    j = bisect_left(a, hi, key=_start)  # the first interval starting at or after hi
+    if i >= j:
+        return []
+    out = list(a[i:j])
+    s, e = out[0]
+    if s < lo:
+        out[0] = (lo, e)
+    s, e = out[-1]
+    if e > hi:
+        out[-1] = (s, hi)
     return out
 
 
 def measure(a: Iterable[Interval]) -> int:
     """The number of instants in normalized ``a`` (the sum of its lengths)."""
-    return sum([e - s for s, e in a])
+    if not isinstance(a, (list, tuple)):
+        a = list(a)
+    return sum(map(_end, a)) - sum(map(_start, a))
 
 
 def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> int:
     """``measure(intersect(a, b))`` for normalized ``a`` and ``b``, without building the list."""
     if not a or not b:
         return 0
+    if len(a) < len(b):
+        a, b = b, a
+    if len(b) * _FEW <= len(a):
+        return measure(intersect(a, b))
     total = 0
     i = j = 0
     la, lb = len(a), len(b)

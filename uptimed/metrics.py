@@ -172,6 +172,11 @@ class SelfMetrics:
         self.queue_depth = Gauge("uptimed_writer_queue_depth", "Items waiting for the writer.", registry=None)
         self.in_flight = Gauge("uptimed_probes_in_flight", "Probes running now.", registry=None)
         self.monitors = Gauge("uptimed_monitors", "Monitors configured and enabled.", registry=None)
+        self.degraded = Gauge(
+            "uptimed_connectivity_degraded",
+            "1 while every connectivity canary fails: the daemon's own network is down.",
+            registry=None,
+        )
         self.reloads = Counter(
             "uptimed_config_reloads", "Config reloads (SIGHUP) by result.", ["result"], registry=None
         )
@@ -181,7 +186,7 @@ class SelfMetrics:
         build.labels(__version__, platform.python_version()).set(1)
         self.all = [
             self.schedule_lag, self.skipped, self.clock_jumps, self.writer_batch, self.writer_rows,
-            self.queue_depth, self.in_flight, self.monitors, self.reloads, build,
+            self.queue_depth, self.in_flight, self.monitors, self.reloads, self.degraded, build,
         ]  # fmt: skip
 
     def register(self, registry: CollectorRegistry) -> None:

@@ -84,6 +84,9 @@ class Runner:
         self.sem = asyncio.Semaphore(max_concurrency)
         self.observe_lag = observe_lag
         self.in_flight = 0
+        #: While the daemon's own network is down (every connectivity canary fails), results are
+        #: stored but do not feed the state machines: no outage is confirmed from them.
+        self.degraded = False
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -119,7 +122,10 @@ class Runner:
             m.failures[kind] = m.failures.get(kind, 0) + 1
         m.last = result
         self.on_result(m)
-        segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
+        if self.degraded:
+            segments, transition = [], None
+        else:
+            segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
         self.store.record(m.db_id, ts, result, segments, m.machine.snapshot())
         if transition is not None:
             log_transition(cfg, transition, result)

@@ -101,6 +101,15 @@ class StateMachine:
         where it had already been were counted once and must not be counted again."""
         self.floor = max(self.floor, ts)
 
+    def forget(self) -> None:
+        """Drop the verdict after time that was unknown for another reason than a gap (the
+        daemon's own network was down): the next probe starts afresh, as for a new monitor."""
+        self.state = None
+        self.streak = 0
+        self.streak_start = None
+        self.streak_cause = None
+        self.segment = None
+
     def observe(self, ts: int, ok: bool, cause: str | None = None) -> tuple[list[Segment], Transition | None]:
         """Apply one probe result (``cause``: its error kind when it failed). Returns the segments
         to write (upserts keyed by start) and the transition of the confirmed state, if any."""
