@@ -183,5 +183,21 @@ def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
     s = _open(tmp_path / "u.db")
     s.close()
     c = sqlite3.connect(tmp_path / "u.db")
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 3
     assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [(1, 0, 10, 1, None)]
+
+
+def test_hourly_rollups_count_probes_failures_durations_and_fast_probes(tmp_path):
+    s = _open(tmp_path / "u.db")
+    (mid,) = s.register_monitors([("a", "http", "a")]).values()
+    s.latency_thresholds = {mid: 300_000}  # 300 ms
+    s.start(version="t", config_sha256="x")
+    hour = 1_700_002_800_000  # a whole hour
+    for ts, ok, dur in [(hour + 1, True, 0.1), (hour + 2, True, 0.4), (hour + 3, False, 0.05), (hour + 3_600_000, True, 0.2)]:
+        s.record(mid, ts, ProbeResult(ok, dur, None if ok else "timeout"), [], Snapshot())
+    s.close()
+    rows = sqlite3.connect(tmp_path / "u.db").execute(
+        "SELECT hour, probes, failures, duration_sum_us, duration_min_us, duration_max_us, fast FROM rollup_hourly"
+        " ORDER BY hour"
+    ).fetchall()
+    assert rows == [(hour, 3, 1, 550_000, 50_000, 400_000, 1), (hour + 3_600_000, 1, 0, 200_000, 200_000, 200_000, 1)]

@@ -111,6 +111,7 @@ class Daemon:
             self.store.close()
             raise StartupError(f"cannot listen on {cfg.daemon.listen_host}:{cfg.daemon.listen_port}: {e.strerror or e}")
 
+        self._configure_store(cfg, ids)
         self.store.start(version=__version__, config_sha256=cfg.sha256)
         self.metrics.queue_depth.set_function(lambda: self.store.queue_depth)
         self.metrics.in_flight.set_function(lambda: runner.in_flight)
@@ -159,6 +160,22 @@ class Daemon:
         await web_runner.cleanup()
         await asyncio.to_thread(self.store.close)
         log.info("stopped")
+
+    def _configure_store(self, cfg: Config, ids: dict[str, int]) -> None:
+        """Retention, and the latency threshold the hourly rollups count probes against: that of
+        an SLO on the monitor, or on a service it belongs to (the smallest, if several)."""
+        self.store.retention_raw = cfg.retention.raw
+        self.store.retention_rollup = cfg.retention.rollup
+        members = {s.id: s.monitors for s in cfg.services}
+        thresholds: dict[int, int] = {}
+        for slo in cfg.slos:
+            if slo.latency is None:
+                continue
+            for key in members.get(slo.target, (slo.target,)):
+                if key in ids:
+                    us = int(slo.latency.threshold * 1e6)
+                    thresholds[ids[key]] = min(us, thresholds.get(ids[key], us))
+        self.store.latency_thresholds = thresholds
 
     def _schedule(self, m: Monitor) -> None:
         assert self.runner is not None
@@ -335,7 +352,7 @@ class Daemon:
                 if interval_changed:
                     self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
         self.config = dataclasses.replace(new, daemon=self.config.daemon)  # [daemon] waits for a restart
-        self.store.retention_raw = new.retention.raw
+        self._configure_store(new, ids)
         t = self.store.now_ms()
         self.store.split_run(t, t, "reload", config_sha256=new.sha256)
         gc.freeze()  # as at start-up: the new monitors live until the next reload

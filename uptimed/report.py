@@ -374,8 +374,33 @@ def slo_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any]:
         },
         "burn_rates": burn,
         "credit": None if ev.credit is None else {"below": _num(ev.credit.below), "credit": _num(ev.credit.credit)},
-        "latency": None,
+        "latency": _latency_json(s, targets, window),
         "incidents": [_incident_json(i) for i in fig.incidents],
+    }
+
+
+def _latency_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any] | None:
+    """The latency SLI from the hourly rollups (hours that start inside the window)."""
+    if s.latency is None:
+        return None
+    svc = targets.services.get(s.target)
+    ids = [targets.data.ids[k] for k in (svc.monitors if svc else (s.target,)) if k in targets.data.ids]
+    good = total = 0
+    if ids:
+        marks = ",".join("?" * len(ids))
+        good, total = targets.data.conn.execute(
+            f"SELECT COALESCE(sum(fast), 0), COALESCE(sum(probes - failures), 0) FROM rollup_hourly"
+            f" WHERE monitor IN ({marks}) AND hour >= ? AND hour < ?",
+            (*ids, window[0], window[1]),
+        ).fetchone()
+    lat = sla.latency_attainment(good, total, s.latency.objective)
+    return {
+        "threshold_seconds": s.latency.threshold,
+        "objective": float(s.latency.objective / 100),
+        "attainment": None if lat.attainment is None else float(lat.attainment),
+        "met": lat.met,
+        "good": good,
+        "total": total,
     }
 
 

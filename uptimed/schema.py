@@ -104,6 +104,26 @@ def m002_sla(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_rollup_hourly(db: Database) -> None:
+    # Per monitor and hour, kept retention.rollup (400 d): the latency SLI outlives raw results.
+    # `fast` counts successful probes no slower than the latency threshold of an SLO on the
+    # monitor at the time they were written.
+    db.execute(
+        """CREATE TABLE rollup_hourly (
+            monitor INTEGER NOT NULL,
+            hour INTEGER NOT NULL,         -- ms, start of the hour (UTC)
+            probes INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            duration_sum_us INTEGER NOT NULL,
+            duration_min_us INTEGER NOT NULL,
+            duration_max_us INTEGER NOT NULL,
+            fast INTEGER NOT NULL,
+            PRIMARY KEY (monitor, hour)
+        ) WITHOUT ROWID"""
+    )
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import itemgetter, le, lt, mul, not_, sub
+from operator import eq, itemgetter, le, lt, mul, not_, sub
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from uptimed.intervals import Interval, clip, intersect, measure, normalize, overlap, subtract, union
@@ -62,8 +62,8 @@ _cause = itemgetter(3)
 _counted = itemgetter(3)
 _new = tuple.__new__  # builds a named tuple from a tuple without its Python-level __new__
 
-# Timeline rows as columns: starts, ends, states, causes (lists of equal length).
-_Columns = tuple[list[int], list[int], list[int], list[Any]]
+# Timeline rows as columns: starts, ends, states, causes (sequences of equal length).
+_Columns = tuple[Sequence[int], Sequence[int], Sequence[int], Sequence[Any]]
 
 
 # -- a monitor's timeline --------------------------------------------------------------------
@@ -92,20 +92,32 @@ def _rows(segments: Iterable[Sequence[Any]]) -> _Columns:
 
     The hot paths here and below work on whole columns with ``map``/``zip``/``compress`` (C
     loops) rather than Python loops over rows: a report runs them for every monitor."""
-    rows = sorted(segments, key=_start)  # stable: equal starts keep their given order
-    starts = list(map(_start, rows))
-    ends = list(map(_end, rows))
-    states = list(map(_state, rows))
-    if not set(states) <= {UP, DOWN}:
+    rows = segments if isinstance(segments, list) else list(segments)
+    if not rows:
+        return [], [], [], []
+    cols = list(zip(*rows))
+    if len(cols) < 3:
+        raise ValueError(f"timeline rows are (start, end, state[, cause]), not {rows[0]!r}")
+    starts, ends, states = cols[0], cols[1], cols[2]
+    n = len(rows)
+    if states.count(UP) + states.count(DOWN) != n:
         bad = next(r for r in rows if r[2] != UP and r[2] != DOWN)
         raise ValueError(f"timeline row {tuple(bad)!r}: state must be {UP} (up) or {DOWN} (down)")
-    try:
-        causes = list(map(_cause, rows))
-    except IndexError:  # rows without a cause column
+    if len(cols) > 3:
+        causes: Sequence[Any] = cols[3]
+    elif max(map(len, rows)) > 3:  # rows of mixed shapes
         causes = [r[3] if len(r) > 3 else None for r in rows]
-    if all(map(lt, starts, ends)) and all(map(le, ends, starts[1:])):  # well-formed: nothing to cut
-        return starts, ends, states, causes
-    n = len(rows)
+    else:
+        causes = [None] * n
+    # Well-formed (each row non-empty and ending at or before the next one starts, hence sorted):
+    # nothing to do. That is the normal case.
+    if all(map(lt, starts, ends)) and all(map(le, ends, starts[1:])):
+        return starts, ends, states, causes  # type: ignore[return-value]
+    order = sorted(range(n), key=starts.__getitem__)  # stable: equal starts keep their order
+    starts = [starts[i] for i in order]
+    ends = [ends[i] for i in order]
+    states = [states[i] for i in order]
+    causes = [causes[i] for i in order]
     for i in range(n - 1):
         if starts[i + 1] < ends[i]:
             ends[i] = starts[i + 1]
@@ -120,12 +132,22 @@ def _rows(segments: Iterable[Sequence[Any]]) -> _Columns:
 
 def _timeline(cols: _Columns, runs: Iterable[Interval], degraded: Iterable[Interval]) -> StateTimeline:
     starts, ends, states, _ = cols
-    pairs = list(zip(starts, ends))
-    up = list(compress(pairs, states))
-    down = list(compress(pairs, map(not_, states)))
     cover = subtract(normalize(list(runs)), normalize(list(degraded)))
-    # The rows are disjoint and sorted: normalize only merges touching rows of one state.
-    return StateTimeline(tuple(intersect(normalize(up), cover)), tuple(intersect(normalize(down), cover)))
+    down_mask = list(map(not_, states))
+    return StateTimeline(
+        tuple(intersect(_one_state(starts, ends, states), cover)),
+        tuple(intersect(_one_state(starts, ends, down_mask), cover)),
+    )
+
+
+def _one_state(starts: list[int], ends: list[int], mask: Iterable[Any]) -> list[Interval]:
+    """The rows selected by ``mask`` as a normalized interval list. The rows are sorted and
+    disjoint, so only touching rows of the same state may need merging (rarely)."""
+    s = list(compress(starts, mask))
+    e = list(compress(ends, mask))
+    if all(map(lt, e, s[1:])):
+        return list(zip(s, e))
+    return normalize(list(zip(s, e)))
 
 
 def _downs(cols: _Columns) -> list[tuple[int, int, Any]]:
@@ -200,16 +222,23 @@ def incidents(
     the last verdict): its ``end`` is None and its duration runs to ``now``. Sorted by start."""
     if not counted_down:
         return []
-    cd = counted_down if isinstance(counted_down, list) else list(counted_down)
     segs = sorted(down_segments, key=_start)
-    starts = list(map(_start, segs))
-    ends = list(map(_end, segs))
+    return _incidents(list(map(_start, segs)), list(map(_end, segs)), list(map(_state, segs)), counted_down, now)
+
+
+def _incidents(
+    starts: list[int], ends: list[int], causes: list[Any], counted_down: Sequence[Interval], now: int
+) -> list[Incident]:
+    """:func:`incidents` on columns of DOWN rows sorted by start."""
+    if not counted_down:
+        return []
+    cd = counted_down if isinstance(counted_down, list) else list(counted_down)
     durations = list(map(sub, ends, starts))
     # A row counted whole is usually an interval of cd itself (cd ⊆ the rows, and the rows of
     # one state do not touch): one set lookup. Only the others are measured piece by piece.
-    whole = list(map(set(cd).__contains__, zip(starts, ends)))
+    whole = list(map(eq, map(dict(cd).get, starts), ends))
     counted = list(map(mul, durations, whole))
-    for i in compress(range(len(segs)), map(not_, whole)):
+    for i in compress(range(len(starts)), map(not_, whole)):
         counted[i] = measure(clip(cd, starts[i], ends[i]))
     out_ends: list[int | None] = ends  # type: ignore[assignment]
     if ends and max(ends) > now:  # ongoing outages (only while the data reaches now)
@@ -218,7 +247,7 @@ def incidents(
             if e > now:
                 out_ends[i] = None
                 durations[i] = max(0, now - starts[i])
-    rows = zip(starts, out_ends, durations, counted, map(itemgetter(2), segs))
+    rows = zip(starts, out_ends, durations, counted, causes)
     return list(map(_new, repeat(Incident), compress(rows, counted)))
 
 
@@ -333,7 +362,15 @@ def monitor_figures(
     tl = _timeline(cols, runs, degraded)
     maint = normalize(list(maintenance))
     outside = normalize(list(outside_hours))
-    incs = incidents(_downs(cols), counted_down(tl, maint, window, outside), now)
+    starts, ends, states, causes = cols
+    mask = list(map(not_, states))
+    incs = _incidents(
+        list(compress(starts, mask)),
+        list(compress(ends, mask)),
+        list(compress(causes, mask)),
+        counted_down(tl, maint, window, outside),
+        now,
+    )
     return figures(tl, maint, window, outside_hours=outside, incidents=incs)
 
 

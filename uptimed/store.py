@@ -69,6 +69,9 @@ class Store:
         self.path = path
         self.wall = wall  # stamps runs and heartbeats; the daemon passes its own clock
         self.retention_raw = retention_raw
+        self.retention_rollup = 400 * 86400.0
+        #: monitor id -> latency threshold (µs) of an SLO on it: counted as `fast` in rollups
+        self.latency_thresholds: dict[int, int] = {}
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.on_batch = on_batch
@@ -238,16 +241,30 @@ class Store:
         segments: dict[tuple[int, int], tuple[int, int, int, int, int | None]] = {}
         snaps: dict[int, tuple[Any, ...]] = {}
         calls = []
+        hours: dict[tuple[int, int], list[int]] = {}
+        thresholds = self.latency_thresholds
         for item in items:
             if len(item) == 2:
                 calls.append(item)
                 continue
             mon, ts, r, segs, snap = item
             ph = r.phases
+            dur = int(r.duration * 1e6)
+            h = hours.get((mon, ts - ts % 3_600_000))
+            fast = 1 if r.ok and dur <= thresholds.get(mon, -1) else 0
+            if h is None:
+                hours[(mon, ts - ts % 3_600_000)] = [1, 0 if r.ok else 1, dur, dur, dur, fast]
+            else:
+                h[0] += 1
+                h[1] += 0 if r.ok else 1
+                h[2] += dur
+                h[3] = min(h[3], dur)
+                h[4] = max(h[4], dur)
+                h[5] += fast
             kind = ek.get(r.error_kind) if r.error_kind else None
             rows.append(
                 (
-                    mon, ts, r.ok, int(r.duration * 1e6), r.status_code, kind, r.error,
+                    mon, ts, r.ok, dur, r.status_code, kind, r.error,
                     _us(ph.get("resolve")), _us(ph.get("connect")), _us(ph.get("tls")),
                     _us(ph.get("processing")), _us(ph.get("transfer")),
                 )
@@ -267,6 +284,15 @@ class Store:
                 conn.executemany("INSERT OR REPLACE INTO timeline VALUES (?,?,?,?,?)", segments.values())
                 conn.executemany(
                     "INSERT OR REPLACE INTO monitor_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", snaps.values()
+                )
+                conn.executemany(
+                    "INSERT INTO rollup_hourly VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (monitor, hour) DO UPDATE SET"
+                    " probes = probes + excluded.probes, failures = failures + excluded.failures,"
+                    " duration_sum_us = duration_sum_us + excluded.duration_sum_us,"
+                    " duration_min_us = min(duration_min_us, excluded.duration_min_us),"
+                    " duration_max_us = max(duration_max_us, excluded.duration_max_us),"
+                    " fast = fast + excluded.fast",
+                    [(mon, hour, *v) for (mon, hour), v in hours.items()],
                 )
             for fn, fut in calls:
                 done.append((fut, *_call_in_savepoint(conn, fn)))
@@ -288,7 +314,8 @@ class Store:
         self._heartbeat_at = time.monotonic() + HEARTBEAT_EVERY
 
     def _retention_step(self, conn: sqlite3.Connection) -> None:
-        """Delete raw results older than retention.raw, a few monitors per transaction."""
+        """Delete raw results older than retention.raw and rollups older than retention.rollup, a few
+        monitors per transaction."""
         if not self._retention_todo:
             if time.monotonic() < self._retention_due:
                 return
@@ -296,9 +323,13 @@ class Store:
             self._retention_cutoff = self.now_ms() - int(self.retention_raw * 1000)
             self._retention_todo = [r[0] for r in conn.execute("SELECT id FROM monitors")]
         chunk, self._retention_todo = self._retention_todo[:RETENTION_CHUNK], self._retention_todo[RETENTION_CHUNK:]
+        rollup_cutoff = self.now_ms() - int(self.retention_rollup * 1000)
         with _transaction(conn):
             conn.executemany(
                 "DELETE FROM results WHERE monitor = ? AND ts < ?", [(m, self._retention_cutoff) for m in chunk]
+            )
+            conn.executemany(
+                "DELETE FROM rollup_hourly WHERE monitor = ? AND hour < ?", [(m, rollup_cutoff) for m in chunk]
             )
 
 
