@@ -359,7 +359,7 @@ def build_database(db: Path, cfg: Path, *, n: int, outages: int, days: int, seed
         durs = [int(math.exp(rng.uniform(log_lo, log_hi))) for _ in range(outages)]
         rows = monitor_rows(mid, runs, starts, durs, phase, causes, rng)
         chunk_rows += rows
-        s, e, st, _, cause = rows[-1]
+        _, s, e, st, cause = rows[-1]
         last_ts = max(s, e - MAX_GAP)
         states.append((mid, st, 0, None, last_ts, s, e, st, 0, st, cause, None if st else "refused", cause, None))
         if len(chunk_rows) >= 200_000:

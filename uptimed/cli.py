@@ -192,12 +192,13 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
 
 
 def _maintenance_table(ws: list[Any], now: int) -> str:
+    from uptimed import adhoc
     from uptimed.periods import iso
 
     rows = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
     for w in ws:
         state = "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
-        if w.start < w.created_at - 60_000:
+        if adhoc.is_retroactive(w.start, w.created_at):
             state += ", retroactive"
         rows.append((str(w.id), f"{w.target_kind} {w.target}", iso(w.start), iso(w.end), state, w.created_by, w.reason or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from uptimed import sla
+from uptimed import adhoc, sla
 from uptimed.config import SLO, Config, Policy
 from uptimed.durations import format_duration, parse_duration
 from uptimed.intervals import Interval, clip, intersect, normalize, subtract, union
@@ -122,8 +122,13 @@ def _time(flag: str, text: str, tz: Any) -> int:
 class Data:
     """Everything a report needs from the database for ``[lo, hi)``."""
 
-    def __init__(self, conn: sqlite3.Connection, config: Config, lo: int, hi: int, now: int):
+    def __init__(
+        self, conn: sqlite3.Connection, config: Config, lo: int, hi: int, now: int, shown: Interval | None = None
+    ):
         self.conn, self.config, self.lo, self.hi, self.now = conn, config, lo, hi, now
+        #: The exclusions listed are those inside the windows reported on (not the look-back
+        #: that burn rates need).
+        self.shown = shown or (lo, hi)
         self.ids = dict(conn.execute("SELECT key, id FROM monitors"))
         self.kinds = dict(conn.execute("SELECT id, name FROM error_kinds"))
         runs = conn.execute(
@@ -164,7 +169,7 @@ class Data:
                 add("monitor", m, ivs)
             for s in w.services:
                 add("service", s, ivs)
-            for s, e in clip(ivs, self.lo, self.hi):
+            for s, e in clip(ivs, *self.shown):
                 self.exclusions.append(
                     {"id": w.id, "source": "config", "monitors": list(w.monitors), "services": list(w.services),
                      "start": iso(s), "end": iso(e), "reason": w.reason, "created_by": None, "created_at": None,
@@ -172,10 +177,12 @@ class Data:
                 )  # fmt: skip
         for mid, kind, key, s, e, reason, by, at in self.adhoc:
             add(kind, key, [(s, e)])
+            if e <= self.shown[0] or s >= self.shown[1]:
+                continue
             self.exclusions.append(
                 {"id": mid, "source": "adhoc", "monitors": [key] if kind == "monitor" else [],
                  "services": [key] if kind == "service" else [], "start": iso(s), "end": iso(e), "reason": reason,
-                 "created_by": by, "created_at": iso(at), "retroactive": s < at}
+                 "created_by": by, "created_at": iso(at), "retroactive": adhoc.is_retroactive(s, at)}
             )  # fmt: skip
 
     def maintenance(self, kind: str, key: str) -> list[Interval]:
@@ -300,7 +307,8 @@ def build_report(
         slo_windows[s.id] = (lo, max(lo, hi))
     lo = min([start] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
     hi = max([end] + [w[1] for w in slo_windows.values()])
-    data = Data(conn, config, lo, hi, now)
+    shown = (min([start] + [w[0] for w in slo_windows.values()]), hi)
+    data = Data(conn, config, lo, hi, now, shown)
     targets = Targets(data)
     window = (start, end)
     out_monitors = []

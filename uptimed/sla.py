@@ -468,14 +468,17 @@ def _check_policy(policy: Policy) -> None:
         )
 
 
-def _objective(objective: Decimal | Fraction | int) -> Fraction:
-    """The objective as an exact ratio in [0, 1] (from a percent)."""
-    if isinstance(objective, float):
-        raise TypeError("objective must be exact (Decimal, Fraction or int percent), not a float")
-    r = Fraction(objective) / 100
-    if not 0 <= r <= 1:
-        raise ValueError(f"objective must be a percent in [0, 100], not {objective}")
-    return r
+def _percent(value: Any, what: str = "objective") -> tuple[int, int]:
+    """An exact percent (Decimal, int or Fraction) as ``(p, q)``: the percent is ``p / q``, in
+    [0, 100]. Floats are refused: a verdict must not depend on binary rounding."""
+    if isinstance(value, float) or not hasattr(value, "as_integer_ratio"):
+        raise TypeError(f"{what} must be an exact percent (Decimal, int or Fraction), not {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{what} must be a percent in [0, 100], not {value}")
+    p, q = value.as_integer_ratio()
+    if not 0 <= p <= 100 * q:
+        raise ValueError(f"{what} must be a percent in [0, 100], not {value}")
+    return p, q
 
 
 def good_bad(fig: Figures, policy: Policy) -> tuple[int, int]:
@@ -530,47 +533,56 @@ class SLOEvaluation:
         return None if self.attainment is None else self.attainment * 100
 
 
-def credit_tier(attainment: Fraction | None, credits: Sequence[CreditTier]) -> CreditTier | None:
-    """The credit tier reached: among the tiers with ``attainment < below`` (strictly; ``below``
-    in percent, ``attainment`` a ratio), the one with the smallest ``below``. None when none
-    applies or ``attainment`` is None."""
-    if attainment is None:
-        return None
-    pct = attainment * 100
+def _tier(good: int, eligible: int, credits: Sequence[CreditTier]) -> CreditTier | None:
+    """The credit tier reached by ``good / eligible`` (``eligible > 0``), in integers: a tier
+    applies when ``good / eligible * 100 < below``; the applying one with the smallest wins."""
     best: CreditTier | None = None
     best_below: Fraction | None = None
     for tier in credits:
-        below = Fraction(tier.below)
-        if pct < below and (best_below is None or below < best_below):
-            best, best_below = tier, below
+        bp, bq = _percent(tier.below, "credit tier 'below'")
+        if good * 100 * bq < bp * eligible:
+            below = Fraction(bp, bq)
+            if best_below is None or below < best_below:
+                best, best_below = tier, below
     return best
 
 
-def _burn(bad: int, eligible: int, obj: Fraction) -> float | None:
+def credit_tier(attainment: Fraction | None, credits: Sequence[CreditTier]) -> CreditTier | None:
+    """The credit tier reached by ``attainment`` (an exact ratio 0..1): among the tiers with
+    ``attainment × 100 < below`` (strictly; ``below`` in percent), the one with the smallest
+    ``below``. None when none applies or ``attainment`` is None."""
+    if attainment is None:
+        return None
+    return _tier(attainment.numerator, attainment.denominator, credits)
+
+
+def _burn(bad: int, eligible: int, p: int, q: int) -> float | None:
+    """``(bad / eligible) / (1 − p / 100q)``, correctly rounded (int / int is)."""
     if not eligible:
         return None
-    allowed = 1 - obj
+    allowed = 100 * q - p  # (1 − objective) = allowed / 100q
     if not allowed:  # a 100 % objective has no budget: any bad time burns infinitely fast
         return float("inf") if bad else 0.0
-    return float(Fraction(bad, eligible) / allowed)
+    return (bad * 100 * q) / (eligible * allowed)
 
 
 def evaluate(
     fig: Figures, objective: Decimal, policy: Policy, credits: Sequence[CreditTier] = ()
 ) -> SLOEvaluation:
     """An availability SLO (``objective`` in percent, e.g. ``Decimal("99.9")``) over the window
-    of ``fig`` under ``policy``, with its error budget, burn rate and credit tier. Exact: a fully
-    eligible 30-day window at 99.9 % has a budget of exactly 2,592,000 ms (43 min 12 s)."""
-    obj = _objective(objective)
+    of ``fig`` under ``policy``, with its error budget, burn rate and credit tier (``credits``:
+    tiers with ``below`` in percent, in any order). All verdicts are integer comparisons; a
+    fully eligible 30-day window at 99.9 % has a budget of exactly 2,592,000 ms (43 min 12 s)."""
+    p, q = _percent(objective)
     good, bad = good_bad(fig, policy)
     eligible = good + bad
-    attainment = Fraction(good, eligible) if eligible else None
-    total = (1 - obj) * eligible
+    hq = 100 * q
+    budget_num = eligible * (hq - p)  # total budget = budget_num / hq
     budget = ErrorBudget(
-        total_ms=total,
+        total_ms=Fraction(budget_num, hq),
         consumed_ms=bad,
-        remaining_ms=total - bad,
-        remaining_ratio=1 - bad / total if total else None,
+        remaining_ms=Fraction(budget_num - bad * hq, hq),
+        remaining_ratio=Fraction(budget_num - bad * hq, budget_num) if budget_num else None,
     )
     return SLOEvaluation(
         objective=objective,
@@ -578,11 +590,11 @@ def evaluate(
         eligible_ms=eligible,
         good_ms=good,
         bad_ms=bad,
-        attainment=attainment,
-        met=None if attainment is None else attainment >= obj,
+        attainment=Fraction(good, eligible) if eligible else None,
+        met=good * hq >= p * eligible if eligible else None,
         budget=budget,
-        burn_rate=_burn(bad, eligible, obj),
-        credit=credit_tier(attainment, credits),
+        burn_rate=_burn(bad, eligible, p, q),
+        credit=_tier(good, eligible, credits) if eligible else None,
     )
 
 
@@ -590,9 +602,9 @@ def burn_rate(fig: Figures, objective: Decimal, policy: Policy) -> float | None:
     """``(bad / eligible) / (1 − objective)`` over the window of ``fig``: 1.0 spends the budget
     exactly by the end of a window of the SLO's length. None when nothing is eligible; with a
     100 % objective, ``inf`` if there is any bad time, else 0.0."""
-    obj = _objective(objective)
+    p, q = _percent(objective)
     good, bad = good_bad(fig, policy)
-    return _burn(bad, good + bad, obj)
+    return _burn(bad, good + bad, p, q)
 
 
 @dataclass(frozen=True, slots=True)
@@ -612,6 +624,6 @@ def latency_attainment(good: int, total: int, objective: Decimal) -> LatencyAtta
     """The latency SLI from counts the caller took from results or hourly rollups."""
     if not 0 <= good <= total:
         raise ValueError(f"need 0 <= good <= total, not good={good}, total={total}")
-    obj = _objective(objective)
+    p, q = _percent(objective)
     att = Fraction(good, total) if total else None
-    return LatencyAttainment(good, total, objective, att, None if att is None else att >= obj)
+    return LatencyAttainment(good, total, objective, att, good * 100 * q >= p * total if total else None)
