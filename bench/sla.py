@@ -101,7 +101,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"sla: {n} monitors, {args.outages} outages each over {args.days} days, {n_services} services of "
           f"{SERVICE_SIZE}, {n_services} SLOs (30d, credits), weekly maintenance; work dir {work}")  # fmt: skip
     print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {sys.version.split()[0]}, "
-          f"SQLite {sqlite3.sqlite_version}")  # fmt: skip
+          f"SQLite {sqlite3.sqlite_version}; code {revision()}; load average {loadavg()}")  # fmt: skip
 
     # -- the data ------------------------------------------------------------------------------
     write_config(cfg, db=db, listen=listen, monitors=n, services=n_services)
@@ -122,8 +122,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"  load_config of this file: median {ms(statistics.median(config_times))} (of {len(config_times)})")
 
     # -- reports ---------------------------------------------------------------------------------
-    print(f"\n== reports over [now-30d, now) (in-process build_report; first run, then median of "
-          f"the others; reading the warm database)")  # fmt: skip
+    print("\n== reports over [now-30d, now) (in-process build_report; first run, then median of "
+          "the others; reading the warm database)")  # fmt: skip
     one = "m0"  # a member of service s0, under the weekly window, with SLO slo0 on its service
 
     def report_of(scope_fn: Callable[[], Scope]) -> Callable[[], dict[str, Any]]:
@@ -214,6 +214,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             missed.append(label)
         print(f"  {label:<48} {ms(med):>10}   {verdict}")
     print(f"  database size: {mb(size_before)}")
+    print(f"  load average at the end: {loadavg()} (on {os.cpu_count()} CPUs: other work on the machine inflates these)")
 
     if args.profile or any("report" in m for m in missed):
         print("\n== profile: cProfile of build_report, full scope (one run), top 20 by tottime")
@@ -405,7 +406,7 @@ def monitor_rows(
         cs, ce = firsts[j], re_ + rng.randrange(MAX_GAP)
         if j + 1 < len(runs):  # a quick restart: the next run's first probe ends this verdict
             ce = min(ce, firsts[j + 1])
-        cursor, state = cs, 1
+        cursor = cs
         while k < len(starts) and starts[k] < cs:  # outages while the daemon was stopped
             k += 1
         while k < len(starts) and starts[k] < ce:
@@ -461,7 +462,7 @@ def line(label: str, times: list[float], target: float | None) -> None:
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.2f} s"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def mb(nbytes: int) -> str:
@@ -495,6 +496,21 @@ def cpu_model() -> str:
     except OSError:
         pass
     return "unknown CPU"
+
+
+def revision() -> str:
+    """The commit measured, "-dirty" when the work tree has changes (figures follow the code)."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always", "--dirty"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def trim_stats(text: str) -> str:

@@ -82,6 +82,36 @@ def test_clip(a, lo, hi):
     assert got == from_set({x for x in as_set(a) if lo <= x < hi})
 
 
+# Many short intervals against a few: the binary-search paths of intersect, subtract, overlap.
+many = st.lists(st.tuples(st.integers(0, 400), st.integers(1, 12)), max_size=60).map(
+    lambda xs: normalize([(s, s + n) for s, n in xs])
+)
+few = st.lists(st.tuples(st.integers(-10, 420), st.integers(-10, 420)), max_size=4).map(normalize)
+
+
+@settings(max_examples=300)
+@given(many, few)
+def test_many_against_few(a, b):
+    sa, sb = as_set(a), as_set(b)
+    for x, y in ((a, b), (b, a)):
+        got = intersect(x, y)
+        assert_normalized(got)
+        assert got == from_set(sa & sb)
+        assert overlap(x, y) == len(sa & sb)
+    for x, y, want in ((a, b, sa - sb), (b, a, sb - sa)):
+        got = subtract(x, y)
+        assert_normalized(got)
+        assert got == from_set(want)
+
+
+def test_inputs_may_be_tuples_or_generators():
+    assert normalize(((0, 1), (1, 2))) == [(0, 2)]
+    assert normalize([[0, 1], [3, 4]]) == [(0, 1), (3, 4)]  # lists in, tuples out
+    assert normalize(iter([(3, 4), (0, 1)])) == [(0, 1), (3, 4)]
+    assert measure(iter([(0, 2), (5, 6)])) == 3
+    assert clip(((0, 10), (20, 30)), 5, 25) == [(5, 10), (20, 25)]
+
+
 @given(normal_list)
 def test_measure(a):
     assert measure(a) == len(as_set(a))

@@ -436,6 +436,17 @@ def test_timeline_runs_and_degraded_are_unknown():
         monitor_timeline([(0, 10, 2)], WHOLE)
 
 
+def test_row_shapes_and_iterables():
+    rows = [(0, 100, UP), (100, 200, DOWN, "timeout"), [200, 300, UP, None]]
+    fig = monitor_figures(iter(rows), iter([(0, 300)]), iter([]), (0, 300), now=1000)
+    assert (fig.up_ms, fig.down_ms) == (200, 100)
+    assert fig.incidents == (Incident(100, 200, 100, 100, "timeout"),)
+    assert down_segments([(0, 5, DOWN), (5, 9, UP)]) == [(0, 5, None)]
+    assert monitor_timeline([], [(0, 10)]) == StateTimeline((), ())
+    with pytest.raises(ValueError):
+        monitor_timeline([(0, 10)], WHOLE)
+
+
 def test_overlapping_rows_later_start_wins():
     # A stale row reaching past a newer one is cut where the newer one starts.
     tl = monitor_timeline([(50, 80, DOWN), (0, 100, UP)], WHOLE)
@@ -476,6 +487,9 @@ def test_ongoing_incident():
     fig = monitor_figures(rows, [(0, 250)], [], (0, 250), now=260)
     assert fig.incidents == (Incident(100, 260, 160, 150, "timeout"),)
     assert incidents([(0, 10, None)], [], now=5) == []
+    # Rows given in any order; one ends exactly at now (ended), the next is under way.
+    got = incidents([(10, 20, "b"), (0, 10, "a")], [(0, 20)], now=10)
+    assert got == [Incident(0, 10, 10, 10, "a"), Incident(10, None, 0, 10, "b")]
     assert down_segments(rows) == [(100, 260, "timeout")]
 
 

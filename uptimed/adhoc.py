@@ -36,7 +36,7 @@ class Window:
             "id": self.id, "target_kind": self.target_kind, "target": self.target, "start": iso(self.start),
             "end": iso(self.end), "reason": self.reason, "created_by": self.created_by,
             "created_at": iso(self.created_at), "ended_early_at": iso(self.ended_early_at),
-            "retroactive": is_retroactive(self.start, self.created_at),
+            "retroactive": is_retroactive(self.start, self.created_at, self.end),
         }  # fmt: skip
 
 
@@ -44,8 +44,10 @@ COLUMNS = "id, target_kind, target, start, end, reason, created_by, created_at, 
 RETROACTIVE_SLACK = 60_000  # ms: a start a minute in the past is "now", not a retroactive exclusion
 
 
-def is_retroactive(start: int, created_at: int) -> bool:
-    return start < created_at - RETROACTIVE_SLACK
+def is_retroactive(start: int, created_at: int, end: int | None = None) -> bool:
+    """A window excludes time already recorded: it starts more than a minute before it was
+    added, or it had already ended when it was added."""
+    return start < created_at - RETROACTIVE_SLACK or (end is not None and end <= created_at)
 
 
 def open_db(path: str) -> sqlite3.Connection:
@@ -62,7 +64,7 @@ def add(
 ) -> Window:
     if end <= start:
         raise ValueError("the window must end after it starts")
-    if is_retroactive(start, now) and not (reason and reason.strip()):
+    if is_retroactive(start, now, end) and not (reason and reason.strip()):
         raise ValueError("a window that starts in the past excludes recorded time: give a --reason")
     cur = conn.execute(
         "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at)"

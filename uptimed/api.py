@@ -77,10 +77,7 @@ class Api:
 
     async def _report(self, request: web.Request, **filters: list[str]) -> dict[str, Any]:
         q = request.query
-        known = {"from", "to", "period", "at", "window", "timezone", "monitor", "service", "slo"}
-        unknown = sorted(set(q) - known)
-        if unknown:
-            raise ValueError(f"unknown parameter(s): {', '.join(unknown)} (allowed: {', '.join(sorted(known))})")
+        _only(request, {"from", "to", "period", "at", "window", "timezone", "monitor", "service", "slo"})
         config = self.config()
         now = self.store.now_ms()
         w = resolve_window(
@@ -113,6 +110,7 @@ class Api:
         return handler
 
     async def list_monitors(self, request: web.Request) -> list[dict[str, Any]]:
+        _only(request, set())
         now = self.store.now_ms()
         return [self._live(m, now) for m in self.monitors().values()]
 
@@ -150,6 +148,7 @@ class Api:
         return sorted(out, key=lambda i: i["start"])
 
     async def list_maintenance(self, request: web.Request) -> list[dict[str, Any]]:
+        _only(request, {"all"})
         config, now = self.config(), self.store.now_ms()
         everything = request.query.get("all") in ("1", "true", "yes")
 
@@ -198,7 +197,9 @@ class Api:
             start, end = parse_time(str(body["start"]), zone("UTC")), parse_time(str(body["end"]), zone("UTC"))
         else:
             raise ValueError("give 'for' (a duration), or 'start' and 'end'")
-        reason, by = body.get("reason"), str(body.get("by") or "api")
+        reason, by = body.get("reason"), body.get("by") or "api"
+        if not isinstance(reason, (str, type(None))) or not isinstance(by, str):
+            raise ValueError("'reason' and 'by' must be strings")
         fut = self.store.call(lambda conn: adhoc.add(conn, kind, key, start, end, reason, by, now))
         return (await asyncio.wrap_future(fut)).as_json()
 
@@ -214,6 +215,13 @@ class Api:
         except LookupError as e:
             raise ApiError(404, str(e)) from None
         return w.as_json()
+
+
+def _only(request: web.Request, known: set[str]) -> None:
+    unknown = sorted(set(request.query) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ValueError(f"unknown parameter(s): {', '.join(unknown)} (allowed: {allowed})")
 
 
 def _dumps(obj: Any) -> str:

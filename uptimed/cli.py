@@ -198,7 +198,7 @@ def _maintenance_table(ws: list[Any], now: int) -> str:
     rows = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
     for w in ws:
         state = "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
-        if adhoc.is_retroactive(w.start, w.created_at):
+        if adhoc.is_retroactive(w.start, w.created_at, w.end):
             state += ", retroactive"
         rows.append((str(w.id), f"{w.target_kind} {w.target}", iso(w.start), iso(w.end), state, w.created_by, w.reason or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

@@ -17,6 +17,7 @@ import tomllib
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from datetime import time as time_of_day
 from decimal import Decimal
@@ -161,10 +162,11 @@ class Config:
     maintenance: tuple[Maintenance, ...] = ()
 
     def monitor(self, monitor_id: str) -> Monitor | None:
-        for m in self.monitors:
-            if m.id == monitor_id:
-                return m
-        return None
+        return self._monitors_by_id.get(monitor_id)
+
+    @cached_property
+    def _monitors_by_id(self) -> dict[str, Monitor]:
+        return {m.id: m for m in self.monitors}
 
 
 class ConfigError(Exception):

@@ -252,11 +252,13 @@ class Daemon:
         """Keep the SLA series fresh, off the event loop: scrapes only read the result."""
         await asyncio.sleep(2 * TICK)  # let the first results reach the database
         while True:
+            t0 = time.monotonic()
             try:
                 await asyncio.to_thread(self.sla.refresh, self.config, self.store.now_ms())
             except Exception:
                 log.exception("SLA metrics: refresh failed")
-            await asyncio.sleep(SLA_REFRESH)
+            # On a large history a refresh takes seconds: never spend more than a quarter of a core.
+            await asyncio.sleep(max(SLA_REFRESH, 3 * (time.monotonic() - t0)))
 
     async def _watch_maintenance(self) -> None:
         """Every second: which monitors are in maintenance now, from config windows and ad-hoc

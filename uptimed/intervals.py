@@ -26,7 +26,7 @@ from operator import itemgetter, lt
 
 Interval = tuple[int, int]
 
-__all__ = ["Interval", "normalize", "union", "intersect", "subtract", "clip", "measure", "overlap"]
+__all__ = ["Interval", "clip", "intersect", "measure", "normalize", "overlap", "subtract", "union"]
 
 _start = itemgetter(0)
 _end = itemgetter(1)
@@ -38,6 +38,8 @@ def normalize(ivs: Iterable[Interval]) -> list[Interval]:
     """The normalized form of any intervals: empty ones (``end <= start``) dropped, the rest
     sorted, overlapping **and touching** ones merged (``(0, 5)`` and ``(5, 9)`` give ``(0, 9)``)."""
     if isinstance(ivs, (list, tuple)):
+        if not ivs:
+            return []
         starts = list(map(_start, ivs))
         ends = list(map(_end, ivs))
         if all(map(lt, starts, ends)) and all(map(lt, ends, starts[1:])):  # already normalized

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,8 +18,16 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f'"{name}" is not an IANA time zone (examples: UTC, Europe/Berlin)') from None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def to_ms(dt: datetime) -> int:
-    return int(dt.timestamp() * 1000)
+    """Epoch milliseconds, exactly (``timestamp() * 1000`` in floats can land 1 ms early)."""
+    return (dt - _EPOCH) // timedelta(milliseconds=1)
+
+
+MIN_MS = to_ms(datetime(1, 1, 1, tzinfo=timezone.utc))  # what iso() and reports can show
+MAX_MS = to_ms(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc))
 
 
 def parse_time(text: str, tz: ZoneInfo) -> int:
@@ -32,7 +41,10 @@ def parse_time(text: str, tz: ZoneInfo) -> int:
         raise ValueError(f'"{text}" is not a time ({TIME_EXAMPLES})') from None
     if dt.tzinfo is None:
         raise ValueError(f'"{text}" has no time zone: add Z or an offset ({TIME_EXAMPLES})')
-    return to_ms(dt)
+    ms = to_ms(dt)
+    if not MIN_MS <= ms <= MAX_MS:
+        raise ValueError(f'"{text}" is out of range (years 1 to 9999 in UTC)')
+    return ms
 
 
 def calendar_period(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> tuple[int, int]:
@@ -42,6 +54,15 @@ def calendar_period(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> tup
     if kind not in PERIODS:
         raise ValueError(f'"{kind}" is not a period (allowed: {", ".join(PERIODS)})')
     day = _anchor_day(kind, at, tz, now_ms)
+    try:
+        first, nxt = _bounds(kind, day)
+    except (OverflowError, ValueError):
+        raise ValueError(f'the {kind} of "{at}" ends past the year 9999') from None
+    midnight = datetime.min.time()
+    return to_ms(datetime.combine(first, midnight, tz)), to_ms(datetime.combine(nxt, midnight, tz))
+
+
+def _bounds(kind: str, day: date) -> tuple[date, date]:
     if kind == "week":
         first = day - timedelta(days=day.weekday())
         nxt = first + timedelta(days=7)
@@ -54,8 +75,7 @@ def calendar_period(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> tup
     else:
         first = day.replace(month=1, day=1)
         nxt = first.replace(year=first.year + 1)
-    midnight = datetime.min.time()
-    return to_ms(datetime.combine(first, midnight, tz)), to_ms(datetime.combine(nxt, midnight, tz))
+    return first, nxt
 
 
 def _anchor_day(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> date:
@@ -83,10 +103,18 @@ def _add_months(d: date, n: int) -> date:
 
 
 def iso(ms: int | None) -> str | None:
+    """RFC 3339 in UTC, with milliseconds when there are any. Reports call this millions of
+    times, so the date part is cached per day and the time is built with integer arithmetic."""
     if ms is None:
         return None
-    dt = datetime.fromtimestamp(ms / 1000, timezone.utc)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    if ms % 1000:
-        text += f".{ms % 1000:03d}"
-    return text + "Z"
+    day, rest = divmod(ms, 86_400_000)
+    secs, milli = divmod(rest, 1000)
+    h, rem = divmod(secs, 3600)
+    text = f"{_day_prefix(day)}{h:02d}:{rem // 60:02d}:{rem % 60:02d}"
+    return f"{text}.{milli:03d}Z" if milli else text + "Z"
+
+
+@lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    d = _EPOCH + timedelta(days=day)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"  # strftime("%Y") does not pad years < 1000

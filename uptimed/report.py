@@ -50,16 +50,15 @@ def resolve_scope(
             raise ValueError(f"{flag}: no such id: {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
     if not (monitors or services or slos):
         return Scope(tuple(mon_ids), tuple(svc), tuple(config.slos))
-    want_m, want_s = list(monitors), list(services)
+    want_m, want_s = set(monitors), set(services)
     chosen = [slo[i] for i in slos]
     for s in chosen:
-        (want_s if s.target in svc else want_m).append(s.target)
-    for s in want_s:
-        want_m.extend(svc[s].monitors)
-    chosen += [s for s in config.slos if s not in chosen and s.target in set(monitors) | set(services)]
-    return Scope(
-        tuple(m for m in mon_ids if m in set(want_m)), tuple(s for s in svc if s in set(want_s)), tuple(chosen)
-    )
+        (want_s if s.target in svc else want_m).add(s.target)
+    for s in list(want_s):
+        want_m.update(svc[s].monitors)
+    asked = set(monitors) | set(services)
+    chosen += [s for s in config.slos if s not in chosen and s.target in asked]
+    return Scope(tuple(m for m in mon_ids if m in want_m), tuple(s for s in svc if s in want_s), tuple(chosen))
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ class Data:
             self.exclusions.append(
                 {"id": mid, "source": "adhoc", "monitors": [key] if kind == "monitor" else [],
                  "services": [key] if kind == "service" else [], "start": iso(s), "end": iso(e), "reason": reason,
-                 "created_by": by, "created_at": iso(at), "retroactive": adhoc.is_retroactive(s, at)}
+                 "created_by": by, "created_at": iso(at), "retroactive": adhoc.is_retroactive(s, at, e)}
             )  # fmt: skip
 
     def maintenance(self, kind: str, key: str) -> list[Interval]:
@@ -235,13 +234,25 @@ class Targets:
         members = [self.timeline("monitor", m) for m in svc.monitors]
         maint = [self.data.maintenance("monitor", m) for m in svc.monitors]
         tl = sla.service_timeline([m[0] for m in members], maint, svc.rule, svc.quorum)
-        return tl, [(s, e, _cause_at(s, [m[1] for m in members])) for s, e in tl.down]
+        member_downs = [m[1] for m in members]
+        covered_to = self.data.runs[-1][1] if self.data.runs else 0
+        downs = []
+        for s, e in tl.down:
+            if e >= covered_to:  # still down where the record ends: as long as its members' outages
+                e = max([me for d in member_downs for ms, me, _ in d if ms < e <= me], default=e)
+            downs.append((s, e, _cause_at(s, member_downs)))
+        return tl, downs
 
-    def figures(self, kind: str, key: str, window: Interval, outside: Sequence[Interval] = ()) -> sla.Figures:
+    def figures(
+        self, kind: str, key: str, window: Interval, outside: Sequence[Interval] = (), *, incidents: bool = True
+    ) -> sla.Figures:
+        """Figures over ``window``; ``incidents=False`` skips the incident list (and the statistics
+        drawn from it) where only the time accounting is wanted: it is half the cost."""
         tl, downs, maint = self.timeline(kind, key)
-        counted = sla.counted_down(tl, maint, window, outside)
-        incidents = sla.incidents(downs, counted, self.data.now)
-        return sla.figures(tl, maint, window, outside_hours=outside, incidents=incidents)
+        found: list[sla.Incident] = []
+        if incidents:
+            found = sla.incidents(downs, sla.counted_down(tl, maint, window, outside), self.data.now)
+        return sla.figures(tl, maint, window, outside_hours=outside, incidents=found)
 
 
 def _cause_at(t: int, member_downs: Sequence[Downs]) -> str | None:
@@ -352,7 +363,8 @@ def slo_evaluation(s: SLO, targets: Targets, window: Interval) -> tuple[sla.Figu
     burn = {}
     for name, length in BURN_WINDOWS.items():
         w = (window[1] - length, window[1])
-        burn[name] = sla.burn_rate(targets.figures(kind, s.target, w, outside(*w)), s.objective, s.policy)
+        fig_w = targets.figures(kind, s.target, w, outside(*w), incidents=False)
+        burn[name] = sla.burn_rate(fig_w, s.objective, s.policy)
     return fig, ev, burn
 
 

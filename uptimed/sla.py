@@ -19,7 +19,7 @@ holds wins):
 
 1. **outside_hours** — outside the SLO's service hours (only when the caller passes them);
 2. **maintenance** — inside a maintenance window of the target (for a service, also the time
-   the service sweep found to be maintenance: every voting-eligible member in maintenance);
+   the service sweep found to be maintenance: no member could vote and one was in maintenance);
 3. **down** / **up** — the confirmed state, inside a run of the daemon and not degraded;
 4. **unknown** — everything else (daemon stopped, no verdict, own network down).
 
@@ -29,8 +29,10 @@ Maintenance wins over every state (design.md), and time outside service hours is
 
 Raw figures carry no policy. :func:`evaluate` applies a :class:`~uptimed.config.Policy`:
 ``unknown = "exclude" | "down" | "up"`` and ``maintenance = "exclude" | "up"``; outside-hours time
-is never eligible. Verdicts (met, credit tier) are computed with exact rationals
-(:class:`fractions.Fraction`; Decimal objectives convert exactly), never floats.
+is never eligible. Verdicts (met, credit tier) are integer comparisons against the exact ratio
+of the Decimal percent (``Decimal.as_integer_ratio``); exact values (attainment, budgets) are
+:class:`fractions.Fraction`. Floats are only ever derived for display (availability, coverage,
+burn rate), never compared to decide anything.
 """
 
 from __future__ import annotations
@@ -166,7 +168,10 @@ def monitor_timeline(
     0 down, in any order (overlapping rows: see :func:`_rows`). ``runs``: ``(started, ended)``
     of every daemon run (an open run ends at its heartbeat, or at ``now`` for the running
     daemon). ``degraded``: time the daemon's own network was down. A state holds only inside a
-    run and outside degraded time: ``state ∩ ∪runs − degraded``."""
+    run and outside degraded time: ``state ∩ ∪runs − degraded``.
+
+    Runs and degraded time are the same for every monitor: a caller building many timelines may
+    compute ``subtract(normalize(runs), normalize(degraded))`` once and pass it as ``runs``."""
     return _timeline(_rows(segments), runs, degraded)
 
 
@@ -223,7 +228,8 @@ def incidents(
     if not counted_down:
         return []
     segs = sorted(down_segments, key=_start)
-    return _incidents(list(map(_start, segs)), list(map(_end, segs)), list(map(_state, segs)), counted_down, now)
+    causes = list(map(itemgetter(2), segs))
+    return _incidents(list(map(_start, segs)), list(map(_end, segs)), causes, counted_down, now)
 
 
 def _incidents(
@@ -393,9 +399,8 @@ def service_timeline(
     ``"quorum"``: down when ``n_down >= quorum``. Otherwise up."""
     if rule not in RULES:
         raise ValueError(f"service rule must be one of {', '.join(RULES)}, not {rule!r}")
-    if rule == "quorum":
-        if quorum is None or quorum < 1:
-            raise ValueError(f"rule 'quorum' needs quorum >= 1, not {quorum!r}")
+    if rule == "quorum" and (quorum is None or quorum < 1):
+        raise ValueError(f"rule 'quorum' needs quorum >= 1, not {quorum!r}")
     if len(member_maintenance) != len(members):
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
     # Events (time, d_up, d_down, d_maint), per member from its disjoint categories.

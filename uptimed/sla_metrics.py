@@ -74,7 +74,7 @@ class SlaMetrics:
             for key in keys:
                 lbl = f'{kind}="{_escape(key)}"'
                 for name, length in WINDOWS.items():
-                    fig = targets.figures(kind, key, (now - length, now))
+                    fig = targets.figures(kind, key, (now - length, now), incidents=False)
                     if fig.availability is not None:
                         lines["uptimed_availability_ratio"].append(f'{lbl},window="{name}"}} {fig.availability!r}')
                 if kind == "monitor":
@@ -106,7 +106,7 @@ class SlaMetrics:
     def _advance(self, key: tuple[str, str], targets: Targets, upto: int) -> tuple[int, int]:
         totals = self._totals.setdefault(key, [0, 0, self._started])
         if upto > totals[2]:
-            fig = targets.figures(key[0], key[1], (totals[2], upto))
+            fig = targets.figures(key[0], key[1], (totals[2], upto), incidents=False)
             totals[0] += fig.up_ms
             totals[1] += fig.down_ms
             totals[2] = upto

@@ -1,0 +1,673 @@
+"""The JSON API (/api/v1/) and the SLA series on /metrics, against the real daemon.
+
+One daemon (with ``[daemon] api_token_file``) runs for the whole module against a loopback
+target: ``web`` is up, ``db`` answers 503, ``cache`` is a TCP port that accepts. Tests run in file
+order: the SLA counters are scraped when the daemon is ready and again at the end, at least one
+15-second refresh later, while the tests in between use the time. Maintenance windows written
+here only ever cover ``cache`` (directly or through the service ``backend``), so they never touch
+the figures of web, db and the services and SLOs built on them.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from daemon_proc import UPTIMED, DaemonProc, free_port, value
+
+TOKEN = "s3cret-t0ken-for-tests"
+PROMTOOL = "/usr/bin/promtool"
+SLA_SERIES = (
+    "uptimed_availability_ratio",
+    "uptimed_up_seconds_total",
+    "uptimed_down_seconds_total",
+    "uptimed_slo_objective_ratio",
+    "uptimed_slo_attainment_ratio",
+    "uptimed_slo_error_budget_remaining_ratio",
+    "uptimed_slo_burn_rate",
+)
+BURN_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "24h", "3d")
+
+
+def iso(t: float) -> str:
+    ms = round(t * 1000)
+    text = datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{ms % 1000:03d}Z" if ms % 1000 else "Z")
+
+
+class Target(http.server.BaseHTTPRequestHandler):
+    """/up answers 200, anything else 503."""
+
+    def do_GET(self) -> None:
+        ok = self.path == "/up"
+        body = b"ok" if ok else b"down"
+        self.send_response(200 if ok else 503)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Daemon:
+    port: int
+    config: Path
+    db: Path
+    log: Path
+    proc: subprocess.Popen[bytes]
+    started: float
+    first_scrape: str = ""
+    first_scrape_at: float = 0.0
+    scrapes: list[tuple[float, str]] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+def request(
+    d: Daemon, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], str]:  # fmt: skip
+    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+    h = dict(headers or {})
+    if token is not None:
+        h["Authorization"] = f"Bearer {token}"
+    if data is not None:
+        h.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(d.url(path), data=data, method=method, headers=h)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read().decode()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, dict(e.headers), e.read().decode()
+
+
+def get_json(d: Daemon, path: str) -> Any:
+    status, headers, text = request(d, "GET", path)
+    assert status == 200, (path, status, text)
+    assert headers["Content-Type"].startswith("application/json"), headers
+    return json.loads(text)
+
+
+def metrics(d: Daemon) -> str:
+    status, _, text = request(d, "GET", "/metrics")
+    assert status == 200
+    return text
+
+
+def wait_metric(d: Daemon, name: str, want: float, timeout: float, **labels: str) -> float:
+    """Seconds until ``name{labels}`` reads ``want`` (fails after ``timeout``)."""
+    t0 = time.monotonic()
+    while True:
+        got = value(metrics(d), name, **labels)
+        if got == want:
+            return time.monotonic() - t0
+        assert time.monotonic() - t0 < timeout, f"{name}{labels} = {got}, not {want} after {timeout} s"
+        time.sleep(0.1)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*UPTIMED, *args], capture_output=True, text=True, timeout=60)
+
+
+def write_config(tmp: Path, port: int, target_port: int, token_file: Path | None) -> Path:
+    config = tmp / "c.toml"
+    token = f'api_token_file = "{token_file}"\n' if token_file else ""
+    config.write_text(f"""
+[daemon]
+database = "{tmp / 'u.db'}"
+listen = "127.0.0.1:{port}"
+{token}
+[defaults]
+interval = "1s"
+timeout = "0.5s"
+{monitors(target_port)}""")
+    return config
+
+
+def monitors(target_port: int) -> str:
+    """The monitors, services and SLOs (after [daemon] and [defaults])."""
+    return f"""
+[[monitor]]
+id = "web"
+kind = "http"
+url = "http://127.0.0.1:{target_port}/up"
+
+[[monitor]]
+id = "db"
+kind = "http"
+url = "http://127.0.0.1:{target_port}/down"
+
+[[monitor]]
+id = "cache"
+kind = "tcp"
+host = "127.0.0.1"
+port = {target_port}
+
+[[service]]
+id = "shop"
+monitors = ["web", "db"]
+rule = "all"
+
+[[service]]
+id = "edge"
+monitors = ["web", "db"]
+rule = "any"
+
+[[service]]
+id = "backend"
+monitors = ["cache"]
+rule = "all"
+
+[[slo]]
+id = "shop-slo"
+target = "shop"
+objective = 99.9
+window = "30d"
+credits = [{{ below = 99.9, credit = 10 }}]
+
+[[slo]]
+id = "web-slo"
+target = "web"
+objective = 99.0
+period = "month"
+timezone = "Europe/Berlin"
+"""
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory, target: int) -> Iterator[Daemon]:
+    tmp = tmp_path_factory.mktemp("api")
+    token_file = tmp / "token"
+    token_file.write_text(TOKEN + "\n")
+    port = free_port()
+    config = write_config(tmp, port, target, token_file)
+    log = tmp / "daemon.log"
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([*UPTIMED, "run", "-c", str(config)], stdout=f, stderr=f)
+    d = Daemon(port, config, tmp / "u.db", log, proc, time.time())
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if request(d, "GET", "/healthz")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        # The first SLA refresh comes ~2 s after start; wait until db has been down a moment.
+        while True:
+            m = metrics(d)
+            if (value(m, "uptimed_down_seconds_total", monitor="db") or 0) > 0:
+                break
+            assert time.monotonic() < deadline, m
+            time.sleep(0.2)
+        d.first_scrape, d.first_scrape_at = m, time.monotonic()
+        yield d
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                assert proc.wait(15) == 0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+
+# -- reads -------------------------------------------------------------------------------------------
+
+
+def test_monitors(daemon):
+    mons = {m["id"]: m for m in get_json(daemon, "/api/v1/monitors")}
+    assert set(mons) == {"web", "db", "cache"}
+    assert mons["web"]["state"] == "up" and mons["web"]["last_ok"] is True and mons["web"]["kind"] == "http"
+    assert mons["db"]["state"] == "down" and mons["db"]["last_error_kind"] == "http_status"
+    assert mons["cache"]["kind"] == "tcp" and mons["cache"]["target"].startswith("127.0.0.1:")
+    for m in mons.values():
+        assert m["since"] is not None and m["last_probe"] is not None
+
+    web = get_json(daemon, "/api/v1/monitors/web")
+    for k in ("state", "up_seconds", "down_seconds", "maintenance_seconds", "unknown_seconds", "availability",
+              "coverage", "incidents", "mttr_seconds", "from", "to"):  # fmt: skip
+        assert k in web, k
+    assert web["id"] == "web" and web["availability"] == 1.0 and web["incidents"] == []
+    db = get_json(daemon, "/api/v1/monitors/db")
+    assert db["availability"] == 0.0 and len(db["incidents"]) == 1
+    assert db["incidents"][0]["cause"] == "http_status" and db["incidents"][0]["end"] is None  # ongoing
+
+    status, headers, text = request(daemon, "GET", "/api/v1/monitors/nosuch")
+    assert status == 404 and headers["Content-Type"].startswith("application/json")
+    assert "nosuch" in json.loads(text)["error"]
+
+
+def test_services_slos_incidents_and_maintenance(daemon):
+    svcs = {s["id"]: s for s in get_json(daemon, "/api/v1/services")}
+    assert set(svcs) == {"shop", "edge", "backend"}
+    assert svcs["shop"]["rule"] == "all" and svcs["shop"]["monitors"] == ["web", "db"]
+    assert svcs["edge"]["rule"] == "any"
+    # shop (all) is down while db is; edge (any) is up while web is (up to the first probes,
+    # when only one member had voted).
+    assert svcs["shop"]["availability"] < 0.25 and svcs["edge"]["availability"] > 0.75
+    assert get_json(daemon, "/api/v1/services?service=edge")[0]["id"] == "edge"
+
+    slos = {s["id"]: s for s in get_json(daemon, "/api/v1/slos")}
+    assert set(slos) == {"shop-slo", "web-slo"}
+    assert slos["shop-slo"]["objective"] == 0.999 and slos["shop-slo"]["met"] is False
+    assert slos["shop-slo"]["credit"] == {"below": 99.9, "credit": 10}
+    assert slos["web-slo"]["objective"] == 0.99 and slos["web-slo"]["met"] is True
+    assert slos["web-slo"]["attainment"] == 1.0 and slos["web-slo"]["credit"] is None
+    for s in slos.values():
+        assert set(s["burn_rates"]) == set(BURN_WINDOWS)
+        assert {"total_seconds", "consumed_seconds", "remaining_seconds", "remaining_ratio"} <= set(s["error_budget"])
+    assert [s["id"] for s in get_json(daemon, "/api/v1/slos?slo=web-slo")] == ["web-slo"]
+
+    incidents = get_json(daemon, "/api/v1/incidents")
+    by_target = {(i["target_kind"], i["target"]): i for i in incidents}
+    assert ("monitor", "db") in by_target and ("service", "shop") in by_target
+    assert ("monitor", "web") not in by_target
+    # edge (any) is down only while db alone has voted: before web's first probe, if db's came first.
+    edge = [i for i in incidents if i["target"] == "edge"]
+    assert len(edge) <= 1 and all(i["end"] is not None and i["duration_seconds"] < 1.1 for i in edge), edge
+    assert by_target[("monitor", "db")]["cause"] == "http_status"
+    assert by_target[("service", "shop")]["cause"] == "http_status"  # db's, which began it
+    assert [i["start"] for i in incidents] == sorted(i["start"] for i in incidents)
+
+    assert get_json(daemon, "/api/v1/maintenance") == []
+
+
+def test_an_ongoing_service_outage_is_an_ongoing_incident(daemon):
+    """As a monitor's: no end yet (services' outages were once cut at the last heartbeat)."""
+    incidents = get_json(daemon, "/api/v1/incidents")
+    (db,) = [i for i in incidents if i["target"] == "db"]
+    (shop,) = [i for i in incidents if i["target"] == "shop"]
+    assert db["end"] is None  # db has been down since its first probe, and still is
+    assert shop["end"] is None, shop  # so has shop (rule all, db a member)
+
+
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without what depends on the moment it was made: generated_at, the running
+    run's heartbeat (config_versions[].to), and the end and duration of outages still under way
+    at the end of the window (they run to now, or to the last heartbeat)."""
+    out = json.loads(json.dumps(report))
+    out.pop("generated_at")
+    for v in out["config_versions"]:
+        v.pop("to")
+    for kind in ("monitors", "services", "slos"):
+        for item in out[kind]:
+            for i in item["incidents"]:
+                if i["end"] is None or i["end"] >= out["to"]:
+                    i.pop("end")
+                    i.pop("duration_seconds")
+    return out
+
+
+def test_report_is_the_same_json_as_the_cli(daemon):
+    lo, hi = iso(daemon.started - 2), iso(time.time() - 1.5)  # a window whose data is final
+    api = get_json(daemon, f"/api/v1/report?from={lo}&to={hi}")
+    out = cli("report", "-c", str(daemon.config), "--from", lo, "--to", hi, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert list(api) == list(report)  # the same keys, in the same order
+    for kind in ("monitors", "services", "slos"):
+        assert [list(i) for i in api[kind]] == [list(i) for i in report[kind]], kind
+    assert _comparable(api) == _comparable(report)
+    assert api["from"] == lo and api["to"] == hi
+    window = (datetime.fromisoformat(hi.replace("Z", "+00:00")) - datetime.fromisoformat(lo.replace("Z", "+00:00")))
+    for item in api["monitors"] + api["services"]:
+        total = sum(item[k] for k in ("up_seconds", "down_seconds", "maintenance_seconds", "unknown_seconds"))
+        assert total == pytest.approx(window.total_seconds(), abs=1e-6), item["id"]
+    # Filters work as the CLI's.
+    one = get_json(daemon, f"/api/v1/report?from={lo}&to={hi}&monitor=db")
+    assert [m["id"] for m in one["monitors"]] == ["db"] and one["services"] == [] and one["slos"] == []
+    svc = get_json(daemon, f"/api/v1/report?from={lo}&to={hi}&service=shop")
+    assert [m["id"] for m in svc["monitors"]] == ["web", "db"] and [s["id"] for s in svc["slos"]] == ["shop-slo"]
+    # The section endpoints take the same parameters and give the same items.
+    assert _comparable({**api, "services": get_json(daemon, f"/api/v1/services?from={lo}&to={hi}")}) == _comparable(api)
+    assert get_json(daemon, f"/api/v1/slos?from={lo}&to={hi}")[0]["attainment"] == api["slos"][0]["attainment"]
+
+
+BAD_READS = [
+    "/api/v1/report?bogus=1",
+    "/api/v1/report?from=yesterday&to=2026-10-01",
+    "/api/v1/report?from=2026-10-02&to=2026-10-01",
+    "/api/v1/report?from=2026-10-01T00:00:00&to=2026-10-02",
+    "/api/v1/report?from=2026-10-01",
+    "/api/v1/report?monitor=nosuch",
+    "/api/v1/report?service=nosuch",
+    "/api/v1/report?slo=nosuch",
+    "/api/v1/report?period=decade",
+    "/api/v1/report?period=month&at=2026-13",
+    "/api/v1/report?at=2026-10",
+    "/api/v1/report?window=3x",
+    "/api/v1/report?window=1d&period=month",
+    "/api/v1/report?window=1d&timezone=Mars/Olympus",
+    "/api/v1/report?period=week&at=9999-12-31",
+    "/api/v1/services?bogus=1",
+    "/api/v1/services?service=nosuch",
+    "/api/v1/slos?from=2026-10-02&to=2026-10-01",
+    "/api/v1/incidents?monitor=nosuch",
+    "/api/v1/incidents?from=x&to=y",
+    "/api/v1/monitors/web?from=x&to=y",
+    "/api/v1/monitors/web?bogus=1",
+    "/api/v1/monitors?bogus=1",
+    "/api/v1/maintenance?bogus=1",
+    "/api/v1/maintenance?all=1&bogus=1",
+]
+
+
+@pytest.mark.parametrize("path", BAD_READS)
+def test_bad_parameters_get_400_with_a_json_error(daemon, path):
+    status, headers, text = request(daemon, "GET", path)
+    assert status == 400, (path, status, text)
+    assert headers["Content-Type"].startswith("application/json")
+    error = json.loads(text)["error"]
+    assert isinstance(error, str) and error and "Traceback" not in error
+
+
+def test_bad_parameter_errors_name_the_parameter(daemon):
+    def error(path: str) -> str:
+        return json.loads(request(daemon, "GET", path)[2])["error"]
+
+    assert "bogus" in error("/api/v1/report?bogus=1")
+    assert "nosuch" in error("/api/v1/report?monitor=nosuch")
+    assert "yesterday" in error("/api/v1/report?from=yesterday&to=2026-10-01")
+    assert "--from" in error("/api/v1/report?from=2026-10-02&to=2026-10-01")  # named as the CLI flags
+    assert "decade" in error("/api/v1/report?period=decade")
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+
+def test_post_maintenance_needs_the_token(daemon):
+    body = {"monitor": "cache", "for": "1m", "reason": "deploy"}
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
+                    {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}):  # fmt: skip
+        status, h, text = request(daemon, "POST", "/api/v1/maintenance", body, headers=headers)
+        assert status == 401, (headers, status, text)
+        assert h["Content-Type"].startswith("application/json") and json.loads(text)["error"]
+    assert get_json(daemon, "/api/v1/maintenance?all=1") == []  # nothing was written
+    status, _, text = request(daemon, "DELETE", "/api/v1/maintenance/1")
+    assert status == 401, text
+
+
+def test_maintenance_through_the_api_takes_effect_without_a_restart(daemon):
+    assert value(metrics(daemon), "uptimed_maintenance_active", monitor="cache") == 0
+    status, _, text = request(daemon, "POST", "/api/v1/maintenance",
+                              {"monitor": "cache", "for": "10m", "reason": "deploy", "by": "bob"}, TOKEN)  # fmt: skip
+    assert status == 200, text
+    w = json.loads(text)
+    assert (w["target_kind"], w["target"], w["reason"], w["created_by"]) == ("monitor", "cache", "deploy", "bob")
+    assert w["retroactive"] is False and w["ended_early_at"] is None
+    start = datetime.fromisoformat(w["start"].replace("Z", "+00:00")).timestamp()
+    end = datetime.fromisoformat(w["end"].replace("Z", "+00:00")).timestamp()
+    assert end - start == pytest.approx(600, abs=0.001) and abs(start - time.time()) < 5
+    assert [x["id"] for x in get_json(daemon, "/api/v1/maintenance")] == [w["id"]]
+
+    took = wait_metric(daemon, "uptimed_maintenance_active", 1, 4, monitor="cache")
+    assert took < 2.5, took
+    m = metrics(daemon)
+    assert value(m, "uptimed_maintenance_active", monitor="web") == 0
+    assert value(m, "uptimed_maintenance_active", monitor="db") == 0
+    # The report lists it as an exclusion.
+    rep = get_json(daemon, f"/api/v1/report?from={iso(time.time() - 60)}&to={iso(time.time() + 1)}&monitor=cache")
+    (x,) = [x for x in rep["exclusions"] if x["source"] == "adhoc"]
+    assert x["id"] == w["id"] and x["monitors"] == ["cache"] and x["created_by"] == "bob"
+
+    status, _, text = request(daemon, "DELETE", f"/api/v1/maintenance/{w['id']}")
+    assert status == 401, text
+    status, _, text = request(daemon, "DELETE", f"/api/v1/maintenance/{w['id']}", token=TOKEN)
+    assert status == 200, text
+    ended = json.loads(text)
+    assert ended["id"] == w["id"] and ended["ended_early_at"] is not None and ended["end"] == ended["ended_early_at"]
+    took = wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache")
+    assert took < 2.5, took
+    assert get_json(daemon, "/api/v1/maintenance") == []
+    assert [x["id"] for x in get_json(daemon, "/api/v1/maintenance?all=1")] == [w["id"]]
+
+    status, _, text = request(daemon, "DELETE", f"/api/v1/maintenance/{w['id']}", token=TOKEN)
+    assert status == 400 and "already ended" in json.loads(text)["error"]
+    status, _, text = request(daemon, "DELETE", "/api/v1/maintenance/99999", token=TOKEN)
+    assert status == 404 and "99999" in json.loads(text)["error"]
+    status, _, text = request(daemon, "DELETE", "/api/v1/maintenance/abc", token=TOKEN)
+    assert status == 400 and "abc" in json.loads(text)["error"]
+
+
+def test_maintenance_on_a_service_covers_its_monitors(daemon):
+    status, _, text = request(daemon, "POST", "/api/v1/maintenance", {"service": "backend", "for": "5m"}, TOKEN)
+    assert status == 200, text
+    w = json.loads(text)
+    assert (w["target_kind"], w["target"], w["created_by"]) == ("service", "backend", "api")
+    wait_metric(daemon, "uptimed_maintenance_active", 1, 4, monitor="cache")
+    assert request(daemon, "DELETE", f"/api/v1/maintenance/{w['id']}", token=TOKEN)[0] == 200
+    wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache")
+
+
+def test_cli_maintenance_reaches_the_running_daemon(daemon):
+    out = cli("maintenance", "add", "-c", str(daemon.config), "--monitor", "cache", "--for", "5m", "--reason", "cli")
+    assert out.returncode == 0, out.stderr
+    window_id = re.search(r"maintenance window (\d+)", out.stdout)[1]
+    assert wait_metric(daemon, "uptimed_maintenance_active", 1, 4, monitor="cache") < 2.5
+    listed = get_json(daemon, "/api/v1/maintenance")
+    assert [(str(x["id"]), x["reason"]) for x in listed] == [(window_id, "cli")]
+    out = cli("maintenance", "end", "-c", str(daemon.config), window_id)
+    assert out.returncode == 0, out.stderr
+    assert wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache") < 2.5
+
+
+BAD_WRITES = [
+    (b"not json", "JSON"),
+    (b"[1, 2]", "JSON object"),
+    (b'"monitor"', "JSON object"),
+    (json.dumps({"monitor": "cache", "for": "1m", "colour": "red"}).encode(), "colour"),
+    (json.dumps({"monitor": "cache", "service": "backend", "for": "1m"}).encode(), "exactly one"),
+    (json.dumps({"for": "1m"}).encode(), "exactly one"),
+    (json.dumps({"monitor": "nosuch", "for": "1m"}).encode(), "nosuch"),
+    (json.dumps({"service": "nosuch", "for": "1m"}).encode(), "nosuch"),
+    (json.dumps({"monitor": ["cache"], "for": "1m"}).encode(), "monitor"),
+    (json.dumps({"monitor": "cache"}).encode(), "for"),
+    (json.dumps({"monitor": "cache", "for": "soon"}).encode(), "soon"),
+    (json.dumps({"monitor": "cache", "for": "30"}).encode(), "30"),
+    (json.dumps({"monitor": "cache", "for": "0s"}).encode(), "end after it starts"),
+    (json.dumps({"monitor": "cache", "start": "2026-10-01T00:00:00", "end": "2030-01-01T00:00:00Z"}).encode(),
+     "time zone"),
+    (json.dumps({"monitor": "cache", "start": "tomorrow", "end": "2030-01-01T00:00:00Z"}).encode(), "tomorrow"),
+    (json.dumps({"monitor": "cache", "start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"}).encode(),
+     "end after it starts"),
+    (json.dumps({"monitor": "cache", "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}).encode(),
+     "reason"),
+    (json.dumps({"monitor": "cache", "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z",
+                 "reason": 123}).encode(), "reason"),  # fmt: skip
+    (json.dumps({"monitor": "cache", "for": "1m", "by": ["x"]}).encode(), "by"),
+]
+
+
+@pytest.mark.parametrize("raw, needle", BAD_WRITES)
+def test_bad_writes_get_400_with_a_json_error(daemon, raw, needle):
+    status, headers, text = request(daemon, "POST", "/api/v1/maintenance", raw=raw, token=TOKEN)
+    assert status == 400, (raw, status, text)
+    assert headers["Content-Type"].startswith("application/json")
+    assert needle in json.loads(text)["error"], text
+
+
+def test_bad_writes_wrote_nothing(daemon):
+    listed = get_json(daemon, "/api/v1/maintenance?all=1")
+    # Only the three windows the tests above added (and ended).
+    assert [(x["target"], x["reason"]) for x in listed] == [("cache", "deploy"), ("backend", None), ("cache", "cli")]
+    assert all(x["ended_early_at"] for x in listed), listed
+
+
+# -- SLA metrics -------------------------------------------------------------------------------------
+
+
+def test_sla_series_on_metrics(daemon):
+    m = metrics(daemon)
+    for name in SLA_SERIES:
+        assert f"# TYPE {name} " in m, name
+    for window in ("1h", "24h", "7d", "30d"):
+        assert value(m, "uptimed_availability_ratio", monitor="web", window=window) == 1.0
+        assert value(m, "uptimed_availability_ratio", monitor="db", window=window) == 0.0
+        assert value(m, "uptimed_availability_ratio", monitor="cache", window=window) == 1.0
+        assert value(m, "uptimed_availability_ratio", service="shop", window=window) < 0.25
+        assert value(m, "uptimed_availability_ratio", service="edge", window=window) > 0.75
+    assert value(m, "uptimed_slo_objective_ratio", slo="shop-slo", target="shop") == 0.999
+    assert value(m, "uptimed_slo_objective_ratio", slo="web-slo", target="web") == 0.99
+    att = value(m, "uptimed_slo_attainment_ratio", slo="shop-slo", target="shop")
+    assert 0 <= att < 0.25
+    budget = value(m, "uptimed_slo_error_budget_remaining_ratio", slo="shop-slo", target="shop")
+    assert budget == pytest.approx(1 - (1 - att) / 0.001, rel=1e-6)  # deeply overspent
+    for window in BURN_WINDOWS:
+        burn = value(m, "uptimed_slo_burn_rate", slo="shop-slo", target="shop", window=window)
+        assert burn == pytest.approx((1 - att) / 0.001, rel=1e-6), window  # all of it is in every window
+        assert value(m, "uptimed_slo_burn_rate", slo="web-slo", target="web", window=window) == 0.0
+    assert value(m, "uptimed_slo_attainment_ratio", slo="web-slo", target="web") == 1.0
+    assert value(m, "uptimed_slo_error_budget_remaining_ratio", slo="web-slo", target="web") == 1.0
+    for mon in ("web", "db", "cache"):
+        assert value(m, "uptimed_maintenance_active", monitor=mon) == 0
+    for kind, key in (("monitor", "web"), ("monitor", "db"), ("monitor", "cache"), ("service", "shop"),
+                      ("service", "edge"), ("service", "backend")):  # fmt: skip
+        assert value(m, "uptimed_up_seconds_total", **{kind: key}) is not None, key
+        assert value(m, "uptimed_down_seconds_total", **{kind: key}) is not None, key
+
+
+def test_openmetrics_has_the_sla_series(daemon):
+    status, headers, text = request(daemon, "GET", "/metrics", headers={"Accept": "application/openmetrics-text"})
+    assert status == 200 and headers["Content-Type"].startswith("application/openmetrics-text")
+    assert text.endswith("# EOF\n")
+    assert 'uptimed_availability_ratio{monitor="web",window="1h"} 1.0' in text
+    assert re.search(r'^uptimed_down_seconds_total\{monitor="db"\} \d', text, re.M)
+    assert re.search(r'^uptimed_slo_burn_rate\{slo="shop-slo",target="shop",window="5m"\} ', text, re.M)
+
+
+@pytest.mark.skipif(not os.path.exists(PROMTOOL), reason="promtool is not installed")
+def test_promtool_check_metrics_is_clean(daemon):
+    m = metrics(daemon)
+    r = subprocess.run([PROMTOOL, "check", "metrics"], input=m, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
+
+
+async def test_without_a_token_file_writes_are_403(tmp_path, target):
+    d = DaemonProc(tmp_path, monitors(target))  # no api_token_file
+    assert "api_token_file" not in d.config.read_text()
+    async with d:
+        status, body = await d.get("/api/v1/maintenance")
+        assert status == 200 and json.loads(body) == []
+        async with aiohttp.ClientSession() as s:
+            url = f"http://127.0.0.1:{d.port}/api/v1/maintenance"
+            for token in (None, TOKEN):
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                async with s.post(url, json={"monitor": "cache", "for": "1m"}, headers=headers) as r:
+                    assert r.status == 403, await r.text()
+                    assert "api_token_file" in (await r.json())["error"]
+                async with s.delete(f"{url}/1", headers=headers) as r:
+                    assert r.status == 403
+        assert await d.stop() == 0
+    assert d.sql("SELECT count(*) FROM maintenance") == [(0,)]
+
+
+def test_a_missing_token_file_stops_the_start(tmp_path, target):
+    config = write_config(tmp_path, free_port(), target, tmp_path / "nope")
+    r = cli("run", "-c", str(config))
+    assert r.returncode == 1, r.stderr
+    assert "api_token_file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sla_counters_only_grow_and_follow_the_clock(daemon):
+    """uptimed_up/down_seconds_total: scraped at start and again at least one 15 s refresh later.
+    They never decrease; web's up and db's down grow by about the time between refreshes; and
+    they agree with the report (they count only final time, so they lag it by at most a refresh)."""
+    first, t_first = daemon.first_scrape, daemon.first_scrape_at
+    scrapes = [first]
+    while time.monotonic() < t_first + 16.5:
+        time.sleep(min(2.0, max(0.0, t_first + 16.5 - time.monotonic())))
+        scrapes.append(metrics(daemon))
+    last = scrapes[-1]
+    elapsed = time.monotonic() - t_first
+    names = ("uptimed_up_seconds_total", "uptimed_down_seconds_total")
+    series = sorted({m.group(0) for s in scrapes for m in re.finditer(rf"^(?:{'|'.join(names)})\{{[^}}]*\}}", s, re.M)})
+    assert len(series) == 12  # up and down for 3 monitors and 3 services
+    for a, b in zip(scrapes, scrapes[1:]):
+        for s in series:
+            va, vb = _sample(a, s), _sample(b, s)
+            assert vb >= va, (s, va, vb)
+    grew = {s: _sample(last, s) - _sample(first, s) for s in series}
+    for s in ('uptimed_up_seconds_total{monitor="web"}', 'uptimed_down_seconds_total{monitor="db"}',
+              'uptimed_down_seconds_total{service="shop"}', 'uptimed_up_seconds_total{service="edge"}'):  # fmt: skip
+        assert 10 <= grew[s] <= elapsed + 1, (s, grew[s], elapsed)
+    for s in ('uptimed_down_seconds_total{monitor="web"}', 'uptimed_up_seconds_total{monitor="db"}'):
+        assert grew[s] == 0, s
+    # cache spent some of the time in maintenance (the tests above): that is not up time.
+    assert grew['uptimed_up_seconds_total{monitor="cache"}'] <= grew['uptimed_up_seconds_total{monitor="web"}']
+
+    now = time.time()
+    rep = get_json(daemon, f"/api/v1/report?from={iso(daemon.started - 2)}&to={iso(now + 1)}")
+    mons = {m["id"]: m for m in rep["monitors"]}
+    for key, kind in (("web", "up"), ("db", "down")):
+        counter = _sample(last, f'uptimed_{kind}_seconds_total{{monitor="{key}"}}')
+        reported = mons[key][f"{kind}_seconds"]
+        assert reported - 20 <= counter <= reported + 0.01, (key, counter, reported)
+
+    if os.path.exists(PROMTOOL):
+        r = subprocess.run([PROMTOOL, "check", "metrics"], input=last, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
+
+
+def _sample(text: str, series: str) -> float:
+    m = re.search(rf"^{re.escape(series)} (\S+)$", text, re.M)
+    assert m, series
+    return float(m[1])
+
+
+def test_no_traceback_so_far(daemon):
+    """Everything above was handled (the requests that show bugs come below)."""
+    assert "Traceback" not in daemon.log.read_text()
+
+
+# -- requests that show bugs (after the check above: they leave a traceback in the log) -----------
+
+
+def test_a_time_before_the_calendar_is_a_400(daemon):
+    status, _, text = request(daemon, "GET", "/api/v1/report?from=0001-01-01T00:00:00%2B05:00&to=2000-01-01")
+    assert status == 400, (status, text)
+
+
+def test_an_instant_beyond_the_calendar_is_rejected_before_it_is_stored(daemon):
+    body = {"monitor": "cache", "start": "0001-01-01T00:00:00+05:00", "end": "2000-01-01T00:00:00Z", "reason": "x"}
+    status, _, text = request(daemon, "POST", "/api/v1/maintenance", body, TOKEN)
+    assert status == 400, text
+    assert request(daemon, "GET", "/api/v1/maintenance?all=1")[0] == 200
