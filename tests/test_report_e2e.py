@@ -1,7 +1,7 @@
 """`uptimed report` end to end: the real daemon, real loopback targets with scripted outages, a
 stop in the middle, and the report checked against the truth.
 
-One scripted run (about 40 s, shared by the tests of this module) drives three HTTP monitors
+One scripted run (about 30 s, shared by the tests of this module) drives three HTTP monitors
 against a loopback target whose answer per path the test switches:
 
 * ``blippy`` (failure_threshold 3, success_threshold 2): two blips below the threshold (one and
@@ -586,9 +586,9 @@ def test_outages_are_backdated_to_the_first_failure_and_end_at_the_first_success
         confirmed = [ts for ts, ok, _ in probes if ts >= first_fail and not ok][2]  # the third failure
         second_ok = next(ts for ts, ok, _ in probes if ts > first_ok and ok)
         assert start == first_fail and end == first_ok, (inc, first_fail, first_ok)
-        assert m[down] < start / 1000 <= m[down] + 1.5
-        assert m[up] < end / 1000 <= m[up] + 1.5
-        assert start < confirmed - 1500  # backdated, not counted from the confirmation
+        assert m[down] < start / 1000 <= m[down] + 2.5  # the next probe after the switch
+        assert m[up] < end / 1000 <= m[up] + 2.5
+        assert start <= confirmed - 1000  # backdated, not counted from the confirmation
         assert end < second_ok  # not from the success that confirmed recovery
         assert inc["cause"] == cause  # the first failure's kind, though later ones were resets
         assert inc["duration_seconds"] == pytest.approx((end - start) / 1000, abs=1e-9)
@@ -771,7 +771,7 @@ def test_a_report_while_the_daemon_runs(run):
     a, c = blippy["incidents"]
     assert a["end"] is not None and c["end"] is None  # outage C is under way: no end yet
     assert c["cause"] == "http_status"
-    assert ms_of(c["start"]) / 1000 == pytest.approx(run.marks["C"], abs=1.5)
+    assert run.marks["C"] < ms_of(c["start"]) / 1000 <= run.marks["C"] + 2.5
     final = by_id(run.report["monitors"])["blippy"]["incidents"]
     assert c["start"] == final[1]["start"] and a == final[0]
     svc = by_id(rep["services"])["svc-all"]["incidents"][-1]  # C, as a service outage: under way too
@@ -913,7 +913,7 @@ def test_retroactive_maintenance_excludes_recorded_time_and_is_listed(run, tmp_p
 def test_maintenance_add_list_end(run, tmp_path):
     config = _copy(run, tmp_path)
     c = str(config)
-    out = out = cli("maintenance", "add", "-c", c, "--monitor", "steady", "--for", "10m", "--reason", "deploy")
+    out = cli("maintenance", "add", "-c", c, "--monitor", "steady", "--for", "10m", "--reason", "deploy")
     assert out.returncode == 0, out.stderr
     now = time.time()
     future = ("--start", iso(now + 3600), "--end", iso(now + 7200))
@@ -974,13 +974,12 @@ BAD_REPORT_ARGS = {
     ("--window", "3x"): ["--window", "3x"],
     ("--window", "1d", "--timezone", "Mars/Olympus"): ["--timezone", "Mars/Olympus"],
     ("--window", "1d", "--period", "month"): ["--window", "--period"],
-    ("--period", "week", "--at", "9999-12-31"): ["--period", "9999-12-31"],  # past the calendar
+    # Past the calendar: a week ending in year 10000, instants in years 0 and 10000 in UTC.
+    ("--period", "week", "--at", "9999-12-31"): ["--period", "9999-12-31"],
+    ("--from", "0001-01-01T00:00:00+05:00", "--to", "2000-01-01"): ["--from", "0001-01-01T00:00:00+05:00"],
+    ("--from", "2000-01-01", "--to", "9999-12-31T23:59:59-05:00"): ["--to", "9999-12-31T23:59:59-05:00"],
 }
 BAD_CHOICES = {("--format", "pdfx"): ["--format", "pdfx"], ("--period", "decade"): ["--period", "decade"]}
-BEYOND_THE_CALENDAR = [
-    ("--from", "0001-01-01T00:00:00+05:00", "--to", "2000-01-01"),  # year 0 in UTC
-    ("--from", "2000-01-01", "--to", "9999-12-31T23:59:59-05:00"),  # year 10000 in UTC
-]
 
 
 @pytest.mark.parametrize("args", list(BAD_REPORT_ARGS), ids=" ".join)
@@ -1010,16 +1009,11 @@ def test_a_bad_argument_in_a_real_process(run):
     assert out.stderr == "uptimed report: error: --from (2026-10-02) must be before --to (2026-10-01)\n"
 
 
-@pytest.mark.parametrize("args", BEYOND_THE_CALENDAR, ids=" ".join)
-def test_times_beyond_the_calendar_are_usage_errors(run, args):
-    out = cli_here("report", "-c", str(run.config), *args)
-    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
-
-
 def test_maintenance_add_rejects_instants_beyond_the_calendar(run, tmp_path):
     config = str(_copy(run, tmp_path))
     out = cli("maintenance", "add", "-c", config, "--monitor", "steady", "--start", "0001-01-01T00:00:00+05:00",
               "--end", "2000-01-01T00:00:00Z", "--reason", "typo")  # fmt: skip
-    listed = cli("maintenance", "list", "-c", config, "--all")
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
-    assert listed.returncode == 0, listed.stderr
+    assert out.stderr.startswith("uptimed maintenance: error: --start: ") and len(out.stderr.splitlines()) == 1
+    listed = cli_here("maintenance", "list", "-c", config, "--all", "--format", "json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []  # nothing stored
