@@ -10,6 +10,7 @@ Maintenance windows on a service cover the service and each of its member monito
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -234,13 +235,14 @@ class Targets:
         members = [self.timeline("monitor", m) for m in svc.monitors]
         maint = [self.data.maintenance("monitor", m) for m in svc.monitors]
         tl = sla.service_timeline([m[0] for m in members], maint, svc.rule, svc.quorum)
-        member_downs = [m[1] for m in members]
+        member_downs = [sorted(m[1]) for m in members]
+        member_starts = [[d[0] for d in downs] for downs in member_downs]
         covered_to = self.data.runs[-1][1] if self.data.runs else 0
         downs = []
         for s, e in tl.down:
             if e >= covered_to:  # still down where the record ends: as long as its members' outages
                 e = max([me for d in member_downs for ms, me, _ in d if ms < e <= me], default=e)
-            downs.append((s, e, _cause_at(s, member_downs)))
+            downs.append((s, e, _cause_at(s, member_downs, member_starts)))
         return tl, downs
 
     def figures(
@@ -255,12 +257,13 @@ class Targets:
         return sla.figures(tl, maint, window, outside_hours=outside, incidents=found)
 
 
-def _cause_at(t: int, member_downs: Sequence[Downs]) -> str | None:
-    """A service outage's cause: that of a member outage under way when it began."""
-    for downs in member_downs:
-        for s, e, cause in downs:
-            if s <= t < e:
-                return cause
+def _cause_at(t: int, member_downs: Sequence[Downs], member_starts: Sequence[list[int]]) -> str | None:
+    """A service outage's cause: that of a member outage under way when it began (DOWN rows of a
+    monitor never overlap, so the only candidate is the last one starting at or before ``t``)."""
+    for downs, starts in zip(member_downs, member_starts):
+        i = bisect_right(starts, t) - 1
+        if i >= 0 and t < downs[i][1]:
+            return downs[i][2]
     return None
 
 
