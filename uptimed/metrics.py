@@ -107,7 +107,7 @@ class MonitorCollector:
         s = self._label_cache.get(key)
         if s is None:
             static = dict(m.config.labels)
-            parts = [f'monitor="{_escape(m.config.id)}"'] + [f'{k}="{_escape(static.get(k, ""))}"' for k in extra]
+            parts = [f'monitor="{escape_label(m.config.id)}"'] + [f'{k}="{escape_label(static.get(k, ""))}"' for k in extra]
             s = self._label_cache[key] = ",".join(parts)
         return s
 
@@ -139,7 +139,8 @@ def _lines(m: LiveMonitor, lbl: str) -> tuple[str, ...]:
     return success, duration, status, phases, probes, failures
 
 
-def _escape(v: str) -> str:
+def escape_label(v: str) -> str:
+    """A label value escaped for the text exposition format."""
     return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from uptimed import adhoc, sla
 from uptimed.config import SLO, Config, Policy
 from uptimed.durations import format_duration, parse_duration
-from uptimed.intervals import Interval, clip, intersect, normalize, subtract, union
+from uptimed.intervals import Interval, clip, normalize, union
 from uptimed.maintenance import expand, service_hours_outside
 from uptimed.periods import calendar_period, iso, parse_time, zone
 

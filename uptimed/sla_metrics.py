@@ -19,7 +19,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from uptimed.config import Config
-from uptimed.periods import zone
+from uptimed.metrics import escape_label
+from uptimed.periods import calendar_period, zone
 from uptimed.report import BURN_WINDOWS, Data, Targets, resolve_scope, slo_evaluation
 from uptimed.store import connect
 
@@ -72,7 +73,7 @@ class SlaMetrics:
         services = {s.id: s for s in config.services}
         for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
             for key in keys:
-                lbl = f'{kind}="{_escape(key)}"'
+                lbl = f'{kind}="{escape_label(key)}"'
                 for name, length in WINDOWS.items():
                     fig = targets.figures(kind, key, (now - length, now), incidents=False)
                     if fig.availability is not None:
@@ -85,7 +86,7 @@ class SlaMetrics:
                 lines["uptimed_up_seconds_total"].append(f"{lbl}}} {up / 1000!r}")
                 lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
         for s in scope.slos:
-            lbl = f'slo="{_escape(s.id)}",target="{_escape(s.target)}"'
+            lbl = f'slo="{escape_label(s.id)}",target="{escape_label(s.target)}"'
             fig, ev, burn = slo_evaluation(s, targets, slo_windows[s.id])
             lines["uptimed_slo_objective_ratio"].append(f"{lbl}}} {float(s.objective / 100)!r}")
             if ev.attainment is not None:
@@ -128,11 +129,6 @@ def _slo_window(s: Any, now: int) -> tuple[int, int]:
     if s.window:
         return now - int(s.window * 1000), now
     if s.period:
-        from uptimed.periods import calendar_period
-
         return calendar_period(s.period, None, zone(s.timezone), now)[0], now
     return now - DEFAULT_SLO_WINDOW, now
 
-
-def _escape(v: str) -> str:
-    return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
