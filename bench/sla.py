@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
+from uptimed import daily  # noqa: E402
 from uptimed import report as report_mod  # noqa: E402
 from uptimed.config import load_config  # noqa: E402
 from uptimed.report import Scope, build_report, resolve_scope  # noqa: E402
@@ -110,6 +111,13 @@ def run(args: argparse.Namespace, work: Path) -> None:
     print(f"\n== data (built in {time.perf_counter() - t0:.1f} s)")
     for table, rows in counts.items():
         print(f"  {table:<14} {rows:>12,} rows")
+    # What the daemon's writer does in the background, a few monitors at a time, as days end.
+    t0 = time.perf_counter()
+    c = connect(str(db))
+    summarized = daily.summarize_all(c, now)
+    c.close()
+    print(f"  day summaries: {summarized:,} rows, written in {time.perf_counter() - t0:.1f} s "
+          "(the daemon's writer does this in the background)")  # fmt: skip
     size_before = db_size(db)
 
     config_times = timed(lambda: load_config(cfg), 3)
@@ -126,39 +134,47 @@ def run(args: argparse.Namespace, work: Path) -> None:
           "the others; reading the warm database)")  # fmt: skip
     one = "m0"  # a member of service s0, under the weekly window, with SLO slo0 on its service
 
-    def report_of(scope_fn: Callable[[], Scope]) -> Callable[[], dict[str, Any]]:
+    def report_of(scope_fn: Callable[[], Scope], lists: bool) -> Callable[[], dict[str, Any]]:
         def go() -> dict[str, Any]:
             scope = scope_fn()
             c = connect(str(db), readonly=True)
             try:
-                return build_report(c, config, scope, lo30, now, now)
+                return build_report(c, config, scope, lo30, now, now, incident_lists=lists)
             finally:
                 c.close()
 
         return go
 
+    print("  table = build_report as every format but JSON calls it (incident counts, no lists);")
+    print("  json  = with every monitor's and service's incident list, as --format json")
     results: dict[str, list[float]] = {}
-    one_fn = report_of(lambda: resolve_scope(config, [one]))
+    one_fn = report_of(lambda: resolve_scope(config, [one]), True)
     results["one"] = timed(one_fn, max(21, args.repeat))
     rows_one = rows_read(one_fn)
-    line("one monitor (resolve_scope + build_report)", results["one"], TARGET_ONE)
+    line("one monitor, json (resolve_scope + build_report)", results["one"], TARGET_ONE)
     print(f"    timeline rows read: {rows_one:,}; incidents in the report: {len(one_fn()['monitors'][0]['incidents'])}")
+    one_table = report_of(lambda: resolve_scope(config, [one]), False)
+    results["one_table"] = timed(one_table, max(21, args.repeat))
+    line("one monitor, table", results["one_table"], TARGET_ONE)
 
     if n_services:
-        slo_fn = report_of(lambda: resolve_scope(config, slos=["slo0"]))
+        slo_fn = report_of(lambda: resolve_scope(config, slos=["slo0"]), True)
         results["slo"] = timed(slo_fn, max(11, args.repeat))
-        line(f"one SLO (slo0: service s0 + {SERVICE_SIZE} monitors)", results["slo"], None)
+        line(f"one SLO, json (slo0: service s0 + {SERVICE_SIZE} monitors)", results["slo"], None)
 
     all_ids = tuple(m.id for m in config.monitors)
-    mon_fn = report_of(lambda: Scope(all_ids, (), ()))
-    results["monitors"] = timed(mon_fn, args.repeat)
-    line(f"all {n} monitors, no services or SLOs", results["monitors"], TARGET_ALL)
-
-    full_fn = report_of(lambda: resolve_scope(config))
-    results["full"] = timed(full_fn, args.repeat)
-    rows_full = rows_read(full_fn)
-    line(f"full scope ({n} monitors, {n_services} services, {n_services} SLOs)", results["full"], TARGET_ALL)
-    print(f"    timeline rows read: {rows_full:,} (the SLOs' burn windows reach 3 days further back)")
+    for lists, fmt in ((False, "table"), (True, "json")):
+        mon_fn = report_of(lambda: Scope(all_ids, (), ()), lists)
+        results[f"monitors_{fmt}"] = timed(mon_fn, args.repeat)
+        line(f"all {n} monitors, no services or SLOs, {fmt}", results[f"monitors_{fmt}"], TARGET_ALL)
+    for lists, fmt in ((False, "table"), (True, "json")):
+        full_fn = report_of(lambda: resolve_scope(config), lists)
+        results[f"full_{fmt}"] = timed(full_fn, args.repeat)
+        rows_full = rows_read(full_fn)
+        line(f"full scope ({n} monitors, {n_services} services, {n_services} SLOs), {fmt}", results[f"full_{fmt}"],
+             TARGET_ALL)  # fmt: skip
+        print(f"    timeline rows read: {rows_full:,} (the SLOs' burn windows reach 3 days further back)")
+    full_fn = report_of(lambda: resolve_scope(config), False)
 
     # resolve_scope with every monitor named (what `--monitor` for each would do), for reference
     t = time.perf_counter()
@@ -198,9 +214,12 @@ def run(args: argparse.Namespace, work: Path) -> None:
     # -- summary -----------------------------------------------------------------------------------
     print("\n== summary (medians)")
     summary = [
-        ("30-day report, one monitor", results["one"], TARGET_ONE),
-        ("30-day report, all monitors (no services/SLOs)", results["monitors"], TARGET_ALL),
-        ("30-day report, full scope (services + SLOs)", results["full"], TARGET_ALL),
+        ("30-day report, one monitor, json", results["one"], TARGET_ONE),
+        ("30-day report, one monitor, table", results["one_table"], TARGET_ONE),
+        ("30-day report, all monitors, table", results["monitors_table"], TARGET_ALL),
+        ("30-day report, all monitors, json", results["monitors_json"], TARGET_ALL),
+        ("30-day report, full scope, table", results["full_table"], TARGET_ALL),
+        ("30-day report, full scope, json", results["full_json"], TARGET_ALL),
         ("SlaMetrics.refresh (background, every 15 s)", results["refresh"], None),
     ]
     if "scrape" in results:
@@ -436,21 +455,29 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 def rows_read(fn: Callable[[], Any]) -> int:
-    """Timeline rows a report reads: ``Data.segments`` wrapped for one untimed run."""
-    orig = report_mod.Data.segments
+    """Timeline rows a report reads: ``Data.segments`` and ``Data.segments_many`` wrapped for
+    one untimed run."""
+    one, many = report_mod.Data.segments, report_mod.Data.segments_many
     count = 0
 
-    def counting(self: Any, key: str) -> Any:
+    def counting_one(self: Any, key: str) -> Any:
         nonlocal count
-        rows = orig(self, key)
+        rows = one(self, key)
         count += len(rows)
         return rows
 
-    report_mod.Data.segments = counting  # type: ignore[method-assign]
+    def counting_many(self: Any, mids: Any, spans: Any) -> Any:
+        nonlocal count
+        rows = many(self, mids, spans)
+        count += sum(map(len, rows.values()))
+        return rows
+
+    report_mod.Data.segments = counting_one  # type: ignore[method-assign]
+    report_mod.Data.segments_many = counting_many  # type: ignore[method-assign]
     try:
         fn()
     finally:
-        report_mod.Data.segments = orig  # type: ignore[method-assign]
+        report_mod.Data.segments, report_mod.Data.segments_many = one, many  # type: ignore[method-assign]
     return count
 
 

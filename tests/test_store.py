@@ -183,8 +183,29 @@ def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
     s = _open(tmp_path / "u.db")
     s.close()
     c = sqlite3.connect(tmp_path / "u.db")
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 4
     assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [(1, 0, 10, 1, None)]
+    assert c.execute("SELECT count(*) FROM timeline_daily").fetchone() == (0,)
+
+
+def test_the_writer_summarizes_the_days_that_became_final(tmp_path):
+    day = 86_400_000
+    s = _open(tmp_path / "u.db")
+    (mid,) = s.register_monitors([("a", "http", "a")]).values()
+    t0 = 1_790_000_000_000 // day * day
+    s._conn.execute("INSERT INTO timeline VALUES (?, ?, ?, 1, NULL)", (mid, t0 + 5, t0 + 3 * day))
+    s._conn.execute(
+        "INSERT INTO monitor_state (monitor, state, streak, last_ts, floor) VALUES (?, 1, 0, ?, 0)", (mid, t0 + 2 * day + 7)
+    )
+    s._summary_due = 0  # at once, not a few seconds after the start
+    s.start(version="t", config_sha256="x")
+    c = sqlite3.connect(tmp_path / "u.db")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not c.execute("SELECT count(*) FROM timeline_daily").fetchone()[0]:
+        time.sleep(0.05)
+    s.close()
+    assert c.execute("SELECT day, up_ms, down_ms FROM timeline_daily").fetchall() == [(t0, day - 5, 0), (t0 + day, day, 0)]
+    assert c.execute("SELECT monitor, since, upto FROM timeline_daily_state").fetchall() == [(mid, t0, t0 + 2 * day)]
 
 
 def test_hourly_rollups_count_probes_failures_durations_and_fast_probes(tmp_path):

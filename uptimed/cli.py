@@ -123,7 +123,10 @@ def _report(config: Config, args: argparse.Namespace) -> int:
         print(f"uptimed: {e}", file=sys.stderr)
         return 1
     try:
-        report = build_report(conn, config, scope, w.start, w.end, now, tz_name=w.tz_name, period=w.period)
+        report = build_report(
+            conn, config, scope, w.start, w.end, now, tz_name=w.tz_name, period=w.period,
+            incident_lists=args.format == "json",
+        )  # fmt: skip
     finally:
         conn.close()
     sys.stdout.write(render(report, args.format))

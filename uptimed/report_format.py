@@ -481,6 +481,8 @@ def _flatten(item: dict[str, Any], kind: str) -> dict[str, Any]:
                 row[_flat_name(key, str(sub))] = subvalue
         else:
             row[key] = value
+    if "incidents" not in item and "incident_count" in item:  # counted, not listed
+        row["incidents"] = item["incident_count"]
     return row
 
 

@@ -124,6 +124,34 @@ def m003_rollup_hourly(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_timeline_daily(db: Database) -> None:
+    # Day summaries of the timeline (uptimed.sla.DaySummary), written by the writer thread
+    # (uptimed.daily) once a day's rows are final: a 30-day report reads ~30 rows per monitor
+    # instead of every timeline row. Days in [since, upto) of a monitor are summarized; one
+    # without a row there was not summarizable (overlapping rows) and is read row by row.
+    db.execute(
+        """CREATE TABLE timeline_daily (
+            monitor INTEGER NOT NULL,
+            day INTEGER NOT NULL,          -- ms, 00:00 UTC
+            up_ms INTEGER NOT NULL,
+            down_ms INTEGER NOT NULL,
+            outages INTEGER NOT NULL,      -- DOWN rows starting in the day
+            longest_ms INTEGER NOT NULL,   -- longest DOWN row starting and ending in the day
+            carry_end INTEGER,             -- the DOWN row starting in the day, ending after it
+            carry_ms INTEGER,
+            PRIMARY KEY (monitor, day)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE timeline_daily_state (
+            monitor INTEGER PRIMARY KEY,
+            since INTEGER NOT NULL,        -- ms: the day of the monitor's first timeline row
+            upto INTEGER NOT NULL          -- ms: days before this one are summarized
+        )"""
+    )
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

@@ -269,7 +269,8 @@ class Figures:
     (window − maintenance − outside_hours)`` (None when that is 0). Incident statistics use each
     incident's ``counted_ms``: ``incident_total_ms`` is their sum, ``longest_incident_ms`` their
     maximum (0 without incidents), ``mttr_ms`` their mean and ``mtbf_ms = up_ms / count`` (None
-    without incidents)."""
+    without incidents). ``incidents`` is None when they were counted but not listed (see
+    :func:`summarized_figures`)."""
 
     start: int
     end: int
@@ -280,7 +281,7 @@ class Figures:
     outside_hours_ms: int
     availability: float | None
     coverage: float | None
-    incidents: tuple[Incident, ...]
+    incidents: tuple[Incident, ...] | None
     incident_count: int
     incident_total_ms: int
     longest_incident_ms: int
@@ -368,16 +369,167 @@ def monitor_figures(
     tl = _timeline(cols, runs, degraded)
     maint = normalize(list(maintenance))
     outside = normalize(list(outside_hours))
+    incs = _row_incidents(cols, counted_down(tl, maint, window, outside), now)
+    return figures(tl, maint, window, outside_hours=outside, incidents=incs)
+
+
+def _row_incidents(cols: _Columns, counted_down: Sequence[Interval], now: int) -> list[Incident]:
+    """:func:`incidents` of the DOWN rows among timeline columns."""
     starts, ends, states, causes = cols
     mask = list(map(not_, states))
-    incs = _incidents(
-        list(compress(starts, mask)),
-        list(compress(ends, mask)),
-        list(compress(causes, mask)),
-        counted_down(tl, maint, window, outside),
-        now,
+    return _incidents(
+        list(compress(starts, mask)), list(compress(ends, mask)), list(compress(causes, mask)), counted_down, now
     )
-    return figures(tl, maint, window, outside_hours=outside, incidents=incs)
+
+
+# -- day summaries ---------------------------------------------------------------------------
+
+DAY_MS = 86_400_000
+
+
+class DaySummary(NamedTuple):
+    """A monitor's timeline rows summarized over one UTC day ``[day, day + day_ms)``, so that a
+    report over many days reads one row per day instead of every timeline row. Raw state time
+    only: runs, degraded time and maintenance are applied when a report uses it.
+
+    ``up_ms`` / ``down_ms``: the rows' time in each state inside the day. ``outages``: DOWN rows
+    starting in the day. ``longest_ms``: the longest DOWN row starting and ending in the day (0
+    if none). ``carry_end`` / ``carry_ms``: the DOWN row starting in the day and ending after it
+    (at most one: rows do not overlap), its end and duration; None if there is none."""
+
+    day: int
+    up_ms: int
+    down_ms: int
+    outages: int
+    longest_ms: int
+    carry_end: int | None
+    carry_ms: int | None
+
+
+def day_summaries(
+    segments: Iterable[Sequence[Any]], start: int, end: int, day_ms: int = DAY_MS
+) -> list[DaySummary]:
+    """The :class:`DaySummary` of each day in ``[start, end)`` (multiples of ``day_ms``) from
+    timeline rows, which must include every row overlapping ``[start, end)`` and the first row
+    starting at or after ``end``. Days with no rows get a summary of zeros.
+
+    A day touched by a row that overlaps the next one (which :func:`monitor_timeline` cuts at
+    the next one's start; the state machine never writes such rows, but a report must not
+    depend on it) gets no summary: a report reads that day's rows. So does every day a reversed
+    or empty row touches.
+
+    Call it only for days whose rows are final: a row can still change after the monitor's
+    last probe, or after the first probe of a pending run (see ``report.summarize``)."""
+    if start % day_ms or end % day_ms:
+        raise ValueError(f"days are multiples of {day_ms} ms: not [{start}, {end})")
+    rows = sorted((r[0], r[1], r[2]) for r in segments)
+    holes: set[int] = set()
+    for i, (s, e, _) in enumerate(rows):
+        if e <= s or (i + 1 < len(rows) and rows[i + 1][0] < e):
+            holes.update(range(s - s % day_ms, max(s + 1, e), day_ms))
+    starts, ends, states, _ = _rows(rows)
+    days: dict[int, list[Any]] = {d: [0, 0, 0, 0, None, None] for d in range(start, end, day_ms)}
+    for s, e, st in zip(starts, ends, states):
+        first = max(s, start)
+        for d in range(first - first % day_ms, min(e, end), day_ms):
+            acc = days[d]
+            acc[0 if st == UP else 1] += min(e, d + day_ms) - max(s, d)
+            if st == DOWN and d <= s:  # the row starts in this day
+                acc[2] += 1
+                if e <= d + day_ms:
+                    acc[3] = max(acc[3], e - s)
+                else:
+                    acc[4], acc[5] = e, e - s
+    return [DaySummary(d, *acc) for d, acc in days.items() if d not in holes]
+
+
+class Stretch(NamedTuple):
+    """Consecutive summarized days ``[start, end)`` of one monitor in which every instant is
+    eligible and known to the report (inside a run, not degraded, no maintenance, inside the
+    window), with their totals: ``up_ms``, ``down_ms``, ``outages`` (DOWN rows lying wholly
+    inside) and ``longest_ms`` (the longest of those)."""
+
+    start: int
+    end: int
+    up_ms: int
+    down_ms: int
+    outages: int
+    longest_ms: int
+
+
+def stretch(days: Sequence[DaySummary], start: int, end: int) -> Stretch:
+    """The totals of the summaries of ``[start, end)`` (``days``: those of that range). A
+    carried DOWN row counts when it ends inside the stretch; one that ends after it touches
+    the time the report reads row by row. (``report`` computes the same in SQL.)"""
+    inside = [d for d in days if start <= d.day < end]
+    crossing = sum(1 for d in inside if d.carry_end is not None and d.carry_end > end)
+    longest = [d.longest_ms for d in inside]
+    longest += [d.carry_ms for d in inside if d.carry_end is not None and d.carry_end <= end]  # type: ignore[misc]
+    return Stretch(
+        start,
+        end,
+        sum(d.up_ms for d in inside),
+        sum(d.down_ms for d in inside),
+        sum(d.outages for d in inside) - crossing,
+        max(longest, default=0),
+    )
+
+
+def summarized_figures(
+    segments: Iterable[Sequence[Any]],
+    cover: Sequence[Interval],
+    maintenance: Sequence[Interval],
+    window: Interval,
+    now: int,
+    stretches: Sequence[Stretch],
+    *,
+    outside_hours: Sequence[Interval] = (),
+) -> Figures:
+    """:func:`monitor_figures` where the time inside ``stretches`` comes from day summaries.
+
+    ``segments``: the timeline rows overlapping ``[window start − 1, window end + 1)`` outside
+    the stretches, i.e. every row not lying wholly inside one (rows crossing a stretch's edge
+    included). ``cover``: ``∪runs − degraded``, normalized. Each stretch must lie inside the
+    window and ``cover`` and outside ``maintenance`` and ``outside_hours``.
+
+    The figures are those of :func:`monitor_figures` over all rows, except that ``incidents``
+    is None: only their statistics are known (the DOWN rows inside a stretch are counted, not
+    listed)."""
+    cols = _rows(segments)
+    tl = _timeline(cols, cover, ())
+    maint = normalize(list(maintenance))
+    outside = normalize(list(outside_hours))
+    spans = [(s.start, s.end) for s in stretches]
+    # Rows crossing a stretch's edge are incidents here, with their time inside it counted.
+    edge = _row_incidents(cols, counted_down(tl, maint, window, outside), now)
+    rest = StateTimeline(tuple(subtract(tl.up, spans)), tuple(subtract(tl.down, spans)))
+    f = figures(rest, maint, window, outside_hours=outside, incidents=edge)
+    up_in = sum(s.up_ms for s in stretches)
+    down_in = sum(s.down_ms for s in stretches)
+    up_ms = f.up_ms + up_in
+    down_ms = f.down_ms + down_in
+    count = f.incident_count + sum(s.outages for s in stretches)
+    # The rows wholly inside the stretches count whole: their down time less the edge rows' part.
+    total = f.incident_total_ms + down_in - overlap(list(tl.down), spans)
+    known = up_ms + down_ms
+    eligible = f.window_ms - f.maintenance_ms - f.outside_hours_ms
+    return Figures(
+        start=f.start,
+        end=f.end,
+        up_ms=up_ms,
+        down_ms=down_ms,
+        maintenance_ms=f.maintenance_ms,
+        unknown_ms=f.unknown_ms - up_in - down_in,
+        outside_hours_ms=f.outside_hours_ms,
+        availability=up_ms / known if known else None,
+        coverage=known / eligible if eligible else None,
+        incidents=None,
+        incident_count=count,
+        incident_total_ms=total,
+        longest_incident_ms=max([f.longest_incident_ms] + [s.longest_ms for s in stretches]),
+        mttr_ms=total / count if count else None,
+        mtbf_ms=up_ms / count if count else None,
+    )
 
 
 # -- services --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from uptimed import daily
 from uptimed.config import Config
 from uptimed.metrics import escape_label
 from uptimed.periods import calendar_period, zone
@@ -67,22 +68,29 @@ class SlaMetrics:
         lo = min([now - max(WINDOWS.values()), self._started] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
         data = Data(conn, config, lo, now, now)
         targets = Targets(data)
-        final = _final_points(conn, data.ids, now)
+        by_id = daily.final_points(conn, now)
+        final = {key: by_id[mid] for key, mid in data.ids.items() if mid in by_id}
         covered_to = data.runs[-1][1] if data.runs else self._started  # the running daemon's heartbeat
-        lines: dict[str, list[str]] = {name: [] for name in HELP}
         services = {s.id: s for s in config.services}
+        upto = {key: min(final.get(key, self._started), covered_to) for key in scope.monitors}
+        for key in scope.services:
+            upto[key] = min([final.get(m, self._started) for m in services[key].monitors] + [covered_to])
+        # Read in bulk: service timelines (which serve their members too), then the other
+        # monitors over each window, then over the time each counter advances by.
+        for key in scope.services:
+            targets.timeline("service", key)
+        for length in WINDOWS.values():
+            targets.prepare(scope.monitors, (now - length, now))
+        targets.prepare_each({k: (self._counted_to(("monitor", k)), upto[k]) for k in scope.monitors})
+        lines: dict[str, list[str]] = {name: [] for name in HELP}
         for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
             for key in keys:
                 lbl = f'{kind}="{escape_label(key)}"'
                 for name, length in WINDOWS.items():
-                    fig = targets.figures(kind, key, (now - length, now), incidents=False)
+                    fig = targets.accounting(kind, key, (now - length, now))
                     if fig.availability is not None:
                         lines["uptimed_availability_ratio"].append(f'{lbl},window="{name}"}} {fig.availability!r}')
-                if kind == "monitor":
-                    upto = final.get(key, self._started)
-                else:
-                    upto = min((final.get(m, self._started) for m in services[key].monitors), default=self._started)
-                up, down = self._advance((kind, key), targets, min(upto, covered_to))
+                up, down = self._advance((kind, key), targets, upto[key])
                 lines["uptimed_up_seconds_total"].append(f"{lbl}}} {up / 1000!r}")
                 lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
         for s in scope.slos:
@@ -104,25 +112,17 @@ class SlaMetrics:
                 out.extend(f"{name}{{{row}\n" for row in rows)
         return "".join(out)
 
+    def _counted_to(self, key: tuple[str, str]) -> int:
+        return self._totals[key][2] if key in self._totals else self._started
+
     def _advance(self, key: tuple[str, str], targets: Targets, upto: int) -> tuple[int, int]:
         totals = self._totals.setdefault(key, [0, 0, self._started])
         if upto > totals[2]:
-            fig = targets.figures(key[0], key[1], (totals[2], upto), incidents=False)
+            fig = targets.accounting(key[0], key[1], (totals[2], upto))
             totals[0] += fig.up_ms
             totals[1] += fig.down_ms
             totals[2] = upto
         return totals[0], totals[1]
-
-
-def _final_points(conn: sqlite3.Connection, ids: dict[str, int], now: int) -> dict[str, int]:
-    """Per monitor, the time up to which its confirmed state can no longer change."""
-    by_id = {v: k for k, v in ids.items()}
-    out = {}
-    for mid, streak, streak_start, last_ts in conn.execute("SELECT monitor, streak, streak_start, last_ts FROM monitor_state"):
-        if last_ts is None or mid not in by_id:
-            continue
-        out[by_id[mid]] = min(streak_start if streak and streak_start is not None else last_ts, now)
-    return out
 
 
 def _slo_window(s: Any, now: int) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from probes.spec import ERROR_KINDS, ProbeResult
+from uptimed import daily
 from uptimed.schema import migrate
 from uptimed.state import Segment, Snapshot
 
@@ -38,6 +39,8 @@ PHASE_COLUMNS = ("resolve", "connect", "tls", "processing", "transfer")
 HEARTBEAT_EVERY = 5.0  # seconds between heartbeats when nothing else is written
 RETENTION_EVERY = 3600.0  # seconds between retention passes
 RETENTION_CHUNK = 50  # monitors per retention transaction, so writes never wait long
+SUMMARY_EVERY = 600.0  # seconds between looks for days to summarize (uptimed.daily)
+SUMMARY_CHUNK = 20  # monitors summarized per transaction (a backfill of 90 days: ~20k rows)
 
 
 def now_ms() -> int:
@@ -85,6 +88,8 @@ class Store:
         self._retention_due = time.monotonic() + 60
         self._retention_todo: list[int] = []
         self._retention_cutoff = 0
+        self._summary_due = time.monotonic() + 5
+        self._summary_todo: list[tuple[int, int, int]] = []
         self._heartbeat_at = 0.0
 
     # -- start-up (synchronous, before the scheduler runs) ---------------------------------
@@ -216,6 +221,7 @@ class Store:
                 if time.monotonic() >= self._heartbeat_at:
                     self._heartbeat(conn)
                 self._retention_step(conn)
+                self._summary_step(conn)
             except Exception:  # a bug or a full disk: keep going, the next pass retries
                 log.exception("writer: batch failed")
                 _rollback(conn)
@@ -331,6 +337,20 @@ class Store:
             conn.executemany(
                 "DELETE FROM rollup_hourly WHERE monitor = ? AND hour < ?", [(m, rollup_cutoff) for m in chunk]
             )
+
+
+    def _summary_step(self, conn: sqlite3.Connection) -> None:
+        """Summarize the days that became final (see :mod:`uptimed.daily`), a few monitors per
+        pass: after an upgrade, months of history are summarized without holding up writes."""
+        if not self._summary_todo:
+            if time.monotonic() < self._summary_due:
+                return
+            self._summary_due = time.monotonic() + SUMMARY_EVERY
+            self._summary_todo = daily.pending(conn, self.now_ms())
+        chunk, self._summary_todo = self._summary_todo[:SUMMARY_CHUNK], self._summary_todo[SUMMARY_CHUNK:]
+        with _transaction(conn):
+            for monitor, start, end in chunk:
+                daily.summarize(conn, monitor, start, end)
 
 
 def _us(seconds: float | None) -> int | None:
