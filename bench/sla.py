@@ -173,7 +173,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         rows_full = rows_read(full_fn)
         line(f"full scope ({n} monitors, {n_services} services, {n_services} SLOs), {fmt}", results[f"full_{fmt}"],
              TARGET_ALL)  # fmt: skip
-        print(f"    timeline rows read: {rows_full:,} (the SLOs' burn windows reach 3 days further back)")
+        print(f"    timeline rows read: {rows_full:,}")
     full_fn = report_of(lambda: resolve_scope(config), False)
 
     # resolve_scope with every monitor named (what `--monitor` for each would do), for reference

@@ -313,43 +313,54 @@ class Targets:
 
     def prepare(self, keys: Sequence[str], window: Interval) -> None:
         """Compute the figures of many monitors over ``window`` at once, for :meth:`figures` with
-        ``incidents=False``: whole eligible days from the day summaries (:mod:`uptimed.daily`),
-        the rest from timeline rows, both read in bulk. The same figures as from every row, but a
-        30-day window reads a few rows per monitor instead of hundreds. Monitors whose timeline
-        is built already (service members) are left to :meth:`figures`."""
+        ``incidents=False``: the days of the window from the day summaries (:mod:`uptimed.daily`),
+        the rest, and the rows the summaries must be corrected for (restarts, maintenance), from
+        timeline rows, all read in bulk. The same figures as from every row, but a 30-day window
+        reads a few rows per monitor instead of hundreds. Monitors whose timeline is built
+        already (service members) are left to :meth:`figures`, and so are the few whose figures
+        cannot come from summaries (see :func:`uptimed.sla.summarized_figures`)."""
         data = self.data
         lo, hi = window
-        days = _whole_days(data.cover, lo, hi)
         state = data.daily_state()
-        spans_of: dict[tuple[int, tuple[Interval, ...]], tuple[Interval, ...]] = {}
-        groups: dict[tuple[Interval, ...], list[str]] = {}
+        # The stretch: the summarized days of the window, and a day at either edge if it lies
+        # mostly inside (its part outside is read as rows and taken off).
+        first = _round_day(lo)
+        last = _round_day(hi)
+        Plan = tuple[tuple[Interval, ...], tuple[Interval, ...], tuple[Interval, ...]]  # stretch, ineligible, reads
+        plans: dict[tuple[int, tuple[Interval, ...]], Plan] = {}
+        groups: dict[Plan, list[str]] = {}
         for key in keys:
             if ("monitor", key) in self._cache or key not in data.ids:
                 continue
             upto = state.get(data.ids[key], (0, 0))[1]
             maint = tuple(data.maintenance("monitor", key))
-            spans = spans_of.get((upto, maint))
-            if spans is None:
-                usable = [d for d in days if d + sla.DAY_MS <= upto and not _touches(maint, d, d + sla.DAY_MS)]
-                spans = spans_of[(upto, maint)] = tuple(_runs_of_days(usable))
-            groups.setdefault(spans, []).append(key)
-        for spans, group in groups.items():
+            plan = plans.get((upto, maint))
+            if plan is None:
+                end = min(last, upto)
+                spans = [(first, end)] if end > first else []
+                bad = sla.ineligible(spans, data.cover, maint, window)
+                reads = union(subtract([(lo - 1, hi + 1)], spans), bad)
+                plan = plans[(upto, maint)] = (tuple(spans), tuple(bad), tuple(reads))
+            groups.setdefault(plan, []).append(key)
+        for (spans, bad, reads), group in groups.items():
             mids = [data.ids[k] for k in group]
             totals = data.stretches(mids, spans) if spans else {}
-            rows = data.segments_many(mids, subtract([(lo - 1, hi + 1)], list(spans)))
+            rows = data.segments_many(mids, reads)
             for key, mid in zip(group, mids):
                 since = state[mid][0] if spans else 0
                 found = {(t[0], t[1]): t for t in totals.get(mid, ())}
                 stretches = []
                 for a, b in spans:
                     t = found.get((a, b), (a, b, 0, 0, 0, 0, 0))
-                    if t[6] != max(0, b - max(a, since)) // sla.DAY_MS:
+                    if t[6] != max(0, b - max(a, since)) // DAY:
                         break  # a day without a summary (see daily): read this monitor row by row
                     stretches.append(sla.Stretch(*t[:6]))
                 else:
-                    self._pre[(key, window)] = sla.summarized_figures(
-                        rows[mid], data.cover, data.maintenance("monitor", key), window, data.now, stretches
+                    fig = sla.summarized_figures(
+                        rows[mid], data.cover, data.maintenance("monitor", key), window, data.now, stretches, list(bad)
                     )
+                    if fig is not None:
+                        self._pre[(key, window)] = fig
 
     def prepare_each(self, windows: dict[str, Interval]) -> None:
         """:meth:`prepare` for short windows, one per monitor (no whole days): the rows of all of
@@ -396,28 +407,12 @@ class Targets:
         return sla.figures(tl, maint, window, outside_hours=outside)
 
 
-def _whole_days(cover: Sequence[Interval], lo: int, hi: int) -> list[int]:
-    """The starts of the UTC days inside ``[lo, hi)`` and inside one interval of ``cover``."""
-    out: list[int] = []
-    for a, b in clip(cover, lo, hi):
-        first = -(-a // sla.DAY_MS) * sla.DAY_MS
-        out.extend(range(first, b - sla.DAY_MS + 1, sla.DAY_MS))
-    return out
+DAY = sla.DAY_MS
 
 
-def _runs_of_days(days: Sequence[int]) -> list[Interval]:
-    """Sorted day starts as intervals of consecutive days."""
-    out: list[Interval] = []
-    for d in days:
-        if out and out[-1][1] == d:
-            out[-1] = (out[-1][0], d + sla.DAY_MS)
-        else:
-            out.append((d, d + sla.DAY_MS))
-    return out
-
-
-def _touches(ivs: Sequence[Interval], lo: int, hi: int) -> bool:
-    return any(a < hi and b > lo for a, b in ivs)
+def _round_day(t: int) -> int:
+    """The UTC midnight nearest to ``t``."""
+    return (t + DAY // 2) // DAY * DAY
 
 
 def _cause_at(t: int, member_downs: Sequence[Downs], member_starts: Sequence[list[int]]) -> str | None:
@@ -487,7 +482,7 @@ def build_report(
         if s.effective_until is not None:
             hi = min(hi, int(s.effective_until.timestamp() * 1000))
         slo_windows[s.id] = (lo, max(lo, hi))
-    lo = min([start] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
+    lo = min([start] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])  # burn windows end at w[1]
     hi = max([end] + [w[1] for w in slo_windows.values()])
     shown = (min([start] + [w[0] for w in slo_windows.values()]), hi)
     data = Data(conn, config, lo, hi, now, shown)

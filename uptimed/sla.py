@@ -132,9 +132,9 @@ def _rows(segments: Iterable[Sequence[Any]]) -> _Columns:
     )
 
 
-def _timeline(cols: _Columns, runs: Iterable[Interval], degraded: Iterable[Interval]) -> StateTimeline:
+def _timeline(cols: _Columns, cover: list[Interval]) -> StateTimeline:
+    """The timeline of rows as columns, inside ``cover`` (normalized: ``∪runs − degraded``)."""
     starts, ends, states, _ = cols
-    cover = subtract(normalize(list(runs)), normalize(list(degraded)))
     down_mask = list(map(not_, states))
     return StateTimeline(
         tuple(intersect(_one_state(starts, ends, states), cover)),
@@ -172,7 +172,12 @@ def monitor_timeline(
 
     Runs and degraded time are the same for every monitor: a caller building many timelines may
     compute ``subtract(normalize(runs), normalize(degraded))`` once and pass it as ``runs``."""
-    return _timeline(_rows(segments), runs, degraded)
+    return _timeline(_rows(segments), _cover(runs, degraded))
+
+
+def _cover(runs: Iterable[Interval], degraded: Iterable[Interval]) -> list[Interval]:
+    degraded = normalize(list(degraded))
+    return subtract(normalize(list(runs)), degraded) if degraded else normalize(list(runs))
 
 
 def down_segments(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, Any]]:
@@ -366,7 +371,7 @@ def monitor_figures(
     """Everything for one monitor: timeline rows, runs, degraded time, maintenance windows and
     service hours in; :class:`Figures` with incidents out."""
     cols = _rows(segments)
-    tl = _timeline(cols, runs, degraded)
+    tl = _timeline(cols, _cover(runs, degraded))
     maint = normalize(list(maintenance))
     outside = normalize(list(outside_hours))
     incs = _row_incidents(cols, counted_down(tl, maint, window, outside), now)
@@ -444,10 +449,9 @@ def day_summaries(
 
 
 class Stretch(NamedTuple):
-    """Consecutive summarized days ``[start, end)`` of one monitor in which every instant is
-    eligible and known to the report (inside a run, not degraded, no maintenance, inside the
-    window), with their totals: ``up_ms``, ``down_ms``, ``outages`` (DOWN rows lying wholly
-    inside) and ``longest_ms`` (the longest of those)."""
+    """Consecutive summarized days ``[start, end)`` of one monitor with their totals:
+    ``up_ms``, ``down_ms``, ``outages`` (DOWN rows lying wholly inside) and ``longest_ms`` (the
+    longest of those)."""
 
     start: int
     end: int
@@ -459,8 +463,8 @@ class Stretch(NamedTuple):
 
 def stretch(days: Sequence[DaySummary], start: int, end: int) -> Stretch:
     """The totals of the summaries of ``[start, end)`` (``days``: those of that range). A
-    carried DOWN row counts when it ends inside the stretch; one that ends after it touches
-    the time the report reads row by row. (``report`` computes the same in SQL.)"""
+    carried DOWN row counts when it ends inside the stretch. (``report`` computes the same in
+    SQL.)"""
     inside = [d for d in days if start <= d.day < end]
     crossing = sum(1 for d in inside if d.carry_end is not None and d.carry_end > end)
     longest = [d.longest_ms for d in inside]
@@ -475,6 +479,15 @@ def stretch(days: Sequence[DaySummary], start: int, end: int) -> Stretch:
     )
 
 
+def ineligible(
+    stretches: Sequence[Interval], cover: Sequence[Interval], maintenance: Sequence[Interval], window: Interval
+) -> list[Interval]:
+    """The time inside ``stretches`` that a summary counts but the figures must not: outside the
+    window or ``cover``, or in maintenance. :func:`summarized_figures` needs the rows there."""
+    eligible = subtract(clip(cover, *window), normalize(list(maintenance)))
+    return subtract(normalize(list(stretches)), eligible)
+
+
 def summarized_figures(
     segments: Iterable[Sequence[Any]],
     cover: Sequence[Interval],
@@ -482,37 +495,52 @@ def summarized_figures(
     window: Interval,
     now: int,
     stretches: Sequence[Stretch],
-    *,
-    outside_hours: Sequence[Interval] = (),
-) -> Figures:
-    """:func:`monitor_figures` where the time inside ``stretches`` comes from day summaries.
+    ineligible_time: Sequence[Interval] | None = None,
+) -> Figures | None:
+    """:func:`monitor_figures` over ``window``, with the rows inside ``stretches`` read as day
+    summaries. ``cover``: ``∪runs − degraded``, normalized. The stretches may reach outside the
+    window and cover any time (a restart, maintenance); they must lie before ``now``.
 
-    ``segments``: the timeline rows overlapping ``[window start − 1, window end + 1)`` outside
-    the stretches, i.e. every row not lying wholly inside one (rows crossing a stretch's edge
-    included). ``cover``: ``∪runs − degraded``, normalized. Each stretch must lie inside the
-    window and ``cover`` and outside ``maintenance`` and ``outside_hours``.
+    ``segments``: every row overlapping ``[window start − 1, window end + 1)`` outside the
+    stretches, or :func:`ineligible` time inside them (rows crossing a stretch's edge are among
+    them). Every other row lies wholly inside one stretch, in eligible time: its whole time
+    counts, and it is a whole incident if DOWN. The summaries' totals are corrected by the
+    rows read for their ineligible time.
 
     The figures are those of :func:`monitor_figures` over all rows, except that ``incidents``
-    is None: only their statistics are known (the DOWN rows inside a stretch are counted, not
-    listed)."""
+    is None: only their statistics are known. Returns None when they cannot be known: when the
+    longest outage of a stretch might be one whose time is partly ineligible (then read every
+    row of the monitor). ``ineligible_time``: :func:`ineligible` of the stretches, if the caller
+    has it."""
     cols = _rows(segments)
-    tl = _timeline(cols, cover, ())
+    starts, ends, states, _ = cols
+    raw_up = _one_state(starts, ends, states)
+    raw_down = _one_state(starts, ends, list(map(not_, states)))
+    cover = cover if isinstance(cover, list) else list(cover)
+    tl = StateTimeline(tuple(intersect(raw_up, cover)), tuple(intersect(raw_down, cover)))  # as _timeline()
     maint = normalize(list(maintenance))
-    outside = normalize(list(outside_hours))
     spans = [(s.start, s.end) for s in stretches]
-    # Rows crossing a stretch's edge are incidents here, with their time inside it counted.
-    edge = _row_incidents(cols, counted_down(tl, maint, window, outside), now)
+    bad = ineligible(spans, cover, maint, window) if ineligible_time is None else ineligible_time
+    # The rows read are incidents as usual, their time in the stretches counted where eligible.
+    edge = _row_incidents(cols, counted_down(tl, maint, window), now)
     rest = StateTimeline(tuple(subtract(tl.up, spans)), tuple(subtract(tl.down, spans)))
-    f = figures(rest, maint, window, outside_hours=outside, incidents=edge)
-    up_in = sum(s.up_ms for s in stretches)
-    down_in = sum(s.down_ms for s in stretches)
+    f = figures(rest, maint, window, incidents=edge)
+    up_in = sum(s.up_ms for s in stretches) - overlap(raw_up, bad)
+    down_in = sum(s.down_ms for s in stretches) - overlap(raw_down, bad)
+    # DOWN rows read that lie wholly inside a stretch are counted by its summary too.
+    count = f.incident_count
+    longest = f.longest_incident_ms
+    for st in stretches:
+        read = [e - s for s, e, state in zip(starts, ends, states) if not state and st.start <= s and e <= st.end]
+        if read and max(read) >= st.longest_ms > 0:
+            return None  # the stretch's longest outage may be one of these: its true length is unknown
+        count += st.outages - len(read)
+        longest = max(longest, st.longest_ms)
     up_ms = f.up_ms + up_in
     down_ms = f.down_ms + down_in
-    count = f.incident_count + sum(s.outages for s in stretches)
-    # The rows wholly inside the stretches count whole: their down time less the edge rows' part.
-    total = f.incident_total_ms + down_in - overlap(list(tl.down), spans)
+    total = f.incident_total_ms + sum(s.down_ms for s in stretches) - overlap(raw_down, spans)
     known = up_ms + down_ms
-    eligible = f.window_ms - f.maintenance_ms - f.outside_hours_ms
+    eligible = f.window_ms - f.maintenance_ms
     return Figures(
         start=f.start,
         end=f.end,
@@ -520,13 +548,13 @@ def summarized_figures(
         down_ms=down_ms,
         maintenance_ms=f.maintenance_ms,
         unknown_ms=f.unknown_ms - up_in - down_in,
-        outside_hours_ms=f.outside_hours_ms,
+        outside_hours_ms=0,
         availability=up_ms / known if known else None,
         coverage=known / eligible if eligible else None,
         incidents=None,
         incident_count=count,
         incident_total_ms=total,
-        longest_incident_ms=max([f.longest_incident_ms] + [s.longest_ms for s in stretches]),
+        longest_incident_ms=longest,
         mttr_ms=total / count if count else None,
         mtbf_ms=up_ms / count if count else None,
     )

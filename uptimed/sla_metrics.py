@@ -65,7 +65,7 @@ class SlaMetrics:
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
         scope = resolve_scope(config)
         slo_windows = {s.id: _slo_window(s, now) for s in scope.slos}
-        lo = min([now - max(WINDOWS.values()), self._started] + [w[0] - BURN_WINDOWS["3d"] for w in slo_windows.values()])
+        lo = min([now - max(WINDOWS.values()), self._started] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])
         data = Data(conn, config, lo, now, now)
         targets = Targets(data)
         by_id = daily.final_points(conn, now)
