@@ -455,29 +455,21 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 def rows_read(fn: Callable[[], Any]) -> int:
-    """Timeline rows a report reads: ``Data.segments`` and ``Data.segments_many`` wrapped for
-    one untimed run."""
-    one, many = report_mod.Data.segments, report_mod.Data.segments_many
+    """Timeline rows a report reads (all through ``Data.segments_many``), for one untimed run."""
+    many = report_mod.Data.segments_many
     count = 0
 
-    def counting_one(self: Any, key: str) -> Any:
-        nonlocal count
-        rows = one(self, key)
-        count += len(rows)
-        return rows
-
-    def counting_many(self: Any, mids: Any, spans: Any) -> Any:
+    def counting(self: Any, mids: Any, spans: Any) -> Any:
         nonlocal count
         rows = many(self, mids, spans)
         count += sum(map(len, rows.values()))
         return rows
 
-    report_mod.Data.segments = counting_one  # type: ignore[method-assign]
-    report_mod.Data.segments_many = counting_many  # type: ignore[method-assign]
+    report_mod.Data.segments_many = counting  # type: ignore[method-assign]
     try:
         fn()
     finally:
-        report_mod.Data.segments, report_mod.Data.segments_many = one, many  # type: ignore[method-assign]
+        report_mod.Data.segments_many = many  # type: ignore[method-assign]
     return count
 
 

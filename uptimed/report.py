@@ -223,17 +223,15 @@ class Data:
             self._daily_state = {m: (a, b) for m, a, b in rows}
         return self._daily_state
 
-    def stretches(self, mids: Sequence[int], spans: Sequence[Interval]) -> dict[int, list[tuple[Any, ...]]]:
-        """Per monitor, the totals of its day summaries over each span (as in :func:`uptimed.sla.
-        stretch`), with the number of days found last: ``(start, end, up, down, outages, longest,
-        days)``. A monitor without a summary in a span has no entry for it."""
-        out: dict[int, list[tuple[Any, ...]]] = {m: [] for m in mids}
-        mids = list(out)
+    def stretches(self, mids: Sequence[int], span: Interval) -> dict[int, tuple[int, ...]]:
+        """Per monitor, the totals of its day summaries over ``span`` (as :func:`uptimed.sla.
+        stretch` computes them) and the number of days found: ``(up, down, outages, longest,
+        days)``. Monitors without a summary there are left out."""
+        out: dict[int, tuple[int, ...]] = {}
+        mids = list(dict.fromkeys(mids))
         for i in range(0, len(mids), _CHUNK):
             ids = json.dumps(mids[i : i + _CHUNK])
-            for a, b in spans:
-                for m, *totals in self.conn.execute(_STRETCH, (ids, a, b)):
-                    out[m].append((a, b, *totals))
+            out.update((m, tuple(totals)) for m, *totals in self.conn.execute(_STRETCH, (ids, *span)))
         return out
 
 
@@ -344,29 +342,27 @@ class Targets:
             groups.setdefault(plan, []).append(key)
         for (spans, bad, reads), group in groups.items():
             mids = [data.ids[k] for k in group]
-            totals = data.stretches(mids, spans) if spans else {}
+            totals = data.stretches(mids, spans[0]) if spans else {}
             rows = data.segments_many(mids, reads)
             for key, mid in zip(group, mids):
-                since = state[mid][0] if spans else 0
-                found = {(t[0], t[1]): t for t in totals.get(mid, ())}
                 stretches = []
-                for a, b in spans:
-                    t = found.get((a, b), (a, b, 0, 0, 0, 0, 0))
-                    if t[6] != max(0, b - max(a, since)) // DAY:
-                        break  # a day without a summary (see daily): read this monitor row by row
-                    stretches.append(sla.Stretch(*t[:6]))
-                else:
-                    fig = sla.summarized_figures(
-                        rows[mid], data.cover, data.maintenance("monitor", key), window, data.now, stretches, list(bad)
-                    )
-                    if fig is not None:
-                        self._pre[(key, window)] = fig
+                if spans:
+                    (a, b), since = spans[0], state[mid][0]
+                    t = totals.get(mid, (0, 0, 0, 0, 0))
+                    if t[4] != max(0, b - max(a, since)) // DAY:
+                        continue  # a day without a summary (see daily): read this monitor row by row
+                    stretches = [sla.Stretch(a, b, *t[:4])]
+                fig = sla.summarized_figures(
+                    rows[mid], data.cover, data.maintenance("monitor", key), window, data.now, stretches, list(bad)
+                )
+                if fig is not None:
+                    self._pre[(key, window)] = fig
 
     def prepare_each(self, windows: dict[str, Interval]) -> None:
         """:meth:`prepare` for short windows, one per monitor (no whole days): the rows of all of
         them in one read. Windows that start an hour or more before the latest are left out."""
         data = self.data
-        todo = {k: w for k, w in windows.items() if ("monitor", k) not in self._cache and k in data.ids}
+        todo = {k: w for k, w in windows.items() if ("monitor", k) not in self._cache and k in data.ids and w[1] > w[0]}
         if not todo:
             return
         hi = max(w[1] for w in todo.values())

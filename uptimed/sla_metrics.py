@@ -77,11 +77,13 @@ class SlaMetrics:
             upto[key] = min([final.get(m, self._started) for m in services[key].monitors] + [covered_to])
         # Read in bulk: service timelines (which serve their members too), then the other
         # monitors over each window, then over the time each counter advances by.
+        targets.load([m for key in scope.services for m in services[key].monitors])
         for key in scope.services:
             targets.timeline("service", key)
         for length in WINDOWS.values():
             targets.prepare(scope.monitors, (now - length, now))
-        targets.prepare_each({k: (self._counted_to(("monitor", k)), upto[k]) for k in scope.monitors})
+        advance = {k: (self._counted_to(("monitor", k)), upto[k]) for k in scope.monitors}
+        targets.prepare_each({k: w for k, w in advance.items() if w[1] > w[0]})
         lines: dict[str, list[str]] = {name: [] for name in HELP}
         for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
             for key in keys:
