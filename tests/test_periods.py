@@ -80,15 +80,30 @@ def test_dst_periods_are_not_whole_days():
     assert hi - lo == 30 * DAY
 
 
-@pytest.mark.parametrize("at", ["2026-10", "2026-Q4", "2026-W43", "2026", "2026-10-15", " 2026-10 "])
-def test_at_forms_name_the_period_that_contains_them(at):
-    """Every --at form works for every kind: the period of that kind containing the day it names
-    (its first day: 2026-Q4 is 2026-10-01, 2026-W43 is Monday 2026-10-19, 2026 is 2026-01-01)."""
+@pytest.mark.parametrize(
+    "at, kinds",
+    [
+        ("2026-10", ("month", "quarter", "year")),
+        (" 2026-10 ", ("month", "quarter", "year")),
+        ("2026-Q4", ("quarter", "year")),
+        ("2026-W43", ("week",)),
+        ("2026", ("year",)),
+        ("2026-10-15", PERIODS),
+    ],
+)
+def test_at_forms_name_the_period_that_contains_them(at, kinds):
+    """An --at form names the period of each kind that contains it (the same as its first day:
+    2026-Q4 is 2026-10-01, 2026-W43 is Monday 2026-10-19, 2026 is 2026-01-01); a form that
+    names a longer period (a year for a month) or one that does not nest in it (a week in a
+    year: 2026-W01 begins in 2025) is an error, not a guess."""
     first_day = {"2026-10": "2026-10-01", "2026-Q4": "2026-10-01", "2026-W43": "2026-10-19", "2026": "2026-01-01",
                  "2026-10-15": "2026-10-15", " 2026-10 ": "2026-10-01"}[at]  # fmt: skip
     for kind in PERIODS:
-        assert calendar_period(kind, at, UTC, NOW) == calendar_period(kind, first_day, UTC, NOW), kind
-    assert calendar_period("month", at, UTC, NOW)[0] in (1_790_812_800_000, 1_767_225_600_000)
+        if kind in kinds:
+            assert calendar_period(kind, at, UTC, NOW) == calendar_period(kind, first_day, UTC, NOW), kind
+        else:
+            with pytest.raises(ValueError, match=f"names a .*, not a {kind}"):
+                calendar_period(kind, at, UTC, NOW)
 
 
 def test_at_forms_exactly():
@@ -98,6 +113,9 @@ def test_at_forms_exactly():
     assert calendar_period("year", "2026", UTC, NOW) == (1_767_225_600_000, 1_798_761_600_000)
     assert calendar_period("week", "2026-10-21", UTC, NOW) == (1_792_368_000_000, 1_792_972_800_000)  # a Wednesday
     assert calendar_period("quarter", "2026-11-30", UTC, NOW) == (1_790_812_800_000, 1_798_761_600_000)
+    # A month or a quarter names the quarter or year it lies in.
+    assert calendar_period("quarter", "2026-11", UTC, NOW) == (1_790_812_800_000, 1_798_761_600_000)
+    assert calendar_period("year", "2026-Q4", UTC, NOW) == (1_767_225_600_000, 1_798_761_600_000)
 
 
 def test_without_at_the_period_containing_now_in_the_zone():
@@ -118,8 +136,7 @@ def test_without_at_the_period_containing_now_in_the_zone():
     "kind, at, message",
     [
         ("decade", "2026", '"decade" is not a period (allowed: week, month, quarter, year)'),
-        ("month", "2026-13",
-         '"2026-13" does not name a month (examples: 2026-W43, 2026-10, 2026-Q4, 2026, 2026-10-15)'),
+        ("month", "2026-13", '"2026-13" does not name a month (examples: 2026-10, or a date in it: 2026-10-15)'),
         ("quarter", "2026-Q5", '"2026-Q5" does not name a quarter'),
         ("week", "2025-W53", '"2025-W53" does not name a week'),  # 2025 has 52 ISO weeks
         ("week", "2026-W00", '"2026-W00" does not name a week'),
@@ -127,6 +144,11 @@ def test_without_at_the_period_containing_now_in_the_zone():
         ("year", "next year", '"next year" does not name a year'),
         ("month", "", '"" does not name a month'),
         ("month", "26-10", '"26-10" does not name a month'),
+        # A form that names a longer period, or one that does not nest, is refused.
+        ("month", "2026", '"2026" names a year, not a month: write 2026-10, or a date in the month'),
+        ("year", "2026-W01", '"2026-W01" names a week, not a year: write 2026, or a date in the year'),
+        ("week", "2026-10", '"2026-10" names a month, not a week'),
+        ("month", "2026-Q4", '"2026-Q4" names a quarter, not a month'),
     ],
 )
 def test_calendar_period_errors(kind, at, message):

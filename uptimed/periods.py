@@ -49,8 +49,9 @@ def parse_time(text: str, tz: ZoneInfo) -> int:
 
 def calendar_period(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> tuple[int, int]:
     """``[start, end)`` of the calendar week/month/quarter/year named by ``at`` ("2026-W43",
-    "2026-10", "2026-Q4", "2026"; a date also works for any kind), in local time of ``tz``.
-    Without ``at``: the period that contains now."""
+    "2026-10", "2026-Q4", "2026"; a month also names its quarter and year, a quarter its year,
+    and a date any period), in local time of ``tz``. Without ``at``: the period that contains
+    now."""
     if kind not in PERIODS:
         raise ValueError(f'"{kind}" is not a period (allowed: {", ".join(PERIODS)})')
     day = _anchor_day(kind, at, tz, now_ms)
@@ -78,23 +79,44 @@ def _bounds(kind: str, day: date) -> tuple[date, date]:
     return first, nxt
 
 
+# What each form of ``at`` names, and the periods it can pick: a period that contains it (a
+# week does not nest in a month or a year, and a year holds twelve months: those are refused).
+_AT_FITS = {
+    "week": ("week",),
+    "month": ("month", "quarter", "year"),
+    "quarter": ("quarter", "year"),
+    "year": ("year",),
+    "date": PERIODS,
+}
+
+
 def _anchor_day(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> date:
     if at is None:
         return datetime.fromtimestamp(now_ms / 1000, tz).date()
     s = at.strip()
     try:
         if m := re.fullmatch(r"(\d{4})-W(\d{2})", s):
-            return date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        if m := re.fullmatch(r"(\d{4})-Q([1-4])", s):
-            return date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", s):
-            return date(int(m[1]), int(m[2]), 1)
-        if re.fullmatch(r"\d{4}", s):
-            return date(int(s), 1, 1)
-        return date.fromisoformat(s)
+            names, day = "week", date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        elif m := re.fullmatch(r"(\d{4})-Q([1-4])", s):
+            names, day = "quarter", date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)
+        elif m := re.fullmatch(r"(\d{4})-(\d{2})", s):
+            names, day = "month", date(int(m[1]), int(m[2]), 1)
+        elif re.fullmatch(r"\d{4}", s):
+            names, day = "year", date(int(s), 1, 1)
+        else:
+            names, day = "date", date.fromisoformat(s)
     except ValueError:
-        pass
-    raise ValueError(f'"{at}" does not name a {kind} (examples: 2026-W43, 2026-10, 2026-Q4, 2026, 2026-10-15)')
+        raise ValueError(
+            f'"{at}" does not name a {kind} (examples: {_AT_EXAMPLES[kind]}, or a date in it: 2026-10-15)'
+        ) from None
+    if kind not in _AT_FITS[names]:
+        raise ValueError(
+            f'"{at}" names a {names}, not a {kind}: write {_AT_EXAMPLES[kind]}, or a date in the {kind}'
+        )
+    return day
+
+
+_AT_EXAMPLES = {"week": "2026-W43", "month": "2026-10", "quarter": "2026-Q4", "year": "2026"}
 
 
 def _add_months(d: date, n: int) -> date:
