@@ -19,6 +19,7 @@ from uptimed.config import loads_config
 from uptimed.intervals import clip, normalize, subtract
 from uptimed.report import Data, Targets, build_report, resolve_scope
 from uptimed.sla import (
+    DAY_MS,
     DOWN,
     UP,
     DaySummary,
@@ -28,6 +29,7 @@ from uptimed.sla import (
     stretch,
     summarized_figures,
 )
+from uptimed.state import StateMachine, Thresholds
 from uptimed.store import Store, connect
 
 DAY = 100  # ms: small days, so that random rows span several of them
@@ -138,7 +140,7 @@ def test_day_summaries_by_hand():
 
 # -- SQLite: the writer's summaries and Targets.prepare ---------------------------------------
 
-REAL_DAY = daily.DAY_MS
+REAL_DAY = DAY_MS
 T0 = 1_790_000_000_000 - 1_790_000_000_000 % REAL_DAY  # a UTC midnight in 2026
 
 
@@ -298,3 +300,102 @@ def test_summaries_follow_the_final_point(tmp_path):
     conn.execute("UPDATE monitor_state SET streak = 0, streak_start = NULL, last_ts = ?", (T0 + 3 * REAL_DAY - 1,))
     assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0 + REAL_DAY, T0 + 2 * REAL_DAY)]
     store._conn.close()
+
+
+def test_an_outage_under_way_holds_back_the_days_since_it_began(tmp_path):
+    """A summary keeps where an outage that runs past its day ends: not known while it lasts."""
+    store = Store(str(tmp_path / "u.db"))
+    store.open()
+    (mid,) = store.register_monitors([("m", "tcp", "m")]).values()
+    conn = store._conn
+    down_at = T0 + REAL_DAY + 3_600_000
+    conn.execute("INSERT INTO timeline VALUES (?, ?, ?, 1, NULL)", (mid, T0 + 5, down_at))
+    conn.execute("INSERT INTO timeline VALUES (?, ?, ?, 0, 1)", (mid, down_at, T0 + 3 * REAL_DAY))
+    conn.execute(
+        "INSERT INTO monitor_state (monitor, state, streak, last_ts, seg_start, seg_end, seg_state, floor)"
+        " VALUES (?, 0, 0, ?, ?, ?, 0, 0)",
+        (mid, T0 + 3 * REAL_DAY - 120_000, down_at, T0 + 3 * REAL_DAY),
+    )
+    assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
+    store._conn.close()
+
+
+def test_summaries_written_as_the_daemon_goes_match_row_by_row(tmp_path):
+    """The writer's cadence, simulated: the real state machine fed one probe a minute for nine
+    days (outages, blips, thresholds, daemon stops, degraded time with forget(), ad-hoc
+    maintenance), days summarized every ten minutes as they become final (an outage still under
+    way across midnight included); then figures from the summaries over random windows must be
+    those from every row."""
+    hour, minute = 3_600_000, 60_000
+    for seed in range(3):
+        rnd = random.Random(seed)
+        n, end = 4, T0 + 9 * REAL_DAY
+        monitors = "".join(f'[[monitor]]\nid = "m{i}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n' for i in range(n))
+        db = tmp_path / f"{seed}.db"
+        config = loads_config(f'[daemon]\ndatabase = "{db}"\n{monitors}', "t.toml")
+        store = Store(str(db))
+        store.open()
+        ids = store.register_monitors([(f"m{i}", "tcp", f"m{i}") for i in range(n)])
+        conn = store._conn
+        runs, t = [], T0
+        while t < end:
+            stop = min(end, t + rnd.randrange(6 * hour, 3 * REAL_DAY))
+            runs.append((t, stop))
+            t = stop + rnd.choice([5 * minute, 2 * hour, 20 * hour])
+        for a, b in runs:
+            conn.execute("INSERT INTO runs (started, ended, heartbeat, config_sha256) VALUES (?, ?, ?, 'a')", (a, b, b))
+        degraded = [(a, a + rnd.randrange(10 * minute, 3 * hour)) for a in (rnd.randrange(T0, end) for _ in range(2))]
+        conn.executemany("INSERT OR IGNORE INTO degraded VALUES (?, ?, 1)", degraded)
+        for i in range(n):
+            for a in (rnd.randrange(T0, end) for _ in range(2)):
+                conn.execute(
+                    "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at)"
+                    " VALUES ('monitor', ?, ?, ?, 'x', 'test', ?)",
+                    (f"m{i}", a, a + rnd.randrange(minute, 2 * REAL_DAY), T0),
+                )
+        machines = {
+            i: StateMachine(Thresholds(rnd.choice([1, 2, 3]), rnd.choice([1, 2]), 2 * minute + 1000)) for i in range(n)
+        }
+        down = dict.fromkeys(range(n), False)
+        was_degraded = False
+        for ts in range(T0, end, minute):
+            if not any(a <= ts < b for a, b in runs):
+                continue
+            now_degraded = any(a <= ts < b for a, b in degraded)
+            if was_degraded and not now_degraded:
+                for m in machines.values():
+                    m.forget()
+            was_degraded = now_degraded
+            for i, m in machines.items():
+                if rnd.random() < (0.003 if down[i] else 0.0005):
+                    down[i] = not down[i]
+                ok = (not down[i]) if rnd.random() > 0.02 else down[i]  # blips
+                segments, _ = m.observe(ts, ok, None if ok else "timeout")
+                conn.executemany(
+                    "INSERT OR REPLACE INTO timeline VALUES (?, ?, ?, ?, ?)",
+                    [(ids[f"m{i}"], g.start, g.end, g.state, None if g.state else 1) for g in segments],
+                )
+                s, g = m.snapshot(), m.segment
+                conn.execute(
+                    "INSERT OR REPLACE INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor,"
+                    " seg_start, seg_end, seg_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (ids[f"m{i}"], s.state, s.streak, s.streak_start, s.last_ts, s.floor,
+                     g and g.start, g and g.end, g and g.state),
+                )  # fmt: skip
+            if ts % (10 * minute) == 0:
+                daily.summarize_all(conn, ts)
+        conn.close()
+        ro = connect(str(db), readonly=True)
+        keys = [f"m{i}" for i in range(n)]
+        used = 0
+        for _ in range(40):
+            a = rnd.randrange(T0 - REAL_DAY, end)
+            window = (a, min(end + REAL_DAY, a + rnd.randrange(hour, 6 * REAL_DAY)))
+            data = Data(ro, config, window[0] - 1, window[1] + 1, end)
+            bulk, plain = Targets(data), Targets(data)
+            bulk.prepare(keys, window)
+            used += len(bulk._pre)
+            for key in keys:
+                want = dataclasses.replace(plain.figures("monitor", key, window), incidents=None)
+                assert bulk.figures("monitor", key, window, incidents=False) == want, (seed, key, window)
+        assert used > 40 * n // 2  # most came from summaries

@@ -169,3 +169,21 @@ def test_an_outage_carries_the_error_kind_of_its_first_failure():
     assert writes == [Segment(10, 40 + GAP, DOWN, "timeout")]
     writes, _ = m.observe(50, True)
     assert writes[-1] == Segment(50, 50 + GAP, UP)
+
+
+def test_after_forget_the_dropped_segment_ends_where_the_next_one_starts():
+    """forget() (the daemon's own network was down) drops the verdict; the next probe may come
+    before the old segment's provisional end: the old one is ended there, so rows never overlap."""
+    m = StateMachine(Thresholds(1, 1, GAP))
+    m.observe(0, False, "timeout")
+    m.observe(10, False)  # DOWN [0, 10 + GAP)
+    m.forget()
+    assert 12 < 10 + GAP
+    writes, transition = m.observe(12, True)
+    assert writes == [Segment(0, 12, DOWN, "timeout"), Segment(12, 12 + GAP, UP, None)]
+    assert transition is not None and transition.state == UP
+    # Only once, and not when the verdict simply expired (the old segment ended before).
+    assert m.observe(13, True)[0] == [Segment(12, 13 + GAP, UP, None)]
+    m.forget()
+    far = 13 + GAP + 5
+    assert m.observe(far, False)[0] == [Segment(far, far + GAP, DOWN, None)]

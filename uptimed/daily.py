@@ -6,9 +6,11 @@ thread summarizes each monitor's days once their rows are final, and a report re
 whole eligible day and timeline rows only for the rest (window edges, restarts, maintenance):
 see :meth:`uptimed.report.Targets.prepare`.
 
-A day is final once it ends before the monitor's **final point**: its last probe, or the first
-probe of a pending run (a run of failures or successes below the threshold, which the state
-machine backdates to its first probe once confirmed). Rows before that point never change.
+A day can be summarized once it ends before the monitor's **final point** (its last probe, or
+the first probe of a pending run: a run of failures or successes below the threshold, which the
+state machine backdates to its first probe once confirmed; rows before that point never change)
+and before the start of an outage still under way (a summary keeps the end of an outage that
+runs past its day, and that end is not known yet).
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from __future__ import annotations
 import sqlite3
 
 from uptimed import sla
-
-DAY_MS = sla.DAY_MS
-
 
 def final_points(conn: sqlite3.Connection, now: int) -> dict[int, int]:
     """Monitor id -> the time up to which its confirmed state can no longer change."""
@@ -31,12 +30,17 @@ def final_points(conn: sqlite3.Connection, now: int) -> dict[int, int]:
     return out
 
 
-def pending(conn: sqlite3.Connection, now: int, day_ms: int = DAY_MS) -> list[tuple[int, int, int]]:
+def pending(conn: sqlite3.Connection, now: int, day_ms: int = sla.DAY_MS) -> list[tuple[int, int, int]]:
     """``(monitor, from, to)``: the days ``[from, to)`` each monitor has final but not yet
     summarized."""
     state = {m: upto for m, upto in conn.execute("SELECT monitor, upto FROM timeline_daily_state")}
+    finals = final_points(conn, now)
+    # An outage under way: its state is final, its end is not (and a summary keeps it).
+    for mid, seg_start in conn.execute("SELECT monitor, seg_start FROM monitor_state WHERE seg_state = ?", (sla.DOWN,)):
+        if mid in finals and seg_start is not None:
+            finals[mid] = min(finals[mid], seg_start)
     out = []
-    for mid, final in final_points(conn, now).items():
+    for mid, final in finals.items():
         to = (final - 1) // day_ms * day_ms  # days that end strictly before the final point
         start = state.get(mid)
         if start is None:
@@ -49,7 +53,7 @@ def pending(conn: sqlite3.Connection, now: int, day_ms: int = DAY_MS) -> list[tu
     return out
 
 
-def summarize(conn: sqlite3.Connection, monitor: int, start: int, end: int, day_ms: int = DAY_MS) -> int:
+def summarize(conn: sqlite3.Connection, monitor: int, start: int, end: int, day_ms: int = sla.DAY_MS) -> int:
     """Write the summaries of the days ``[start, end)`` of one monitor and move its state to
     ``end``. Call it inside a transaction. Returns the number of days written."""
     rows = conn.execute(
@@ -73,7 +77,7 @@ def summarize(conn: sqlite3.Connection, monitor: int, start: int, end: int, day_
     return len(days)
 
 
-def summarize_all(conn: sqlite3.Connection, now: int, day_ms: int = DAY_MS) -> int:
+def summarize_all(conn: sqlite3.Connection, now: int, day_ms: int = sla.DAY_MS) -> int:
     """Summarize every pending day of every monitor in one transaction (for tests, benchmarks
     and tools; the daemon does it a few monitors at a time). Returns the days written."""
     conn.execute("BEGIN IMMEDIATE")

@@ -13,7 +13,8 @@ import dataclasses
 import json
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -200,8 +201,8 @@ class Data:
 
     def segments_many(self, mids: Sequence[int], spans: Sequence[Interval]) -> dict[int, list[Row]]:
         """Timeline rows ``(start, end, state, cause, monitor)`` of many monitors (by integer id)
-        that overlap any of ``spans`` (sorted and disjoint), each row once, sorted by start. One
-        query per span and chunk of monitors."""
+        that overlap any of ``spans`` (sorted and disjoint), each row once. One query per span
+        and chunk of monitors."""
         out: dict[int, list[Row]] = {m: [] for m in mids}
         mids = list(out)  # each once: a monitor named twice would have its rows twice
         for i in range(0, len(mids), _CHUNK):
@@ -224,9 +225,9 @@ class Data:
         return self._daily_state
 
     def stretches(self, mids: Sequence[int], span: Interval) -> dict[int, tuple[int, ...]]:
-        """Per monitor, the totals of its day summaries over ``span`` (as :func:`uptimed.sla.
-        stretch` computes them) and the number of days found: ``(up, down, outages, longest,
-        days)``. Monitors without a summary there are left out."""
+        """Per monitor, the totals of its day summaries over ``span`` (as
+        :func:`uptimed.sla.stretch` computes them) and the number of days found: ``(up, down,
+        outages, longest, days)``. Monitors without a summary there are left out."""
         out: dict[int, tuple[int, ...]] = {}
         mids = list(dict.fromkeys(mids))
         for i in range(0, len(mids), _CHUNK):
@@ -291,8 +292,7 @@ class Targets:
         segs = self._rows.pop(key, None)
         if segs is None:
             segs = self.data.segments(key)
-        tl = sla.monitor_timeline(segs, self.data.cover)
-        return tl, [(s, e, c) for s, e, st, c, _ in segs if st == 0]
+        return sla.monitor_timeline(segs, self.data.cover), sla.down_segments(segs)
 
     def _service(self, key: str) -> tuple[sla.StateTimeline, Downs]:
         svc = self.services[key]
@@ -349,7 +349,7 @@ class Targets:
                 if spans:
                     (a, b), since = spans[0], state[mid][0]
                     t = totals.get(mid, (0, 0, 0, 0, 0))
-                    if t[4] != max(0, b - max(a, since)) // DAY:
+                    if t[4] != max(0, b - max(a, since)) // sla.DAY_MS:
                         continue  # a day without a summary (see daily): read this monitor row by row
                     stretches = [sla.Stretch(a, b, *t[:4])]
                 fig = sla.summarized_figures(
@@ -359,8 +359,9 @@ class Targets:
                     self._pre[(key, window)] = fig
 
     def prepare_each(self, windows: dict[str, Interval]) -> None:
-        """:meth:`prepare` for short windows, one per monitor (no whole days): the rows of all of
-        them in one read. Windows that start an hour or more before the latest are left out."""
+        """Figures of many monitors, each over its own short window (what the metrics' counters
+        advance by), for :meth:`accounting`: the rows of all of them in one read, no summaries.
+        Windows that start an hour or more before the latest are left to :meth:`accounting`."""
         data = self.data
         todo = {k: w for k, w in windows.items() if ("monitor", k) not in self._cache and k in data.ids and w[1] > w[0]}
         if not todo:
@@ -392,9 +393,9 @@ class Targets:
         return fig if incidents else dataclasses.replace(fig, incidents=None)
 
     def accounting(self, kind: str, key: str, window: Interval, outside: Sequence[Interval] = ()) -> sla.Figures:
-        """Only the time accounting over ``window`` (up, down, maintenance, unknown, outside
-        hours; the incident fields are empty): what burn rates and metrics need, at half the
-        cost of :meth:`figures`."""
+        """The time accounting over ``window`` (up, down, maintenance, unknown, outside hours):
+        what burn rates and metrics need, at half the cost of :meth:`figures`. Read nothing else:
+        the incident fields are empty, or filled when :meth:`prepare` computed them anyway."""
         if kind == "monitor" and not outside:
             pre = self._pre.get((key, window))
             if pre is not None:
@@ -403,12 +404,9 @@ class Targets:
         return sla.figures(tl, maint, window, outside_hours=outside)
 
 
-DAY = sla.DAY_MS
-
-
 def _round_day(t: int) -> int:
     """The UTC midnight nearest to ``t``."""
-    return (t + DAY // 2) // DAY * DAY
+    return (t + sla.DAY_MS // 2) // sla.DAY_MS * sla.DAY_MS
 
 
 def _cause_at(t: int, member_downs: Sequence[Downs], member_starts: Sequence[list[int]]) -> str | None:
@@ -452,6 +450,20 @@ def figures_json(f: sla.Figures) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def one_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Read inside one transaction, so that every statement of a report sees the same database
+    while the daemon writes (in WAL mode a reader keeps its snapshot until it ends)."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
 def build_report(
     conn: sqlite3.Connection,
     config: Config,
@@ -470,50 +482,51 @@ def build_report(
     ``incident_lists=False`` leaves out the incident lists of monitors and services (their
     counts and statistics stay; SLOs keep theirs): what every format but JSON shows. It lets
     monitors be read from day summaries, which makes a report of thousands of them fast."""
-    slo_windows = {}
-    for s in scope.slos:
-        lo, hi = (calendar_period(period[0], period[1], zone(s.timezone), now) if period else (start, end))
-        if s.effective_from is not None:
-            lo = max(lo, int(s.effective_from.timestamp() * 1000))
-        if s.effective_until is not None:
-            hi = min(hi, int(s.effective_until.timestamp() * 1000))
-        slo_windows[s.id] = (lo, max(lo, hi))
-    lo = min([start] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])  # burn windows end at w[1]
-    hi = max([end] + [w[1] for w in slo_windows.values()])
-    shown = (min([start] + [w[0] for w in slo_windows.values()]), hi)
-    data = Data(conn, config, lo, hi, now, shown)
-    targets = Targets(data)
-    window = (start, end)
-    out_services = []  # first: members' timelines, built for their service, serve them too
-    targets.load([m for key in scope.services for m in targets.services[key].monitors])
-    for key in scope.services:
-        svc = targets.services[key]
-        fig = targets.figures("service", key, window, incidents=incident_lists)
-        out_services.append(
-            {"id": key, "name": svc.name, **figures_json(fig), "rule": svc.rule, "quorum": svc.quorum,
-             "monitors": list(svc.monitors)}
-        )  # fmt: skip
-    if not incident_lists:
-        targets.prepare(scope.monitors, window)
-    out_monitors = []
-    for key in scope.monitors:
-        m = config.monitor(key)
-        fig = targets.figures("monitor", key, window, incidents=incident_lists)
-        out_monitors.append({"id": key, "name": m.name if m else key, **figures_json(fig)})
-    out_slos = [slo_json(s, targets, slo_windows[s.id]) for s in scope.slos]
-    return {
-        "from": iso(start),
-        "to": iso(end),
-        "generated_at": iso(now),
-        "timezone": tz_name,
-        "policy": {"unknown": DEFAULT_POLICY.unknown, "maintenance": DEFAULT_POLICY.maintenance},
-        "config_sha256": config.sha256,
-        "config_versions": data.config_versions,
-        "exclusions": data.exclusions,
-        "monitors": out_monitors,
-        "services": out_services,
-        "slos": out_slos,
-    }
+    with one_snapshot(conn):  # one view of a database the daemon may be writing
+        slo_windows = {}
+        for s in scope.slos:
+            lo, hi = (calendar_period(period[0], period[1], zone(s.timezone), now) if period else (start, end))
+            if s.effective_from is not None:
+                lo = max(lo, int(s.effective_from.timestamp() * 1000))
+            if s.effective_until is not None:
+                hi = min(hi, int(s.effective_until.timestamp() * 1000))
+            slo_windows[s.id] = (lo, max(lo, hi))
+        lo = min([start] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])  # burn windows end at w[1]
+        hi = max([end] + [w[1] for w in slo_windows.values()])
+        shown = (min([start] + [w[0] for w in slo_windows.values()]), hi)
+        data = Data(conn, config, lo, hi, now, shown)
+        targets = Targets(data)
+        window = (start, end)
+        out_services = []  # first: members' timelines, built for their service, serve them too
+        targets.load([m for key in scope.services for m in targets.services[key].monitors])
+        for key in scope.services:
+            svc = targets.services[key]
+            fig = targets.figures("service", key, window, incidents=incident_lists)
+            out_services.append(
+                {"id": key, "name": svc.name, **figures_json(fig), "rule": svc.rule, "quorum": svc.quorum,
+                 "monitors": list(svc.monitors)}
+            )  # fmt: skip
+        if not incident_lists:
+            targets.prepare(scope.monitors, window)
+        out_monitors = []
+        for key in scope.monitors:
+            m = config.monitor(key)
+            fig = targets.figures("monitor", key, window, incidents=incident_lists)
+            out_monitors.append({"id": key, "name": m.name if m else key, **figures_json(fig)})
+        out_slos = [slo_json(s, targets, slo_windows[s.id]) for s in scope.slos]
+        return {
+            "from": iso(start),
+            "to": iso(end),
+            "generated_at": iso(now),
+            "timezone": tz_name,
+            "policy": {"unknown": DEFAULT_POLICY.unknown, "maintenance": DEFAULT_POLICY.maintenance},
+            "config_sha256": config.sha256,
+            "config_versions": data.config_versions,
+            "exclusions": data.exclusions,
+            "monitors": out_monitors,
+            "services": out_services,
+            "slos": out_slos,
+        }
 
 
 def slo_evaluation(s: SLO, targets: Targets, window: Interval) -> tuple[sla.Figures, sla.SLOEvaluation, dict[str, float | None]]:

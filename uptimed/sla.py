@@ -419,12 +419,11 @@ def day_summaries(
     starting at or after ``end``. Days with no rows get a summary of zeros.
 
     A day touched by a row that overlaps the next one (which :func:`monitor_timeline` cuts at
-    the next one's start; the state machine never writes such rows, but a report must not
-    depend on it) gets no summary: a report reads that day's rows. So does every day a reversed
-    or empty row touches.
+    the next one's start; the state machine does not write such rows, but a database may hold
+    them) gets no summary: a report reads that day's rows. So does every day a reversed or
+    empty row touches.
 
-    Call it only for days whose rows are final: a row can still change after the monitor's
-    last probe, or after the first probe of a pending run (see ``report.summarize``)."""
+    Call it only for days whose rows are final (see :func:`uptimed.daily.pending`)."""
     if start % day_ms or end % day_ms:
         raise ValueError(f"days are multiples of {day_ms} ms: not [{start}, {end})")
     rows = sorted((r[0], r[1], r[2]) for r in segments)

@@ -22,7 +22,7 @@ from uptimed import daily
 from uptimed.config import Config
 from uptimed.metrics import escape_label
 from uptimed.periods import calendar_period, zone
-from uptimed.report import BURN_WINDOWS, Data, Targets, resolve_scope, slo_evaluation
+from uptimed.report import BURN_WINDOWS, Data, Targets, one_snapshot, resolve_scope, slo_evaluation
 from uptimed.store import connect
 
 WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
@@ -58,7 +58,8 @@ class SlaMetrics:
         """Recompute every series (call it from a thread: it reads SQLite)."""
         conn = connect(config.daemon.database, readonly=True)
         try:
-            self.text = self._render(conn, config, now)
+            with one_snapshot(conn):
+                self.text = self._render(conn, config, now)
         finally:
             conn.close()
 

@@ -74,7 +74,9 @@ class Snapshot:
 class StateMachine:
     """The confirmed state of one monitor, fed one probe at a time by :meth:`observe`."""
 
-    __slots__ = ("thresholds", "state", "streak", "streak_start", "streak_cause", "last_ts", "segment", "floor")
+    __slots__ = (
+        "thresholds", "state", "streak", "streak_start", "streak_cause", "last_ts", "segment", "floor", "_forgotten",
+    )  # fmt: skip
 
     def __init__(self, thresholds: Thresholds, snapshot: Snapshot | None = None):
         self.thresholds = thresholds
@@ -90,6 +92,8 @@ class StateMachine:
         self.segment: Segment | None = s.segment
         #: Probes stamped before this are ignored (the wall clock was stepped back past them).
         self.floor = s.floor
+        #: The segment dropped by forget(): the next segment must not start inside it.
+        self._forgotten: Segment | None = None
 
     def snapshot(self) -> Snapshot:
         return Snapshot(
@@ -104,6 +108,7 @@ class StateMachine:
     def forget(self) -> None:
         """Drop the verdict after time that was unknown for another reason than a gap (the
         daemon's own network was down): the next probe starts afresh, as for a new monitor."""
+        self._forgotten = self.segment or self._forgotten
         self.state = None
         self.streak = 0
         self.streak_start = None
@@ -115,6 +120,15 @@ class StateMachine:
         to write (upserts keyed by start) and the transition of the confirmed state, if any."""
         if ts < self.floor:
             return [], None
+        old, self._forgotten = self._forgotten, None
+        writes, transition = self._observe(ts, ok, cause)
+        if old is not None and writes and old.end > writes[0].start > old.start:
+            # The segment forget() dropped reaches past where the new one starts: end it there,
+            # so that timeline rows never overlap (reports and day summaries rely on it).
+            writes.insert(0, Segment(old.start, writes[0].start, old.state, old.cause))
+        return writes, transition
+
+    def _observe(self, ts: int, ok: bool, cause: str | None) -> tuple[list[Segment], Transition | None]:
         th = self.thresholds
         if self.last_ts is not None:
             if ts < self.last_ts:

@@ -338,7 +338,6 @@ class Store:
                 "DELETE FROM rollup_hourly WHERE monitor = ? AND hour < ?", [(m, rollup_cutoff) for m in chunk]
             )
 
-
     def _summary_step(self, conn: sqlite3.Connection) -> None:
         """Summarize the days that became final (see :mod:`uptimed.daily`), a few monitors per
         pass: after an upgrade, months of history are summarized without holding up writes."""
