@@ -51,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     when.add_argument("--from", dest="start", metavar="T", help="start: a date or an RFC 3339 time")
     when.add_argument("--to", dest="end", metavar="T", help="end (exclusive)")
     when.add_argument("--period", choices=PERIODS, help="a calendar period, in each SLO's time zone")
-    when.add_argument("--at", metavar="WHICH", help="which period: 2026-10, 2026-Q4, 2026-W43, 2026, or a date in it (default: now)")
+    when.add_argument(
+        "--at", metavar="WHICH", help="which period: 2026-10, 2026-Q4, 2026-W43, 2026, or a date in it (default: now)"
+    )
     when.add_argument("--window", metavar="DURATION", help="rolling, ending now, e.g. 30d (the default)")
     p_report.add_argument("--timezone", default=None, metavar="TZ", help="zone for dates and periods (default UTC)")
     p_report.add_argument("--monitor", action="append", default=[], metavar="ID", help="only this monitor (repeatable)")

@@ -19,6 +19,7 @@ import sqlite3
 
 from uptimed import sla
 
+
 def final_points(conn: sqlite3.Connection, now: int) -> dict[int, int]:
     """Monitor id -> the time up to which its confirmed state can no longer change."""
     out = {}

@@ -66,7 +66,8 @@ class SlaMetrics:
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
         scope = resolve_scope(config)
         slo_windows = {s.id: _slo_window(s, now) for s in scope.slos}
-        lo = min([now - max(WINDOWS.values()), self._started] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])
+        burn_from = [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()]  # burn windows end at w[1]
+        lo = min([now - max(WINDOWS.values()), self._started, *burn_from])
         data = Data(conn, config, lo, now, now)
         targets = Targets(data)
         by_id = daily.final_points(conn, now)
