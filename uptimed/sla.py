@@ -332,31 +332,45 @@ def figures(
     if excluded:
         up_ms -= overlap(up, excluded)
         down_ms -= overlap(down, excluded)
-    window_ms = we - ws
-    unknown_ms = window_ms - up_ms - down_ms - maintenance_ms - outside_ms
-    known = up_ms + down_ms
-    eligible = window_ms - maintenance_ms - outside_ms
     incs = tuple(incidents)
-    count = len(incs)
-    total = sum(map(_counted, incs))
+    counted = list(map(_counted, incs))
+    return _figures(
+        ws, we, up_ms, down_ms, maintenance_ms, outside_ms, incs, len(incs), sum(counted), max(counted, default=0)
+    )
+
+
+def _figures(
+    start: int,
+    end: int,
+    up_ms: int,
+    down_ms: int,
+    maintenance_ms: int,
+    outside_ms: int,
+    incidents: tuple[Incident, ...] | None,
+    count: int,
+    total: int,
+    longest: int,
+) -> Figures:
+    """:class:`Figures` with what derives from these: unknown time, ratios and means."""
+    known = up_ms + down_ms
+    eligible = end - start - maintenance_ms - outside_ms
     return Figures(
-        start=ws,
-        end=we,
+        start=start,
+        end=end,
         up_ms=up_ms,
         down_ms=down_ms,
         maintenance_ms=maintenance_ms,
-        unknown_ms=unknown_ms,
+        unknown_ms=eligible - known,
         outside_hours_ms=outside_ms,
         availability=up_ms / known if known else None,
         coverage=known / eligible if eligible else None,
-        incidents=incs,
+        incidents=incidents,
         incident_count=count,
         incident_total_ms=total,
-        longest_incident_ms=max(map(_counted, incs), default=0),
+        longest_incident_ms=longest,
         mttr_ms=total / count if count else None,
         mtbf_ms=up_ms / count if count else None,
     )
-
 
 def monitor_figures(
     segments: Iterable[Sequence[Any]],
@@ -535,27 +549,9 @@ def summarized_figures(
             return None  # the stretch's longest outage may be one of these: its true length is unknown
         count += st.outages - len(read)
         longest = max(longest, st.longest_ms)
-    up_ms = f.up_ms + up_in
-    down_ms = f.down_ms + down_in
     total = f.incident_total_ms + sum(s.down_ms for s in stretches) - overlap(raw_down, spans)
-    known = up_ms + down_ms
-    eligible = f.window_ms - f.maintenance_ms
-    return Figures(
-        start=f.start,
-        end=f.end,
-        up_ms=up_ms,
-        down_ms=down_ms,
-        maintenance_ms=f.maintenance_ms,
-        unknown_ms=f.unknown_ms - up_in - down_in,
-        outside_hours_ms=0,
-        availability=up_ms / known if known else None,
-        coverage=known / eligible if eligible else None,
-        incidents=None,
-        incident_count=count,
-        incident_total_ms=total,
-        longest_incident_ms=longest,
-        mttr_ms=total / count if count else None,
-        mtbf_ms=up_ms / count if count else None,
+    return _figures(
+        f.start, f.end, f.up_ms + up_in, f.down_ms + down_in, f.maintenance_ms, 0, None, count, total, longest
     )
 
 
