@@ -1174,6 +1174,15 @@ def test_shipped_example_loads() -> None:
     assert summarize(c).startswith(f"{EXAMPLE}: OK")
 
 
+@pytest.mark.skipif(not EXAMPLE.exists(), reason="no config.example.toml yet")
+def test_shipped_example_documents_min_coverage() -> None:
+    text = EXAMPLE.read_text()
+    assert text.count("# min_coverage = 90\n") == 1
+    assert all(s.min_coverage == Decimal(90) for s in load_config(EXAMPLE).slos)
+    (first, *_) = load(text.replace("# min_coverage = 90\n", "min_coverage = 75.5\n")).slos
+    assert first.min_coverage == Decimal("75.5")
+
+
 # [daemon] api_token_file and connectivity_check, [retention] rollup -----------------------------
 
 
@@ -1499,7 +1508,26 @@ def test_slo_defaults() -> None:
         credits=(),
         service_hours=None,
         policy=Policy(unknown="exclude", maintenance="exclude"),
+        min_coverage=Decimal(90),
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90", "90"), ("0", "0"), ("0.0", "0.0"), ("-0.0", "0.0"), ("100", "100"), ("100.0", "100.0"),
+     ("99.9", "99.9"), ("1.5", "1.5"), ("50", "50"), ("12.345", "12.345")],
+)  # fmt: skip
+def test_min_coverage_is_the_exact_decimal_written(text: str, expected: str) -> None:
+    s = load(slo(min_coverage=text)).slos[0]
+    assert isinstance(s.min_coverage, Decimal) and str(s.min_coverage) == expected
+    assert s.min_coverage == Decimal(expected)
+
+
+def test_min_coverage_other_than_the_default_is_in_the_summary() -> None:
+    assert "min coverage" not in summarize(load(slo()))
+    assert "min coverage" not in summarize(load(slo(min_coverage="90.0")))
+    assert summarize(load(slo(min_coverage="50"))).endswith("avail: web >= 99.9% over 30d, min coverage 50%")
+    assert summarize(load(slo(min_coverage="0"))).endswith(", min coverage 0%")
 
 
 @pytest.mark.parametrize(
@@ -1843,6 +1871,37 @@ SLO_ERRORS = [
         {"policy": '"exclude"'},
         f'{SL}.policy: expected a table such as {{ unknown = "exclude", maintenance = "exclude" }}, found string "exclude"',
     ),
+    *(
+        (
+            {"min_coverage": text},
+            f"{SL}.min_coverage: {text} is out of range (allowed: 0 to 100, in percent; 0 for no minimum)",
+        )
+        for text in ("100.5", "101", "-1", "-0.5")
+    ),
+    (
+        {"min_coverage": "0.9"},
+        f"{SL}.min_coverage: 0.9 looks like a ratio: the minimum coverage is in percent (write 90)",
+    ),
+    (
+        {"min_coverage": "0.125"},
+        f"{SL}.min_coverage: 0.125 looks like a ratio: the minimum coverage is in percent (write 12.5)",
+    ),
+    (
+        {"min_coverage": "1"},
+        f"{SL}.min_coverage: 1 looks like a ratio: the minimum coverage is in percent (e.g. 90, not 0.9)",
+    ),
+    (
+        {"min_coverage": '"90"'},
+        f'{SL}.min_coverage: expected a number in percent such as 90, found string "90" (write 90 without quotes)',
+    ),
+    (
+        {"min_coverage": '"90%"'},
+        f'{SL}.min_coverage: expected a number in percent such as 90, found string "90%" (write 90 without quotes or %)',
+    ),
+    ({"min_coverage": "true"}, f"{SL}.min_coverage: expected a number in percent such as 90, found boolean true"),
+    ({"min_coverage": "nan"}, f"{SL}.min_coverage: nan is not a finite number"),
+    ({"min_coverage": "inf"}, f"{SL}.min_coverage: inf is not a finite number"),
+    ({"min_coverge": "90"}, f'{SL}: unknown key "min_coverge" (did you mean "min_coverage"?)'),
 ]
 
 

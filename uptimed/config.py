@@ -148,6 +148,9 @@ class SLO:
     credits: tuple[CreditTier, ...]  # sorted by ``below``, descending
     service_hours: ServiceHours | None
     policy: Policy
+    #: Below this coverage (percent of eligible time with a verdict) the verdict is
+    #: "insufficient data": never met, and no credit tier is claimed.
+    min_coverage: Decimal = Decimal("90")
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,9 @@ class ConfigError(Exception):
 #              kept as Decimal from the written text (99.9 -> Decimal("99.9"), via repr of the
 #              float); a value in (0, 1] reads as a ratio written by mistake and is an error
 #              that suggests the percent. credit is a number from 0 to 1000 (percent).
+#              min_coverage is a percent from 0 to 100 inclusive (default 90; 0: no minimum), by
+#              the same rules (0.9 is an error suggesting 90): below it an SLO's verdict is
+#              "insufficient data", never met, and no credit tier is claimed.
 #   instants   start/end and effective_from/effective_until: TOML offset date-times or RFC 3339
 #              strings ("2026-10-04T02:00:00Z", "...+02:00", "t"/"z"/space accepted); a local
 #              date-time, date or a string without offset is an error naming the fix. Stored
@@ -264,6 +270,7 @@ MIN_RETENTION_ROLLUP = 86400.0
 DEFAULT_RETENTION_ROLLUP = 400 * 86400.0
 MAX_MAINTENANCE_DURATION = 31 * 86400.0
 MIN_SLO_WINDOW = 1.0
+DEFAULT_MIN_COVERAGE = Decimal(90)  # percent of eligible time with a verdict
 MAX_CREDIT = 1000
 MAX_REASON_CHARS = 1000
 MAX_RULE_CHARS = 1000
@@ -316,6 +323,7 @@ SLO_KEYS = (
     "credits",
     "service_hours",
     "policy",
+    "min_coverage",
 )
 LATENCY_KEYS = ("threshold", "objective")
 CREDIT_KEYS = ("below", "credit")
@@ -533,6 +541,8 @@ def _describe_slo(slo: SLO) -> str:
         extras.append(f"{len(slo.credits)} credit tier{'s' if len(slo.credits) > 1 else ''}")
     if slo.service_hours is not None:
         extras.append("service hours")
+    if slo.min_coverage != DEFAULT_MIN_COVERAGE:
+        extras.append(f"min coverage {_show_decimal(slo.min_coverage)}%")
     return ", ".join([text, *extras])
 
 
@@ -1893,8 +1903,13 @@ class _Checker:
         policy: Any = Policy()
         if "policy" in raw:
             policy = self.policy(raw["policy"], f"{p}.policy")
+        min_coverage: Any = DEFAULT_MIN_COVERAGE
+        if "min_coverage" in raw:
+            min_coverage = self.min_coverage(raw["min_coverage"], f"{p}.min_coverage")
         parts = (target, objective, window, period, tz, start, end, customer, latency, credits)
         if len(self.errors) > n_errors or sid is None or _BAD in (*parts, hours, policy):
+            return None
+        if min_coverage is _BAD:
             return None
         return SLO(
             id=sid,
@@ -1910,7 +1925,26 @@ class _Checker:
             credits=credits,
             service_hours=hours,
             policy=policy,
+            min_coverage=min_coverage,
         )
+
+    def min_coverage(self, value: Any, path: str) -> Any:
+        """The least coverage for a verdict: a percentage from 0 (no minimum) to 100 inclusive,
+        the exact Decimal written; a value in (0, 1] is a ratio written by mistake."""
+        number = self.number(value, path, "a number in percent such as 90")
+        if number is _BAD:
+            return _BAD
+        shown = _show_number(value)
+        if not 0 <= number <= 100:
+            return self.error(
+                path, f"{shown} is out of range (allowed: 0 to 100, in percent; 0 for no minimum)"
+            )
+        if 0 < number <= 1:
+            fix = f"write {_show_decimal(number * 100)}" if number < 1 else "e.g. 90, not 0.9"
+            return self.error(
+                path, f"{shown} looks like a ratio: the minimum coverage is in percent ({fix})"
+            )
+        return abs(number) if number == 0 else number  # -0.0 is 0
 
     def latency(self, value: Any, path: str) -> Any:
         table = self.table(value, path, LATENCY_KEYS, '{ threshold = "300ms", objective = 99.0 }')

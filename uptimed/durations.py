@@ -13,7 +13,9 @@ A duration is one or more ``<number><unit>`` parts with no spaces, for example `
 
 :func:`parse_duration` turns the text into seconds (a float, computed exactly and rounded once);
 :func:`format_duration` writes seconds back in the shortest exact form of the same grammar, so
-``parse_duration(format_duration(x)) == x``.
+``parse_duration(format_duration(x)) == x`` (for configured values and messages about them; the
+figures in reports are rounded for people by :func:`uptimed.report_format.human_duration`, whose
+text is in this grammar too).
 
 Pure module: standard library only, no I/O.
 """
