@@ -51,7 +51,7 @@ import common  # noqa: E402
 from uptimed import daily  # noqa: E402
 from uptimed import report as report_mod  # noqa: E402
 from uptimed.config import load_config  # noqa: E402
-from uptimed.report import Scope, build_report, resolve_scope  # noqa: E402
+from uptimed.report import Scope, Window, build_report, resolve_scope  # noqa: E402
 from uptimed.report_format import render  # noqa: E402
 from uptimed.sla_metrics import SlaMetrics  # noqa: E402
 from uptimed.store import Store, connect  # noqa: E402
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             scope = scope_fn()
             c = connect(str(db), readonly=True)
             try:
-                return build_report(c, config, scope, lo30, now, now, incident_lists=lists)
+                return build_report(c, config, scope, Window(lo30, now), now, incident_lists=lists)
             finally:
                 c.close()
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from uptimed import daily
 from uptimed.config import loads_config
 from uptimed.intervals import normalize, subtract
-from uptimed.report import Data, Targets, build_report, resolve_scope
+from uptimed.report import Data, Targets, Window, build_report, resolve_scope
 from uptimed.sla import (
     DAY_MS,
     DOWN,
@@ -271,8 +271,9 @@ def test_report_formats_agree_with_and_without_incident_lists(history):
     config, db, end = history
     conn = connect(str(db), readonly=True)
     scope = resolve_scope(config)
-    full = build_report(conn, config, scope, end - 30 * REAL_DAY, end, end)
-    short = build_report(conn, config, scope, end - 30 * REAL_DAY, end, end, incident_lists=False)
+    window = Window(end - 30 * REAL_DAY, end)
+    full = build_report(conn, config, scope, window, end)
+    short = build_report(conn, config, scope, window, end, incident_lists=False)
     for a, b in zip(full["monitors"] + full["services"], short["monitors"] + short["services"], strict=True):
         assert a.pop("incidents") is not None and "incidents" not in b
         assert a == b

@@ -8,6 +8,8 @@ the wrong midnight shows as a plain number mismatch.
 
 from __future__ import annotations
 
+import dataclasses
+
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -272,15 +274,17 @@ def test_window_from_to_dates_are_midnights_in_the_timezone():
 
 
 def test_window_period():
-    w = resolve_window(NOW, period="quarter", at="2026-Q4")
-    assert (w.start, w.end, w.tz_name) == (1_790_812_800_000, 1_798_761_600_000, "UTC")
+    w = resolve_window(NOW, period="quarter", at="2026-Q4")  # under way: to date, ending now
+    assert (w.start, w.end, w.full_end, w.tz_name) == (1_790_812_800_000, NOW, 1_798_761_600_000, "UTC")
     assert w.period == ("quarter", "2026-Q4")  # without --timezone each SLO cuts it in its own zone
     w = resolve_window(NOW, period="quarter", at="2026-Q4", timezone="Europe/Berlin")
-    assert (w.start, w.end, w.tz_name, w.period) == (1_790_805_600_000, 1_798_758_000_000, "Europe/Berlin", None)
+    assert (w.start, w.full_end, w.tz_name, w.period) == (1_790_805_600_000, 1_798_758_000_000, "Europe/Berlin", None)
+    w = resolve_window(NOW, period="quarter", at="2026-Q3")  # over: nothing to cut
+    assert (w.start, w.end, w.full_end) == (1_782_864_000_000, 1_790_812_800_000, 1_790_812_800_000)
     w = resolve_window(NOW - 1, period="month")  # now = 2026-10-31T23:59:59.999Z: October
-    assert (w.start, w.end, w.period) == (1_790_812_800_000, 1_793_491_200_000, ("month", None))
+    assert (w.start, w.end, w.full_end, w.period) == (1_790_812_800_000, NOW - 1, NOW, ("month", None))
     w = resolve_window(NOW - 1, period="month", timezone="Europe/Berlin")  # already November there
-    assert (w.start, w.end) == (1_793_487_600_000, 1_796_079_600_000)
+    assert (w.start, w.end, w.full_end) == (1_793_487_600_000, NOW - 1, 1_796_079_600_000)
     w = resolve_window(NOW, period="week", at="2026-W43", timezone="America/New_York")
     assert (w.start, w.end) == (1_792_368_000_000 + 4 * HOUR, 1_792_972_800_000 + 4 * HOUR)  # EDT all week
 
@@ -288,7 +292,8 @@ def test_window_period():
 def test_window_rolling():
     w = resolve_window(NOW, window="30d")
     assert (w.start, w.end, w.period) == (NOW - 30 * DAY, NOW, None)
-    assert resolve_window(NOW) == w  # the default
+    assert resolve_window(NOW) == dataclasses.replace(w, own=True)  # the default: SLOs over their own
+    assert not w.own
     w = resolve_window(NOW, window="1h30m", timezone="Europe/Berlin")
     assert (w.start, w.end, w.tz_name) == (NOW - 90 * 60_000, NOW, "Europe/Berlin")
     w = resolve_window(NOW, window="250ms")
@@ -323,6 +328,20 @@ def test_window_rolling():
         ({"period": "month", "window": "1d"},
          "give one of --from/--to, --period, --window (got --period and --window)"),
         ({"start": "2026-10-01", "period": "month"}, "(got --from/--to and --period)"),
+        # Time that has not happened is in no report.
+        ({"period": "month", "at": "2026-12"}, "--period/--at: the month of 2026-12 has not begun"),
+        ({"period": "year", "at": "2027"}, "has not begun (it starts 2027-01-01T00:00:00Z)"),
+        ({"start": "2026-11-01T00:00:00Z", "end": "2026-12-01"}, "--from (2026-11-01T00:00:00Z) is in the future"),
+        # Out of range once cut in the zone (year 0 or 10000 in UTC), not an OverflowError.
+        ({"start": "0001-01-01", "end": "0001-01-02", "timezone": "Asia/Tokyo"}, '--from: "0001-01-01" is out of range'),
+        ({"period": "year", "at": "0001", "timezone": "Asia/Tokyo"}, "--period/--at: the year of \"0001\" in Asia/Tokyo"),
+        ({"period": "month", "at": "0001-01", "timezone": "Asia/Tokyo"}, "reaches outside years 1 to 9999"),
+        # Empty values are refused as --from/--to are.
+        ({"window": "0s"}, "--window: 0s is empty"),
+        ({"window": "0ms"}, "--window: 0ms is empty"),
+        ({"window": ""}, "--window: empty"),
+        ({"start": "", "end": ""}, "--from: empty"),
+        ({"period": "month", "at": " "}, "--at: empty"),
     ],
 )
 def test_window_errors_name_the_argument(kwargs, message):

@@ -203,6 +203,7 @@ quorum = 2
 
 [[slo]]
 id = "slo-all"
+min_coverage = 50  # the scenario stops the daemon for a while: coverage ~ 85 %
 target = "svc-all"
 objective = 99.9
 window = "30d"
@@ -211,6 +212,7 @@ credits = [{{ below = 99.9, credit = 10 }}, {{ below = 99.0, credit = 25 }}, {{ 
 
 [[slo]]
 id = "slo-q"
+min_coverage = 50
 target = "svc-q"
 objective = 80.0
 window = "30d"
@@ -218,6 +220,7 @@ credits = [{{ below = 99.0, credit = 10 }}, {{ below = 80.0, credit = 50 }}]
 
 [[slo]]
 id = "slo-steady"
+min_coverage = 50
 target = "steady"
 objective = 99.9
 window = "30d"
@@ -225,6 +228,7 @@ credits = [{{ below = 99.9, credit = 10 }}]
 
 [[slo]]
 id = "slo-late"
+min_coverage = 50
 target = "svc-q"
 objective = 99.0
 window = "30d"
@@ -313,7 +317,7 @@ async def _script(run: Run) -> None:
                 assert time.monotonic() < deadline, "outage C never confirmed"
                 await asyncio.sleep(0.1)
             assert value(await d.metrics(), "uptimed_monitor_up", monitor="blippy") == 0
-            run.running_window = (iso(run.w0), iso(math.ceil(time.time())))
+            run.running_window = (iso(run.w0), iso(math.floor(time.time())))  # not in the future
             r = await asyncio.to_thread(
                 cli, "report", "-c", str(d.config), "--from", run.running_window[0], "--to", run.running_window[1],
                 "--format", "json",
@@ -342,6 +346,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     r = Run(dir=tmp_path_factory.mktemp("e2e"), config=Path(), db=Path(), s0=s0, w0=s0)
     asyncio.run(_script(r))
     r.w1 = math.ceil(r.marks["stopped2"]) + 1
+    time.sleep(max(0.0, r.w1 - time.time() + 0.05))  # a report stops at now: let the window pass
     out = cli("report", "-c", str(r.config), *r.args(), "--format", "json")
     assert out.returncode == 0 and not out.stderr, out.stderr
     r.report = json.loads(out.stdout)
@@ -466,17 +471,40 @@ class Reference:
             "coverage": (up + down) / (len(cats) - maint) if len(cats) - maint else None,
         }
 
-    def down_runs(self, key: str) -> list[tuple[int, int]]:
-        """[start, end) of each run of DOWN milliseconds (for a service: its outages)."""
-        cats = self.service_categories(key) if key in SERVICES else self.categories(key)
-        runs: list[tuple[int, int]] = []
-        for i, c in enumerate(cats):
-            if c == DOWN:
-                if runs and runs[-1][1] == self.lo + i:
-                    runs[-1] = (runs[-1][0], self.lo + i + 1)
-                else:
-                    runs.append((self.lo + i, self.lo + i + 1))
-        return runs
+    def service_outages(self, key: str) -> list[tuple[int, int]]:
+        """A service's incidents: [start, end) of each run of milliseconds where its rule holds
+        over its members' confirmed states as written (no runs, no maintenance: one outage is
+        one incident, whatever stops or maintenance lie inside it), that has counted downtime
+        (DOWN milliseconds of :meth:`service_categories`) in the window."""
+        members, rule, quorum = SERVICES[key]
+        hi = max([self.hi] + [s[1] for m in members for s in self.segments.get(m, [])])
+        states = []
+        for m in members:
+            st = bytearray([UNKNOWN]) * (hi - self.lo)
+            for s, e, state, _ in self.segments.get(m, []):
+                a, b = max(s, self.lo), min(e, hi)
+                if a < b:
+                    st[a - self.lo : b - self.lo] = bytes([state]) * (b - a)
+            states.append(st)
+        raw = []
+        for cats in zip(*states):
+            n_up, n_down = cats.count(UP), cats.count(DOWN)
+            voters = n_up + n_down
+            down = voters and (n_down >= 1 if rule == "all" else n_down == voters if rule == "any" else n_down >= quorum)
+            raw.append(bool(down))
+        counted = self.service_categories(key)
+        out, i = [], 0
+        while i < len(raw):
+            if not raw[i]:
+                i += 1
+                continue
+            j = i
+            while j < len(raw) and raw[j]:
+                j += 1
+            if counted[i : min(j, len(counted))].count(DOWN):
+                out.append((self.lo + i, self.lo + j))
+            i = j
+        return out
 
     def incidents(self, key: str) -> list[dict[str, Any]]:
         """One per DOWN segment with counted downtime in the window (monitors only)."""
@@ -680,15 +708,15 @@ def test_service_figures_match_the_reference_and_the_rules(run):
     assert svcs["svc-all"]["rule"] == "all" and svcs["svc-all"]["quorum"] is None
     assert svcs["svc-q"]["rule"] == "quorum" and svcs["svc-q"]["quorum"] == 2
     assert svcs["svc-all"]["monitors"] == ["blippy", "maint"] and svcs["svc-all"]["name"] == "Shop"
-    # A service's incidents: its own outages (A joined by B until the maintenance window, B after
-    # it, C), with the cause of the member outage that began each.
+    # A service's incidents: its own outages, one per confirmed outage: A joined by B is one
+    # (maint's maintenance window inside it lowers its counted time, never splits it), then C;
+    # each with the cause of the member outage that began it.
     for key in SERVICES:
         incs = svcs[key]["incidents"]
-        assert [(ms_of(i["start"]), ms_of(i["end"])) for i in incs] == ref.down_runs(key), key
+        assert [(ms_of(i["start"]), ms_of(i["end"])) for i in incs] == ref.service_outages(key), key
+        assert sum(i["counted_seconds"] for i in incs) == pytest.approx(svcs[key]["down_seconds"], abs=0.002)
     causes = [i["cause"] for i in svcs["svc-all"]["incidents"]]
-    assert causes in (["http_status", "reset", "http_status"], ["http_status", "http_status"]), causes
-    if len(causes) == 2:  # only if A outlasted the maintenance window on a slow machine
-        assert m["A_end"] > run.s0 + MW[1] - 1.5
+    assert causes == ["http_status", "http_status"], causes
 
 
 def test_slos_met_missed_budget_and_credit_tiers(run):
@@ -701,6 +729,8 @@ def test_slos_met_missed_budget_and_credit_tiers(run):
         up, down = target["up_seconds"], target["down_seconds"]
         assert slo["attainment"] == pytest.approx(up / (up + down), abs=1e-9)
         assert slo["met"] is (slo["attainment"] >= objective)
+        assert slo["verdict"] == ("met" if slo["met"] else "missed") and slo["min_coverage"] == 0.5
+        assert slo["coverage"] == pytest.approx(target["coverage"], abs=1e-9)
         assert slo["eligible_seconds"] == pytest.approx(up + down, abs=0.002)
         budget = slo["error_budget"]
         assert budget["total_seconds"] == pytest.approx((1 - objective) * (up + down), abs=0.002)
@@ -718,7 +748,8 @@ def test_slos_met_missed_budget_and_credit_tiers(run):
     assert slos["slo-all"]["credit"] == {"below": 95.0, "credit": 100}  # the tier with the smallest below
     assert slos["slo-all"]["customer"] == "ACME Corp" and slos["slo-all"]["target_kind"] == "service"
     assert slos["slo-all"]["from"] == iso(run.w0) and slos["slo-all"]["to"] == iso(run.w1)
-    assert slos["slo-all"]["window"] == "30d"
+    # Over the report's --from/--to, not the SLO's 30 days: the label says so.
+    assert slos["slo-all"]["window"] is None and slos["slo-all"]["basis"] == "report"
     assert [i["start"] for i in slos["slo-all"]["incidents"]] == [i["start"] for i in svcs["svc-all"]["incidents"]]
 
     check(slos["slo-q"], svcs["svc-q"], 0.8)
@@ -746,7 +777,7 @@ def test_exclusions_and_config_versions(run):
     assert mw == {
         "id": "mw", "source": "config", "monitors": ["maint"], "services": [], "start": iso(run.s0 + MW[0]),
         "end": iso(run.s0 + MW[1]), "reason": "planned switch", "created_by": None, "created_at": None,
-        "retroactive": False,
+        "retroactive": False, "overlaps": [],
     }  # fmt: skip
     sha = hashlib.sha256(run.config.read_bytes()).hexdigest()
     assert rep["config_sha256"] == sha
@@ -899,7 +930,9 @@ def test_retroactive_maintenance_excludes_recorded_time_and_is_listed(run, tmp_p
     adhoc = [x for x in rep["exclusions"] if x["source"] == "adhoc"]
     assert len(adhoc) == 1
     x = adhoc[0]
-    assert x["monitors"] == ["blippy"] and x["services"] == [] and x["start"] == start and x["end"] == end
+    # Listed as far as it changed the report: from the window's start.
+    assert x["monitors"] == ["blippy"] and x["services"] == [] and x["end"] == end
+    assert x["start"] == iso(max(lo, run.w0 * 1000) / 1000)
     assert x["retroactive"] is True and x["created_by"] == "alice" and x["reason"] == "excused by contract §4"
     assert before - 1 <= ms_of(x["created_at"]) / 1000 <= time.time() + 1
     assert [x["id"] for x in rep["exclusions"] if x["source"] == "config"] == ["mw"]
@@ -936,13 +969,21 @@ def test_maintenance_add_list_end(run, tmp_path):
     everything = json.loads(cli_here("maintenance", "list", "-c", c, "--all", "--format", "json").stdout)
     ended = by_id(everything)[active["id"]]
     assert ended["ended_early_at"] is not None and ended["end"] == ended["ended_early_at"]
-    # A future window ended early is cancelled: it ends where it starts.
-    cli_here("maintenance", "end", "-c", c, str(upcoming["id"]))
+    # A future window ended early is cancelled: gone from every list, kept in the audit trail.
+    out = cli_here("maintenance", "end", "-c", c, str(upcoming["id"]))
+    assert out.returncode == 0 and "cancelled (it had not begun)" in out.stdout, out.stdout
     everything = by_id(json.loads(cli_here("maintenance", "list", "-c", c, "--all", "--format", "json").stdout))
-    assert everything[upcoming["id"]]["end"] == everything[upcoming["id"]]["start"]
+    assert upcoming["id"] not in everything
+    assert upcoming["id"] not in by_id(json.loads(cli_here("maintenance", "list", "-c", c, "--format", "json").stdout))
+    audit = json.loads(cli_here("maintenance", "list", "-c", c, "--cancelled", "--format", "json").stdout)
+    assert [(w["id"], w["cancelled"]) for w in audit] == [(upcoming["id"], True)]
+    assert "cancelled" in cli_here("maintenance", "list", "-c", c, "--cancelled").stdout
+    rep = json.loads(cli_here("report", "-c", c, "--format", "json").stdout)
+    assert upcoming["id"] not in [x["id"] for x in rep["exclusions"]]
 
     cases = (
         (("end", "-c", c, str(active["id"])), "already ended"),
+        (("end", "-c", c, str(upcoming["id"])), "was cancelled"),
         (("end", "-c", c, "999"), "999"),
         (("add", "-c", c, "--monitor", "nosuch", "--for", "1h"), "nosuch"),
         (("add", "-c", c, "--service", "nosuch", "--for", "1h"), "nosuch"),

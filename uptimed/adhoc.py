@@ -4,6 +4,9 @@ The CLI (``uptimed maintenance``) and the API write here; a running daemon reads
 few seconds, so a new window takes effect without a restart. A window that starts in the past is
 a retroactive exclusion (an outage the contract excuses): it needs a reason, and every report
 lists it with who added it and when.
+
+Ending a window that has not begun cancels it: its row stays (the audit trail: ``end`` equals
+``start``, ``ended_early_at`` says when), but it excludes nothing and no list or report shows it.
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ class Window:
             "end": iso(self.end), "reason": self.reason, "created_by": self.created_by,
             "created_at": iso(self.created_at), "ended_early_at": iso(self.ended_early_at),
             "retroactive": is_retroactive(self.start, self.created_at, self.end),
+            "cancelled": self.cancelled,
         }  # fmt: skip
+
+    @property
+    def cancelled(self) -> bool:
+        """Ended before it began: it never excluded anything."""
+        return self.end <= self.start
 
 
 COLUMNS = "id, target_kind, target, start, end, reason, created_by, created_at, ended_early_at"
@@ -81,17 +90,20 @@ def get(conn: sqlite3.Connection, window_id: int) -> Window:
     return Window(*row)
 
 
-def windows(conn: sqlite3.Connection, since: int | None = None) -> list[Window]:
-    """Windows that end after ``since`` (all of them with None), oldest first."""
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM maintenance WHERE end > ? ORDER BY start, id", (since if since is not None else -1,)
-    )
+def windows(conn: sqlite3.Connection, since: int | None = None, *, cancelled: bool = False) -> list[Window]:
+    """Windows that end after ``since`` (all of them with None), oldest first; with
+    ``cancelled``, only the cancelled ones (the audit trail) instead."""
+    kept = "end <= start" if cancelled else "end > start AND end > ?"
+    args = () if cancelled else (since if since is not None else -(2**62),)
+    rows = conn.execute(f"SELECT {COLUMNS} FROM maintenance WHERE {kept} ORDER BY start, id", args)
     return [Window(*r) for r in rows]
 
 
 def end(conn: sqlite3.Connection, window_id: int, now: int) -> Window:
-    """End a window now (a future one is cancelled: it ends where it starts)."""
+    """End a window now. One that has not begun is cancelled: it ends where it starts."""
     w = get(conn, window_id)
+    if w.cancelled:
+        raise ValueError(f"maintenance window {window_id} was cancelled at {iso(w.ended_early_at)}")
     if w.end <= now:
         raise ValueError(f"maintenance window {window_id} already ended at {iso(w.end)}")
     conn.execute(

@@ -94,7 +94,7 @@ class Api:
         def build() -> dict[str, Any]:
             conn = connect(config.daemon.database, readonly=True)
             try:
-                return build_report(conn, config, scope, w.start, w.end, now, tz_name=w.tz_name, period=w.period)
+                return build_report(conn, config, scope, w, now)
             finally:
                 conn.close()
 
@@ -148,14 +148,15 @@ class Api:
         return sorted(out, key=lambda i: i["start"])
 
     async def list_maintenance(self, request: web.Request) -> list[dict[str, Any]]:
-        _only(request, {"all"})
+        _only(request, {"all", "cancelled"})
         config, now = self.config(), self.store.now_ms()
         everything = request.query.get("all") in ("1", "true", "yes")
+        cancelled = request.query.get("cancelled") in ("1", "true", "yes")
 
         def read() -> list[dict[str, Any]]:
             conn = connect(config.daemon.database, readonly=True)
             try:
-                return [w.as_json() for w in adhoc.windows(conn, None if everything else now)]
+                return [w.as_json() for w in adhoc.windows(conn, None if everything else now, cancelled=cancelled)]
             finally:
                 conn.close()
 

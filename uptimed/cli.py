@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_add.add_argument("--reason", metavar="TEXT", help="why; required for a window in the past")
     p_add.add_argument("--by", metavar="NAME", help="who adds it (default: the login name)")
     p_list.add_argument("--all", action="store_true", help="include windows that have ended")
+    p_list.add_argument(
+        "--cancelled", action="store_true", help="only windows cancelled before they began (the audit trail)"
+    )
     p_list.add_argument("--format", choices=("table", "json"), default="table")
     p_end.add_argument("id", type=int, metavar="ID")
 
@@ -125,10 +128,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
         print(f"uptimed: {e}", file=sys.stderr)
         return 1
     try:
-        report = build_report(
-            conn, config, scope, w.start, w.end, now, tz_name=w.tz_name, period=w.period,
-            incident_lists=args.format == "json",
-        )  # fmt: skip
+        report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
     finally:
         conn.close()
     sys.stdout.write(render(report, args.format))
@@ -184,9 +184,12 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
                 w = adhoc.end(conn, args.id, now)
             except (LookupError, ValueError) as e:
                 raise UsageError(str(e)) from None
-            print(f"maintenance window {w.id} ended at {iso(w.end)}")
+            if w.cancelled:
+                print(f"maintenance window {w.id} cancelled (it had not begun): it excludes nothing")
+            else:
+                print(f"maintenance window {w.id} ended at {iso(w.end)}")
         else:
-            ws = adhoc.windows(conn, None if args.all else now)
+            ws = adhoc.windows(conn, None if args.all else now, cancelled=args.cancelled)
             if args.format == "json":
                 print(json.dumps([w.as_json() for w in ws], indent=2))
             else:
@@ -202,7 +205,7 @@ def _maintenance_table(ws: list[Any], now: int) -> str:
 
     rows = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
     for w in ws:
-        state = "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
+        state = "cancelled" if w.cancelled else "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
         if adhoc.is_retroactive(w.start, w.created_at, w.end):
             state += ", retroactive"
         rows.append((str(w.id), f"{w.target_kind} {w.target}", iso(w.start), iso(w.end), state, w.created_by, w.reason or ""))

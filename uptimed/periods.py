@@ -35,14 +35,15 @@ def parse_time(text: str, tz: ZoneInfo) -> int:
     s = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
-            return to_ms(datetime.combine(date.fromisoformat(s), datetime.min.time(), tz))
-        dt = datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00"))
+            dt = datetime.combine(date.fromisoformat(s), datetime.min.time(), tz)
+        else:
+            dt = datetime.fromisoformat(s.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f'"{text}" is not a time ({TIME_EXAMPLES})') from None
     if dt.tzinfo is None:
         raise ValueError(f'"{text}" has no time zone: add Z or an offset ({TIME_EXAMPLES})')
     ms = to_ms(dt)
-    if not MIN_MS <= ms <= MAX_MS:
+    if not MIN_MS <= ms <= MAX_MS:  # midnight of 0001-01-01 east of UTC is in year 0
         raise ValueError(f'"{text}" is out of range (years 1 to 9999 in UTC)')
     return ms
 
@@ -60,7 +61,10 @@ def calendar_period(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> tup
     except (OverflowError, ValueError):
         raise ValueError(f'the {kind} of "{at}" ends past the year 9999') from None
     midnight = datetime.min.time()
-    return to_ms(datetime.combine(first, midnight, tz)), to_ms(datetime.combine(nxt, midnight, tz))
+    lo, hi = to_ms(datetime.combine(first, midnight, tz)), to_ms(datetime.combine(nxt, midnight, tz))
+    if lo < MIN_MS or hi > MAX_MS + 1:  # the first or last period, in a zone east or west of UTC
+        raise ValueError(f'the {kind} of "{at}" in {tz.key} reaches outside years 1 to 9999 in UTC')
+    return lo, hi
 
 
 def _bounds(kind: str, day: date) -> tuple[date, date]:

@@ -24,13 +24,14 @@ from uptimed.config import SLO, Config, Policy
 from uptimed.durations import format_duration, parse_duration
 from uptimed.intervals import Interval, clip, normalize, subtract, union
 from uptimed.maintenance import expand, service_hours_outside
-from uptimed.periods import calendar_period, iso, parse_time, zone
+from uptimed.periods import calendar_period, iso, parse_time, to_ms, zone
 
 BURN_WINDOWS: dict[str, int] = {
     "5m": 300_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
     "6h": 21_600_000, "24h": 86_400_000, "3d": 259_200_000,
 }  # fmt: skip
 DEFAULT_POLICY = Policy()
+DEFAULT_SLO_WINDOW = 30 * 86_400_000  # an SLO with neither a window nor a period
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,23 @@ def resolve_scope(
 
 @dataclass(frozen=True)
 class Window:
+    """What a report covers: monitors and services over ``[start, end)``, which ends at now at
+    the latest; ``requested_end`` is where the window or period asked for ends (later than
+    ``end`` while it is under way: the report is "to date"). SLOs are evaluated, with ``period``
+    (kind, at), over that calendar period in each SLO's own time zone; with ``own``, over their
+    own window or period (what /metrics shows: the report's default); otherwise over this
+    window."""
+
     start: int
     end: int
-    tz_name: str
-    period: tuple[str, str | None] | None  # SLOs use this calendar period in their own zone
+    tz_name: str = "UTC"
+    period: tuple[str, str | None] | None = None
+    own: bool = False
+    requested_end: int | None = None
+
+    @property
+    def full_end(self) -> int:
+        return self.end if self.requested_end is None else self.requested_end
 
 
 def resolve_window(
@@ -84,11 +98,17 @@ def resolve_window(
     timezone: str | None = None,
 ) -> Window:
     """The report window from the CLI's or the API's parameters (named as the CLI flags are in
-    errors): ``--from``/``--to``, or ``--period`` [``--at``], or ``--window`` (default 30d)."""
+    errors): ``--from``/``--to``, or ``--period`` [``--at``], or ``--window`` (default 30d, with
+    each SLO over its own window). Time after ``now`` is never part of it: a window that has
+    not begun is an error, one under way ends at ``now``."""
     try:
         tz = zone(timezone or "UTC")
     except ValueError as e:
         raise ValueError(f"--timezone: {e}") from None
+    given = {"--from": start, "--to": end, "--period": period, "--at": at, "--window": window}
+    for flag, value in given.items():
+        if value is not None and not value.strip():
+            raise ValueError(f"{flag}: empty (give a value or leave the flag out)")
     chosen = [f for f, v in (("--from/--to", start or end), ("--period", period), ("--window", window)) if v]
     if len(chosen) > 1:
         raise ValueError(f"give one of --from/--to, --period, --window (got {' and '.join(chosen)})")
@@ -100,19 +120,82 @@ def resolve_window(
         lo, hi = _time("--from", start, tz), _time("--to", end, tz)
         if hi <= lo:
             raise ValueError(f"--from ({start}) must be before --to ({end})")
-        return Window(lo, hi, tz.key, None)
+        if lo >= now:
+            raise ValueError(f"--from ({start}) is in the future: a report covers time that has passed")
+        return Window(lo, min(hi, now), tz.key, requested_end=hi)
     if period:
         try:
             lo, hi = calendar_period(period, at, tz, now)
         except ValueError as e:
             raise ValueError(f"--period/--at: {e}") from None
+        if lo >= now:
+            raise ValueError(f"--period/--at: the {period} of {at} has not begun (it starts {iso(lo)})")
         # With --timezone, one zone for everything; without, each SLO uses its own.
-        return Window(lo, hi, tz.key, None if timezone else (period, at))
+        return Window(lo, min(hi, now), tz.key, None if timezone else (period, at), requested_end=hi)
     try:
         length = parse_duration(window or "30d")
     except ValueError as e:
         raise ValueError(f"--window: {e}") from None
-    return Window(now - int(length * 1000), now, tz.key, None)
+    if length * 1000 < 1:
+        raise ValueError(f"--window: {window} is empty (give a duration of at least 1s, e.g. 30d)")
+    return Window(now - int(length * 1000), now, tz.key, own=window is None)
+
+
+@dataclass(frozen=True)
+class SloWindow:
+    """The time an SLO is evaluated over: ``[start, end)``, the window or period asked for
+    (``period_start``, ``period_end``) cut to the agreement's term (``effective_from`` /
+    ``effective_until``) and to now. ``basis`` says what was asked for: ``"window"`` (the SLO's
+    rolling window), ``"period"`` (its calendar period) or ``"report"`` (the report's window).
+    ``to_date``: the period and the term go on after now, so the figures are to date."""
+
+    start: int
+    end: int
+    period_start: int
+    period_end: int
+    basis: str
+    label: str | None  # "7d" for a rolling window, "month" for a period
+    term_start: int | None
+    term_end: int | None
+    to_date: bool
+
+    @property
+    def length_ms(self) -> int:
+        """The evaluated length of the whole period: within the term, including time to come."""
+        end = self.period_end if self.term_end is None else min(self.period_end, self.term_end)
+        return max(0, end - self.start)
+
+    def burn_window(self, length_ms: int) -> Interval:
+        """The burn-rate window of ``length_ms`` ending where the evaluation ends, cut to the term."""
+        lo = self.end - length_ms
+        if self.term_start is not None:
+            lo = min(max(lo, self.term_start), self.end)
+        return lo, self.end
+
+
+def slo_window(s: SLO, now: int, report: Window | None = None) -> SloWindow:
+    """Where ``s`` is evaluated (the one rule for the report, the API and /metrics): over the
+    report's window, or its calendar period in the SLO's zone, or (``report`` None or ``own``)
+    the SLO's own rolling window or calendar period ending now; then cut to the term and now."""
+    label: str | None
+    if report is not None and report.period is not None:
+        lo, hi = calendar_period(report.period[0], report.period[1], zone(s.timezone), now)
+        basis, label = "period", report.period[0]
+    elif report is not None and not report.own:
+        lo, hi, basis, label = report.start, report.full_end, "report", None
+    elif s.window:
+        lo, hi, basis, label = now - int(s.window * 1000), now, "window", _window_text(s.window)
+    elif s.period:
+        lo, hi = calendar_period(s.period, None, zone(s.timezone), now)
+        basis, label = "period", s.period
+    else:
+        lo, hi, basis, label = now - DEFAULT_SLO_WINDOW, now, "window", _window_text(DEFAULT_SLO_WINDOW / 1000)
+    term_start = None if s.effective_from is None else to_ms(s.effective_from)
+    term_end = None if s.effective_until is None else to_ms(s.effective_until)
+    end = min(hi, now) if term_end is None else min(hi, now, term_end)
+    start = min(lo if term_start is None else max(lo, term_start), end)  # empty before or after the term
+    to_date = hi > now and (term_end is None or term_end > now)
+    return SloWindow(start, end, lo, hi, basis, label, term_start, term_end, to_date)
 
 
 def _time(flag: str, text: str, tz: Any) -> int:
@@ -125,13 +208,8 @@ def _time(flag: str, text: str, tz: Any) -> int:
 class Data:
     """Everything a report needs from the database for ``[lo, hi)``."""
 
-    def __init__(
-        self, conn: sqlite3.Connection, config: Config, lo: int, hi: int, now: int, shown: Interval | None = None
-    ):
+    def __init__(self, conn: sqlite3.Connection, config: Config, lo: int, hi: int, now: int):
         self.conn, self.config, self.lo, self.hi, self.now = conn, config, lo, hi, now
-        #: The exclusions listed are those inside the windows reported on (not the look-back
-        #: that burn rates need).
-        self.shown = shown or (lo, hi)
         self.ids = dict(conn.execute("SELECT key, id FROM monitors"))
         self.kinds = dict(conn.execute("SELECT id, name FROM error_kinds"))
         runs = conn.execute(
@@ -151,45 +229,70 @@ class Data:
         self.cover = subtract(self.runs, self.degraded)
         self.adhoc = conn.execute(
             "SELECT id, target_kind, target, start, end, reason, created_by, created_at FROM maintenance"
-            " WHERE start < ? AND end > ? ORDER BY start",
+            " WHERE start < ? AND end > ? AND end > start ORDER BY start",  # not the cancelled
             (hi, lo),
         ).fetchall()
         self._maint: dict[tuple[str, str], list[Interval]] = {}
         self._daily_state: dict[int, tuple[int, int]] | None = None
-        self.exclusions: list[dict[str, Any]] = []
+        #: Every maintenance window in [lo, hi): (what a listing says of it, the targets it
+        #: names, each with the targets it covers, and its intervals).
+        self._windows: list[tuple[dict[str, Any], list[tuple[str, str, list[tuple[str, str]]]], list[Interval]]] = []
         self._collect_maintenance()
 
     def _collect_maintenance(self) -> None:
         members = {s.id: s.monitors for s in self.config.services}
 
-        def add(kind: str, key: str, ivs: list[Interval]) -> None:
-            targets = [(kind, key)] + ([("monitor", m) for m in members.get(key, ())] if kind == "service" else [])
-            for t in targets:
-                self._maint[t] = union(self._maint.get(t, []), ivs)
+        def covers(kind: str, key: str) -> list[tuple[str, str]]:
+            return [(kind, key)] + ([("monitor", m) for m in members.get(key, ())] if kind == "service" else [])
+
+        def add(entry: dict[str, Any], named: list[tuple[str, str]], ivs: list[Interval]) -> None:
+            targets = [(kind, key, covers(kind, key)) for kind, key in named]
+            for _, _, covered in targets:
+                for t in covered:
+                    self._maint[t] = union(self._maint.get(t, []), ivs)
+            self._windows.append((entry, targets, ivs))
 
         for w in self.config.maintenance:
             ivs = expand(w, self.lo, self.hi)
-            if not ivs:
-                continue
-            for m in w.monitors:
-                add("monitor", m, ivs)
-            for s in w.services:
-                add("service", s, ivs)
-            for s, e in clip(ivs, *self.shown):
-                self.exclusions.append(
-                    {"id": w.id, "source": "config", "monitors": list(w.monitors), "services": list(w.services),
-                     "start": iso(s), "end": iso(e), "reason": w.reason, "created_by": None, "created_at": None,
-                     "retroactive": False}
-                )  # fmt: skip
+            if ivs:
+                entry = {"id": w.id, "source": "config", "reason": w.reason, "created_by": None, "created_at": None,
+                         "retroactive": False}  # fmt: skip
+                add(entry, [("monitor", m) for m in w.monitors] + [("service", x) for x in w.services], ivs)
         for mid, kind, key, s, e, reason, by, at in self.adhoc:
-            add(kind, key, [(s, e)])
-            if e <= self.shown[0] or s >= self.shown[1]:
-                continue
-            self.exclusions.append(
-                {"id": mid, "source": "adhoc", "monitors": [key] if kind == "monitor" else [],
-                 "services": [key] if kind == "service" else [], "start": iso(s), "end": iso(e), "reason": reason,
-                 "created_by": by, "created_at": iso(at), "retroactive": adhoc.is_retroactive(s, at, e)}
-            )  # fmt: skip
+            entry = {"id": mid, "source": "adhoc", "reason": reason, "created_by": by, "created_at": iso(at),
+                     "retroactive": adhoc.is_retroactive(s, at, e)}  # fmt: skip
+            add(entry, [(kind, key)], [(s, e)])
+
+    def exclusions(self, shown: dict[tuple[str, str], list[Interval]]) -> list[dict[str, Any]]:
+        """The maintenance windows that changed a figure: those that cover a target of ``shown``
+        (kind, key) -> the time its figures are over (normalized). Each occurrence is listed cut
+        to that time and names only the targets it changed; ``overlaps`` lists the ids of the
+        other listed windows it overlaps on one of them."""
+        out: list[tuple[dict[str, Any], set[tuple[str, str]], Interval]] = []
+        for entry, targets, ivs in self._windows:
+            for iv in ivs:
+                named: list[tuple[str, str]] = []
+                hit: set[tuple[str, str]] = set()
+                cut: list[Interval] = []
+                for kind, key, covered in targets:
+                    pieces = [(t, clip(shown[t], *iv)) for t in covered if t in shown]
+                    pieces = [(t, p) for t, p in pieces if p]
+                    if pieces:
+                        named.append((kind, key))
+                        hit.update(t for t, _ in pieces)
+                        cut += [x for _, p in pieces for x in p]
+                if named:
+                    lo, hi = min(a for a, _ in cut), max(b for _, b in cut)
+                    item = {**entry, "monitors": [k for kind, k in named if kind == "monitor"],
+                            "services": [k for kind, k in named if kind == "service"], "start": iso(lo), "end": iso(hi)}  # fmt: skip
+                    out.append((item, hit, (lo, hi)))
+        out.sort(key=lambda x: x[2])
+        for i, (item, hit, (lo, hi)) in enumerate(out):
+            item["overlaps"] = [
+                other["id"] for j, (other, hit2, (lo2, hi2)) in enumerate(out)
+                if j != i and other["id"] != item["id"] and lo < hi2 and lo2 < hi and hit & hit2
+            ]  # fmt: skip
+        return [item for item, _, _ in out]
 
     def maintenance(self, kind: str, key: str) -> list[Interval]:
         return self._maint.get((kind, key), [])
@@ -269,6 +372,7 @@ class Targets:
         #: (monitor, window) -> figures without incident lists, computed in bulk by prepare()
         self._pre: dict[tuple[str, Interval], sla.Figures] = {}
         self._rows: dict[str, list[Row]] = {}  # read by load(), not yet built into timelines
+        self._raw: dict[str, sla.StateTimeline] = {}  # monitors' rows as written (sla.raw_timeline)
 
     def kind(self, key: str) -> str:
         return "service" if key in self.services else "monitor"
@@ -292,22 +396,24 @@ class Targets:
         segs = self._rows.pop(key, None)
         if segs is None:
             segs = self.data.segments(key)
+        self._raw[key] = sla.raw_timeline(segs)
         return sla.monitor_timeline(segs, self.data.cover), sla.down_segments(segs)
 
     def _service(self, key: str) -> tuple[sla.StateTimeline, Downs]:
+        """The service's timeline by its rule over its members' (maintenance and unknown time do
+        not vote), and its outages: the same rule over its members' rows as written, with no
+        maintenance and no gaps for restarts, as a monitor's outages are its DOWN rows whole. So
+        one confirmed outage is one incident; maintenance and stopped time inside it only lower
+        its counted time."""
         svc = self.services[key]
         members = [self.timeline("monitor", m) for m in svc.monitors]
         maint = [self.data.maintenance("monitor", m) for m in svc.monitors]
         tl = sla.service_timeline([m[0] for m in members], maint, svc.rule, svc.quorum)
+        raw = [self._raw[m] for m in svc.monitors]
+        outages = sla.service_timeline(raw, [()] * len(raw), svc.rule, svc.quorum).down
         member_downs = [sorted(m[1]) for m in members]
         member_starts = [[d[0] for d in downs] for downs in member_downs]
-        covered_to = self.data.runs[-1][1] if self.data.runs else 0
-        downs = []
-        for s, e in tl.down:
-            if e >= covered_to:  # still down where the record ends: as long as its members' outages
-                e = max([me for d in member_downs for ms, me, _ in d if ms < e <= me], default=e)
-            downs.append((s, e, _cause_at(s, member_downs, member_starts)))
-        return tl, downs
+        return tl, [(s, e, _cause_at(s, member_downs, member_starts)) for s, e in outages]
 
     def prepare(self, keys: Sequence[str], window: Interval) -> None:
         """Compute the figures of many monitors over ``window`` at once, for :meth:`figures` with
@@ -468,86 +574,126 @@ def build_report(
     conn: sqlite3.Connection,
     config: Config,
     scope: Scope,
-    start: int,
-    end: int,
+    window: Window,
     now: int,
     *,
-    tz_name: str = "UTC",
-    period: tuple[str, str | None] | None = None,
     incident_lists: bool = True,
 ) -> dict[str, Any]:
-    """The report over ``[start, end)``. SLOs are evaluated over the same window, or, with
-    ``period`` (kind, at), over that calendar period in each SLO's own time zone.
+    """The report over ``window`` (see :class:`Window`: monitors and services over its time,
+    SLOs over theirs, see :func:`slo_window`). Time after ``now`` is in no figure.
 
     ``incident_lists=False`` leaves out the incident lists of monitors and services (their
     counts and statistics stay; SLOs keep theirs): what every format but JSON shows. It lets
     monitors be read from day summaries, which makes a report of thousands of them fast."""
+    start, end = window.start, min(window.end, now)
+    if end < start:
+        raise ValueError(f"the report window [{iso(start)}, {iso(end)}) has not begun at {iso(now)}")
     with one_snapshot(conn):  # one view of a database the daemon may be writing
-        slo_windows = {}
-        for s in scope.slos:
-            lo, hi = (calendar_period(period[0], period[1], zone(s.timezone), now) if period else (start, end))
-            if s.effective_from is not None:
-                lo = max(lo, int(s.effective_from.timestamp() * 1000))
-            if s.effective_until is not None:
-                hi = min(hi, int(s.effective_until.timestamp() * 1000))
-            slo_windows[s.id] = (lo, max(lo, hi))
-        lo = min([start] + [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()])  # burn windows end at w[1]
-        hi = max([end] + [w[1] for w in slo_windows.values()])
-        shown = (min([start] + [w[0] for w in slo_windows.values()]), hi)
-        data = Data(conn, config, lo, hi, now, shown)
+        slo_windows = {s.id: slo_window(s, now, window) for s in scope.slos}
+        burn_from = [w.burn_window(max(BURN_WINDOWS.values()))[0] for w in slo_windows.values()]
+        lo = min([start, *burn_from, *(w.start for w in slo_windows.values())])
+        hi = max([end] + [w.end for w in slo_windows.values()])
+        data = Data(conn, config, lo, hi, now)
         targets = Targets(data)
-        window = (start, end)
+        span = (start, end)
         out_services = []  # first: members' timelines, built for their service, serve them too
         targets.load([m for key in scope.services for m in targets.services[key].monitors])
         for key in scope.services:
             svc = targets.services[key]
-            fig = targets.figures("service", key, window, incidents=incident_lists)
+            fig = targets.figures("service", key, span, incidents=incident_lists)
             out_services.append(
                 {"id": key, "name": svc.name, **figures_json(fig), "rule": svc.rule, "quorum": svc.quorum,
                  "monitors": list(svc.monitors)}
             )  # fmt: skip
         if not incident_lists:
-            targets.prepare(scope.monitors, window)
+            targets.prepare(scope.monitors, span)
         out_monitors = []
         for key in scope.monitors:
             m = config.monitor(key)
-            fig = targets.figures("monitor", key, window, incidents=incident_lists)
+            fig = targets.figures("monitor", key, span, incidents=incident_lists)
             out_monitors.append({"id": key, "name": m.name if m else key, **figures_json(fig)})
-        out_slos = [slo_json(s, targets, slo_windows[s.id]) for s in scope.slos]
+        shown: dict[tuple[str, str], list[Interval]] = {}
+        for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
+            for key in keys:
+                shown[(kind, key)] = [span] if end > start else []
+        out_slos = []
+        for s in scope.slos:
+            result = slo_evaluation(s, targets, slo_windows[s.id])
+            mine = _slo_shown(s, targets, result.window)
+            for t, ivs in mine.items():
+                shown[t] = union(shown.get(t, []), ivs)
+            out_slos.append(slo_json(s, targets, result, data.exclusions(mine)))
         return {
             "from": iso(start),
             "to": iso(end),
+            **_to_date_json(start, end, window.full_end, now),
             "generated_at": iso(now),
-            "timezone": tz_name,
+            "timezone": window.tz_name,
             "policy": {"unknown": DEFAULT_POLICY.unknown, "maintenance": DEFAULT_POLICY.maintenance},
             "config_sha256": config.sha256,
             "config_versions": data.config_versions,
-            "exclusions": data.exclusions,
+            "exclusions": data.exclusions(shown),
             "monitors": out_monitors,
             "services": out_services,
             "slos": out_slos,
         }
 
 
-def slo_evaluation(s: SLO, targets: Targets, window: Interval) -> tuple[sla.Figures, sla.SLOEvaluation, dict[str, float | None]]:
-    """An SLO over ``window``: its figures, evaluation, and burn rates over windows ending at its end."""
+def _to_date_json(start: int, end: int, full_end: int, now: int) -> dict[str, Any]:
+    """How much of the window or period asked for has passed (``to_date``: not all of it)."""
+    return {
+        "to_date": full_end > now,
+        "period_to": iso(full_end),
+        "elapsed_seconds": _seconds(end - start),
+        "length_seconds": _seconds(full_end - start),
+    }
+
+
+def _slo_shown(s: SLO, targets: Targets, w: SloWindow) -> dict[tuple[str, str], list[Interval]]:
+    """The time an SLO's figures are over, per target whose maintenance can change them (a
+    service's members too): its window, less the time outside its service hours."""
+    eligible = [(w.start, w.end)] if w.end > w.start else []
+    if s.service_hours and eligible:
+        eligible = subtract(eligible, service_hours_outside(s.service_hours, w.start, w.end))
+    kind = targets.kind(s.target)
+    keys = [(kind, s.target)]
+    if kind == "service":
+        keys += [("monitor", m) for m in targets.services[s.target].monitors]
+    return {k: eligible for k in keys}
+
+
+@dataclass(frozen=True)
+class SLOResult:
+    """Everything shown of an SLO, from one place (:func:`slo_evaluation`) for the report, the
+    API and /metrics: its window, figures, evaluation and burn rates (each over a window of
+    that length ending where the evaluation ends, cut to the agreement's term)."""
+
+    window: SloWindow
+    figures: sla.Figures
+    evaluation: sla.SLOEvaluation
+    burn_rates: dict[str, float | None]
+
+
+def slo_evaluation(s: SLO, targets: Targets, window: SloWindow) -> SLOResult:
+    """An SLO over ``window`` (from :func:`slo_window`)."""
     kind = targets.kind(s.target)
 
     def outside(lo: int, hi: int) -> list[Interval]:
         return service_hours_outside(s.service_hours, lo, hi) if s.service_hours else []
 
-    fig = targets.figures(kind, s.target, window, outside(*window))
-    ev = sla.evaluate(fig, s.objective, s.policy, s.credits)
+    span = (window.start, window.end)
+    fig = targets.figures(kind, s.target, span, outside(*span))
+    ev = sla.evaluate(fig, s.objective, s.policy, s.credits, s.min_coverage)
     burn = {}
     for name, length in BURN_WINDOWS.items():
-        w = (window[1] - length, window[1])
+        w = window.burn_window(length)
         fig_w = targets.accounting(kind, s.target, w, outside(*w))
         burn[name] = sla.burn_rate(fig_w, s.objective, s.policy)
-    return fig, ev, burn
+    return SLOResult(window, fig, ev, burn)
 
 
-def slo_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any]:
-    fig, ev, burn = slo_evaluation(s, targets, window)
+def slo_json(s: SLO, targets: Targets, result: SLOResult, exclusions: list[dict[str, Any]]) -> dict[str, Any]:
+    w, fig, ev = result.window, result.figures, result.evaluation
     return {
         "id": s.id,
         "target": s.target,
@@ -556,12 +702,24 @@ def slo_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any]:
         "objective": float(s.objective / 100),
         "attainment": None if ev.attainment is None else float(ev.attainment),
         "met": ev.met,
-        "from": iso(window[0]),
-        "to": iso(window[1]),
-        "window": _window_text(s.window) if s.window else None,
-        "period": s.period,
+        "verdict": ev.verdict,
+        "coverage": fig.coverage,
+        "min_coverage": float(s.min_coverage / 100),
+        "from": iso(w.start),
+        "to": iso(w.end),
+        **_to_date_json(w.start, w.end, w.start + w.length_ms, targets.data.now),
+        "basis": w.basis,
+        # What was evaluated, so that a label never names a window that was not.
+        "window": w.label if w.basis == "window" else None,
+        "period": w.label if w.basis == "period" else None,
+        "effective_from": iso(w.term_start),
+        "effective_until": iso(w.term_end),
         "timezone": s.timezone,
         "policy": {"unknown": s.policy.unknown, "maintenance": s.policy.maintenance},
+        "up_seconds": _seconds(fig.up_ms),
+        "down_seconds": _seconds(fig.down_ms),
+        "maintenance_seconds": _seconds(fig.maintenance_ms),
+        "unknown_seconds": _seconds(fig.unknown_ms),
         "eligible_seconds": _seconds(ev.eligible_ms),
         "outside_hours_seconds": _seconds(fig.outside_hours_ms),
         "error_budget": {
@@ -570,27 +728,29 @@ def slo_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any]:
             "remaining_seconds": _seconds(float(ev.budget.remaining_ms)),
             "remaining_ratio": None if ev.budget.remaining_ratio is None else float(ev.budget.remaining_ratio),
         },
-        "burn_rates": burn,
+        "burn_rates": result.burn_rates,
         "credit": None if ev.credit is None else {"below": _num(ev.credit.below), "credit": _num(ev.credit.credit)},
-        "latency": _latency_json(s, targets, window),
-        "incidents": [_incident_json(i) for i in fig.incidents],
+        "latency": _latency_json(s, targets, (w.start, w.end)),
+        "incidents": [_incident_json(i) for i in fig.incidents or ()],
+        "exclusions": exclusions,
     }
 
 
 def _latency_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any] | None:
-    """The latency SLI from the hourly rollups (hours that start inside the window)."""
+    """The latency SLI from the rollups of the SLO's own threshold (rollup_latency: hours that
+    start inside the window, over the target's monitors). ``counted_from``: since when every
+    successful probe of the target is counted against this threshold (the latest of its
+    monitors'; null while one of them is not counted at all). ``exact``: counted, and no
+    successful probe of those hours left out (the hourly rollups count every probe): true when
+    ``counted_from`` is at or before the first hour counted, and also when there were no
+    probes before it (a new monitor)."""
     if s.latency is None:
         return None
+    from uptimed.store import threshold_us  # the one rounding, the writer's
+
     svc = targets.services.get(s.target)
-    ids = [targets.data.ids[k] for k in (svc.monitors if svc else (s.target,)) if k in targets.data.ids]
-    good = total = 0
-    if ids:
-        marks = ",".join("?" * len(ids))
-        good, total = targets.data.conn.execute(
-            f"SELECT COALESCE(sum(fast), 0), COALESCE(sum(probes - failures), 0) FROM rollup_hourly"
-            f" WHERE monitor IN ({marks}) AND hour >= ? AND hour < ?",
-            (*ids, window[0], window[1]),
-        ).fetchone()
+    ids = sorted({targets.data.ids[k] for k in (svc.monitors if svc else (s.target,)) if k in targets.data.ids})
+    good, total, since, exact = _latency_counts(targets.data.conn, ids, threshold_us(s.latency.threshold), window)
     lat = sla.latency_attainment(good, total, s.latency.objective)
     return {
         "threshold_seconds": s.latency.threshold,
@@ -599,7 +759,39 @@ def _latency_json(s: SLO, targets: Targets, window: Interval) -> dict[str, Any] 
         "met": lat.met,
         "good": good,
         "total": total,
+        "counted_from": None if since is None else iso(since),
+        "exact": exact,
     }
+
+
+def _latency_counts(
+    conn: sqlite3.Connection, ids: Sequence[int], threshold: int, window: Interval
+) -> tuple[int, int, int | None, bool]:
+    """(good, total, counted from, exact) of the monitors ``ids`` (each once) against
+    ``threshold`` (µs) over the hours that start in ``window``."""
+    if not ids:
+        return 0, 0, None, False
+    marks = ",".join("?" * len(ids))
+    try:
+        good, total = conn.execute(
+            f"SELECT COALESCE(sum(fast), 0), COALESCE(sum(ok), 0) FROM rollup_latency"
+            f" WHERE monitor IN ({marks}) AND hour >= ? AND hour < ? AND threshold_us = ?",
+            (*ids, *window, threshold),
+        ).fetchone()
+        counted, since = conn.execute(
+            f"SELECT count(*), max(since) FROM latency_tracked WHERE monitor IN ({marks}) AND threshold_us = ?",
+            (*ids, threshold),
+        ).fetchone()
+    except sqlite3.OperationalError:  # a database the daemon has not migrated yet: nothing counted
+        return 0, 0, None, False
+    (probed,) = conn.execute(
+        f"SELECT COALESCE(sum(probes - failures), 0) FROM rollup_hourly"
+        f" WHERE monitor IN ({marks}) AND hour >= ? AND hour < ?",
+        (*ids, *window),
+    ).fetchone()
+    if counted < len(ids):
+        return good, total, None, False
+    return good, total, since, total == probed
 
 
 def _window_text(seconds: float) -> str:

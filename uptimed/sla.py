@@ -180,6 +180,17 @@ def _cover(runs: Iterable[Interval], degraded: Iterable[Interval]) -> list[Inter
     return subtract(normalize(list(runs)), degraded) if degraded else normalize(list(runs))
 
 
+def raw_timeline(segments: Iterable[Sequence[Any]]) -> StateTimeline:
+    """A monitor's rows as the state machine wrote them, without runs, degraded time or
+    maintenance: where its outages begin and end. A service's outages are swept from these
+    (:func:`service_timeline` with no maintenance), as a monitor's are its DOWN rows: one
+    confirmed outage is one incident, whatever restarts or maintenance lie inside it."""
+    starts, ends, states, _ = _rows(segments)
+    return StateTimeline(
+        tuple(_one_state(starts, ends, states)), tuple(_one_state(starts, ends, list(map(not_, states))))
+    )
+
+
 def down_segments(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, Any]]:
     """The raw DOWN rows ``(start, end, cause)`` of a timeline (cut as in
     :func:`monitor_timeline`), for :func:`incidents`. Rows without a cause give ``None``."""
@@ -695,7 +706,11 @@ class SLOEvaluation:
     """An availability SLO over one window. ``attainment`` is the exact ratio good / eligible
     (0..1; None when nothing is eligible). ``met`` is ``attainment >= objective`` (None without
     data). ``credit`` is the tier reached (None without data or when none applies).
-    ``burn_rate`` is the burn rate over this same window (see :func:`burn_rate`)."""
+    ``burn_rate`` is the burn rate over this same window (see :func:`burn_rate`).
+
+    ``verdict``: ``"met"`` or ``"missed"``; ``"insufficient data"`` when the coverage is below
+    the minimum (then ``met`` and ``credit`` are None: a verdict on thin data is no verdict);
+    ``"no data"`` when nothing is eligible."""
 
     objective: Decimal
     policy: Policy
@@ -707,6 +722,7 @@ class SLOEvaluation:
     budget: ErrorBudget
     burn_rate: float | None
     credit: CreditTier | None
+    verdict: str = "no data"
 
     @property
     def attainment_percent(self) -> Fraction | None:
@@ -747,15 +763,26 @@ def _burn(bad: int, eligible: int, p: int, q: int) -> float | None:
 
 
 def evaluate(
-    fig: Figures, objective: Decimal, policy: Policy, credits: Sequence[CreditTier] = ()
+    fig: Figures,
+    objective: Decimal,
+    policy: Policy,
+    credits: Sequence[CreditTier] = (),
+    min_coverage: Decimal | int = 0,
 ) -> SLOEvaluation:
     """An availability SLO (``objective`` in percent, e.g. ``Decimal("99.9")``) over the window
     of ``fig`` under ``policy``, with its error budget, burn rate and credit tier (``credits``:
     tiers with ``below`` in percent, in any order). All verdicts are integer comparisons; a
-    fully eligible 30-day window at 99.9 % has a budget of exactly 2,592,000 ms (43 min 12 s)."""
+    fully eligible 30-day window at 99.9 % has a budget of exactly 2,592,000 ms (43 min 12 s).
+
+    Below ``min_coverage`` (percent of the window outside maintenance and service hours that
+    has a verdict; see :class:`Figures`) there is no verdict and no credit tier."""
     p, q = _percent(objective)
+    cp, cq = _percent(min_coverage, "min_coverage")
     good, bad = good_bad(fig, policy)
     eligible = good + bad
+    known = fig.up_ms + fig.down_ms
+    coverable = known + fig.unknown_ms
+    thin = coverable > 0 and known * 100 * cq < cp * coverable
     hq = 100 * q
     budget_num = eligible * (hq - p)  # total budget = budget_num / hq
     budget = ErrorBudget(
@@ -764,6 +791,7 @@ def evaluate(
         remaining_ms=Fraction(budget_num - bad * hq, hq),
         remaining_ratio=Fraction(budget_num - bad * hq, budget_num) if budget_num else None,
     )
+    met = good * hq >= p * eligible if eligible and not thin else None
     return SLOEvaluation(
         objective=objective,
         policy=policy,
@@ -771,10 +799,11 @@ def evaluate(
         good_ms=good,
         bad_ms=bad,
         attainment=Fraction(good, eligible) if eligible else None,
-        met=good * hq >= p * eligible if eligible else None,
+        met=met,
         budget=budget,
         burn_rate=_burn(bad, eligible, p, q),
-        credit=_tier(good, eligible, credits) if eligible else None,
+        credit=_tier(good, eligible, credits) if met is not None else None,
+        verdict="no data" if not eligible else "insufficient data" if thin else "met" if met else "missed",
     )
 
 

@@ -21,20 +21,20 @@ from prometheus_client.parser import text_string_to_metric_families
 from uptimed import daily
 from uptimed.config import Config
 from uptimed.metrics import escape_label
-from uptimed.periods import calendar_period, zone
-from uptimed.report import BURN_WINDOWS, Data, Targets, one_snapshot, resolve_scope, slo_evaluation
+from uptimed.report import BURN_WINDOWS, Data, Targets, one_snapshot, resolve_scope, slo_evaluation, slo_window
 from uptimed.store import connect
 
 WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 REFRESH = 15.0  # seconds between refreshes
-DEFAULT_SLO_WINDOW = 30 * 86_400_000
 
 HELP = {
     "uptimed_availability_ratio": ("gauge", "Availability up/(up+down) over a rolling window, maintenance excluded."),
     "uptimed_up_seconds_total": ("counter", "Seconds confirmed up, maintenance excluded, once final."),
     "uptimed_down_seconds_total": ("counter", "Seconds confirmed down, maintenance excluded, once final."),
     "uptimed_slo_objective_ratio": ("gauge", "The SLO's objective as a ratio."),
-    "uptimed_slo_attainment_ratio": ("gauge", "The SLO's attainment over its rolling window (or its period)."),
+    "uptimed_slo_attainment_ratio": ("gauge", "The SLO's attainment over its rolling window (or its period to date)."),
+    "uptimed_slo_coverage_ratio": ("gauge", "Share of the SLO's window outside maintenance with a verdict."),
+    "uptimed_slo_window_seconds": ("gauge", "Seconds of the SLO's window (within its term, to now) by state."),
     "uptimed_slo_error_budget_remaining_ratio": ("gauge", "Share of the SLO's error budget left."),
     "uptimed_slo_burn_rate": ("gauge", "Error-budget burn rate over a window ending now."),
 }
@@ -65,9 +65,10 @@ class SlaMetrics:
 
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
         scope = resolve_scope(config)
-        slo_windows = {s.id: _slo_window(s, now) for s in scope.slos}
-        burn_from = [min(w[0], w[1] - BURN_WINDOWS["3d"]) for w in slo_windows.values()]  # burn windows end at w[1]
-        lo = min([now - max(WINDOWS.values()), self._started, *burn_from])
+        # The same windows as the report's default (uptimed.report.slo_window).
+        slo_windows = {s.id: slo_window(s, now) for s in scope.slos}
+        burn_from = [w.burn_window(max(BURN_WINDOWS.values()))[0] for w in slo_windows.values()]
+        lo = min([now - max(WINDOWS.values()), self._started, *burn_from, *(w.start for w in slo_windows.values())])
         data = Data(conn, config, lo, now, now)
         targets = Targets(data)
         by_id = daily.final_points(conn, now)
@@ -76,7 +77,10 @@ class SlaMetrics:
         services = {s.id: s for s in config.services}
         upto = {key: min(final.get(key, self._started), covered_to) for key in scope.monitors}
         for key in scope.services:
-            upto[key] = min([final.get(m, self._started) for m in services[key].monitors] + [covered_to])
+            # A member never probed, or not probed any more, has no verdict to change: it does
+            # not vote, so it does not hold the service's counters back.
+            probed = [final[m] for m in services[key].monitors if m in final and _probing(config, m)]
+            upto[key] = min([*probed, covered_to])
         # Read in bulk: service timelines (which serve their members too), then the other
         # monitors over each window, then over the time each counter advances by.
         targets.load([m for key in scope.services for m in services[key].monitors])
@@ -99,13 +103,19 @@ class SlaMetrics:
                 lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
         for s in scope.slos:
             lbl = f'slo="{escape_label(s.id)}",target="{escape_label(s.target)}"'
-            fig, ev, burn = slo_evaluation(s, targets, slo_windows[s.id])
+            result = slo_evaluation(s, targets, slo_windows[s.id])
+            fig, ev = result.figures, result.evaluation
             lines["uptimed_slo_objective_ratio"].append(f"{lbl}}} {float(s.objective / 100)!r}")
             if ev.attainment is not None:
                 lines["uptimed_slo_attainment_ratio"].append(f"{lbl}}} {float(ev.attainment)!r}")
+            if fig.coverage is not None:
+                lines["uptimed_slo_coverage_ratio"].append(f"{lbl}}} {fig.coverage!r}")
             if ev.budget.remaining_ratio is not None:
                 lines["uptimed_slo_error_budget_remaining_ratio"].append(f"{lbl}}} {float(ev.budget.remaining_ratio)!r}")
-            for name, rate in burn.items():
+            for state, ms in (("up", fig.up_ms), ("down", fig.down_ms), ("maintenance", fig.maintenance_ms),
+                              ("unknown", fig.unknown_ms)):  # fmt: skip
+                lines["uptimed_slo_window_seconds"].append(f'{lbl},state="{state}"}} {ms / 1000!r}')
+            for name, rate in result.burn_rates.items():
                 if rate is not None:
                     lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {rate!r}')
         out = []
@@ -129,10 +139,6 @@ class SlaMetrics:
         return totals[0], totals[1]
 
 
-def _slo_window(s: Any, now: int) -> tuple[int, int]:
-    if s.window:
-        return now - int(s.window * 1000), now
-    if s.period:
-        return calendar_period(s.period, None, zone(s.timezone), now)[0], now
-    return now - DEFAULT_SLO_WINDOW, now
-
+def _probing(config: Config, key: str) -> bool:
+    m = config.monitor(key)
+    return m is not None and m.enabled
