@@ -187,3 +187,17 @@ def test_after_forget_the_dropped_segment_ends_where_the_next_one_starts():
     m.forget()
     far = 13 + GAP + 5
     assert m.observe(far, False)[0] == [Segment(far, far + GAP, DOWN, None)]
+
+
+def test_interrupt_cuts_the_open_segment_at_the_stretch_and_starts_afresh_after_it():
+    """interrupt(start, end) (the daemon's own network was down over [start, end)): the open
+    segment ends at ``start``, the verdict is dropped, probes stamped before ``end`` are ignored."""
+    m = StateMachine(Thresholds(2, 1, GAP))
+    m.observe(0, True)
+    m.observe(10, False, "timeout")  # pending: one failure of two
+    assert m.interrupt(15, 40) == [Segment(0, 15, UP)]
+    assert m.state is None and m.streak == 0 and m.segment is None
+    assert m.observe(30, False) == ([], None)  # in flight across the stretch: ignored
+    writes, tr = m.observe(41, False)  # afresh: the failure before the stretch does not count
+    assert writes == [Segment(41, 41 + GAP, UP)] and tr is None
+    assert m.interrupt(41 + GAP + 5, 200) == []  # the verdict had expired before: nothing to cut

@@ -25,10 +25,10 @@ from probes.spec import ProbeContext
 from uptimed import __version__, adhoc, systemd
 from uptimed.api import Api, read_token
 from uptimed.config import Config, ConfigError, Monitor, load_config
-from uptimed.connectivity import Connectivity
+from uptimed.connectivity import Check, Connectivity, Holdback
 from uptimed.maintenance import expand
 from uptimed.metrics import MonitorCollector, SelfMetrics
-from uptimed.runner import LiveMonitor, Runner, thresholds
+from uptimed.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.scheduler import make_scheduler, trigger
 from uptimed.sla_metrics import REFRESH as SLA_REFRESH
 from uptimed.sla_metrics import SlaMetrics
@@ -117,6 +117,8 @@ class Daemon:
         self.metrics.in_flight.set_function(lambda: runner.in_flight)
         self.metrics.monitors.set_function(lambda: len(runner.monitors))
         self.scheduler.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES)
+        if cfg.daemon.connectivity_check:  # before the first probe: results wait for the checks
+            runner.gate = Holdback(self.store.now_ms())
         self.scheduler.start()
         for m in runner.monitors.values():
             self._schedule(m.config)
@@ -132,8 +134,10 @@ class Daemon:
         ticker = asyncio.create_task(self._tick())
         watcher = asyncio.create_task(self._watch_maintenance())
         sla_task = asyncio.create_task(self._refresh_sla())
-        canaries = Connectivity(cfg.daemon.connectivity_check, runner.ctx, self.store, self._degraded)
-        canary_task = asyncio.create_task(canaries.run()) if cfg.daemon.connectivity_check else None
+        canary_task = None
+        if runner.gate is not None:
+            canaries = Connectivity(cfg.daemon.connectivity_check, runner.ctx, self.store, runner.gate, self._degraded)
+            canary_task = asyncio.create_task(canaries.run())
         log.info(
             "uptimed %s: %d monitors, listening on http://%s:%d/metrics",
             __version__, len(runner.monitors), cfg.daemon.listen_host, cfg.daemon.listen_port,
@@ -154,6 +158,7 @@ class Daemon:
         sla_task.cancel()
         if canary_task is not None:
             canary_task.cancel()
+            runner.stop_holding(self.store.now_ms())  # before the writer's last flush
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await session.close()
@@ -240,13 +245,12 @@ class Daemon:
                 systemd.notify("WATCHDOG=1")
                 last_dog = mono
 
-    def _degraded(self, degraded: bool) -> None:
+    def _degraded(self, check: Check[Held]) -> None:
+        """After every connectivity check: judge the held results it cleared, and when a
+        degraded stretch ended, start every verdict afresh (see :mod:`uptimed.connectivity`)."""
         assert self.runner is not None
-        self.runner.degraded = degraded
-        self.metrics.degraded.set(1 if degraded else 0)
-        if not degraded:  # the time just past was unknown: verdicts start afresh
-            for m in self.runner.monitors.values():
-                m.machine.forget()
+        self.runner.checked(check)
+        self.metrics.degraded.set(0 if check.since is None else 1)
 
     async def _refresh_sla(self) -> None:
         """Keep the SLA series fresh, off the event loop: scrapes only read the result."""

@@ -4,6 +4,10 @@
 read by the metrics collector and the health check. :class:`Runner` runs a probe under the
 global concurrency cap, feeds the result to the state machine, queues it for the store, and logs
 confirmed state changes. This is the hot path: it does as little as it can per probe.
+
+With connectivity checks (``[daemon] connectivity_check``), a result is stored at once but
+judged by its state machine only once the next check says the daemon's own network was fine
+(:class:`uptimed.connectivity.Holdback`; :meth:`Runner.checked` applies each check's decision).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from probes import http as http_probe
 from probes import tcp as tcp_probe
 from probes.spec import ProbeContext, ProbeResult
 from uptimed.config import Monitor
+from uptimed.connectivity import Check, Holdback
 from uptimed.redact import scrub, secrets_of
 from uptimed.scheduler import lateness
 from uptimed.state import STATE_NAMES, StateMachine, Thresholds, Transition
@@ -31,12 +36,16 @@ PROBES: dict[str, Callable[[Any, ProbeContext], Awaitable[ProbeResult]]] = {
 }
 
 
+#: A result held back until a connectivity check decides on it: (monitor, stamp, result).
+Held = tuple["LiveMonitor", int, ProbeResult]
+
+
 def thresholds(m: Monitor) -> Thresholds:
     return Thresholds(m.failure_threshold, m.success_threshold, int(m.max_gap * 1000))
 
 
 class LiveMonitor:
-    __slots__ = ("config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "rendered")
+    __slots__ = ("config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "rendered", "gate")
 
     def __init__(self, config: Monitor, db_id: int, machine: StateMachine):
         self.config = config
@@ -50,6 +59,8 @@ class LiveMonitor:
         self.failures: dict[str, int] = {}
         #: (label string, formatted series) kept by the metrics collector
         self.rendered: tuple[str, tuple[str, ...]] | None = None
+        #: The runner's connectivity gate once it has probed this monitor (None without checks).
+        self.gate: Holdback[Held] | None = None
 
     def reconfigure(self, config: Monitor) -> None:
         """Take a changed config, keeping state, counters and phase."""
@@ -59,8 +70,19 @@ class LiveMonitor:
         self.machine.thresholds = thresholds(config)
 
     def confirmed_state(self, now_ms: int) -> int | None:
-        """UP, DOWN, or None while there is no verdict (or the last one has expired)."""
+        """UP, DOWN, or None while there is no verdict (or the last one has expired).
+
+        With connectivity checks, results wait for the next check: the verdict expires
+        ``max_gap`` after its last probe counted from the time up to which results are cleared
+        (the start of the last good check), not from now; and there is none while the daemon's
+        own network is down."""
         m = self.machine
+        gate = self.gate
+        if gate is not None:
+            cleared = gate.cleared
+            if cleared is None:
+                return None
+            now_ms = min(now_ms, cleared)
         if m.state is None or m.last_ts is None or now_ms - m.last_ts > m.thresholds.max_gap_ms:
             return None
         return m.state
@@ -84,9 +106,8 @@ class Runner:
         self.sem = asyncio.Semaphore(max_concurrency)
         self.observe_lag = observe_lag
         self.in_flight = 0
-        #: While the daemon's own network is down (every connectivity canary fails), results are
-        #: stored but do not feed the state machines: no outage is confirmed from them.
-        self.degraded = False
+        #: With connectivity checks: what decides when results may feed the state machines.
+        self.gate: Holdback[Held] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -96,11 +117,13 @@ class Runner:
         if m is None:
             return
         cfg = m.config
+        gate = self.gate
         self.in_flight += 1
         self._idle.clear()
         try:
             async with self.sem:
                 start = self.wall()
+                seq = 0 if gate is None else gate.started  # noted with the stamp, in the same step
                 t0 = time.perf_counter()
                 try:
                     result = await m.probe(cfg.spec, self.ctx)
@@ -122,13 +145,45 @@ class Runner:
             m.failures[kind] = m.failures.get(kind, 0) + 1
         m.last = result
         self.on_result(m)
-        if self.degraded:
-            segments, transition = [], None
-        else:
-            segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
+        if gate is not None:
+            m.gate = gate
+            if gate.add(seq, (m, ts, result)) is not True:  # held, or dropped
+                self.store.record(m.db_id, ts, result, [], m.machine.snapshot())
+                return
+        segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
         self.store.record(m.db_id, ts, result, segments, m.machine.snapshot())
         if transition is not None:
             log_transition(cfg, transition, result)
+
+    def checked(self, check: Check[Held]) -> None:
+        """Apply what a connectivity check decided: judge the held results it cleared (they
+        were stored already: only their timeline writes and snapshots are written now), and when
+        a degraded stretch ended, interrupt every verdict over it."""
+        for m, ts, result in check.judge:
+            segments, transition = m.machine.observe(ts, result.ok, result.error_kind)
+            self.store.record_state(m.db_id, segments, m.machine.snapshot())
+            if transition is not None:
+                log_transition(m.config, transition, result)
+        if check.ended is not None:
+            self.interrupt(*check.ended)
+
+    def interrupt(self, start: int, end: int) -> None:
+        """``[start, end)`` was unknown for every monitor (degraded): each verdict starts afresh,
+        its open segment cut at ``start`` (see :meth:`StateMachine.interrupt`)."""
+        for m in self.monitors.values():
+            segments = m.machine.interrupt(start, end)
+            self.store.record_state(m.db_id, segments, m.machine.snapshot())
+
+    def stop_holding(self, at: int) -> None:
+        """At stop: drop the results still held (why: see :mod:`uptimed.connectivity`), and if
+        the network is down, end the degraded stretch here."""
+        if self.gate is None:
+            return
+        dropped = self.gate.close()
+        if dropped:
+            log.info("stopping: %d results not yet cleared by a connectivity check are not counted", dropped)
+        if self.gate.since is not None:
+            self.interrupt(self.gate.since, at)
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until no probe is in flight; False if they are still running after ``timeout``."""

@@ -107,13 +107,35 @@ class StateMachine:
 
     def forget(self) -> None:
         """Drop the verdict after time that was unknown for another reason than a gap (the
-        daemon's own network was down): the next probe starts afresh, as for a new monitor."""
+        daemon's own network was down): the next probe starts afresh, as for a new monitor.
+        The dropped segment is cut only where the next one starts; when the unknown stretch is
+        known, :meth:`interrupt` cuts it at the stretch's start instead (what the daemon does)."""
         self._forgotten = self.segment or self._forgotten
         self.state = None
         self.streak = 0
         self.streak_start = None
         self.streak_cause = None
         self.segment = None
+
+    def interrupt(self, start: int, end: int) -> list[Segment]:
+        """Time ``[start, end)`` was unknown for another reason than a gap (the daemon's own
+        network was down: see :mod:`uptimed.connectivity`). The verdict is dropped, so that the
+        next probe starts afresh, as for a new monitor; the open segment ends at ``start`` at the
+        latest (returned, to be written), so that no row reaches across the stretch; and probes
+        stamped before ``end`` are ignored from now on (one still in flight across the stretch
+        must not start a segment that reaches into it).
+
+        The caller must not have fed this machine any probe stamped in ``[start, end)``."""
+        seg = self.segment
+        writes = [Segment(seg.start, start, seg.state, seg.cause)] if seg and seg.start < start < seg.end else []
+        self.state = None
+        self.streak = 0
+        self.streak_start = None
+        self.streak_cause = None
+        self.segment = None
+        self._forgotten = None  # the open segment is cut above: nothing to reconcile later
+        self.floor = max(self.floor, end)
+        return writes
 
     def observe(self, ts: int, ok: bool, cause: str | None = None) -> tuple[list[Segment], Transition | None]:
         """Apply one probe result (``cause``: its error kind when it failed). Returns the segments

@@ -155,6 +155,12 @@ class Store:
         """Queue one probe result with its timeline writes and the machine's new snapshot."""
         self._queue.put((monitor, ts, result, segments, snap))
 
+    def record_state(self, monitor: int, segments: list[Segment], snap: Snapshot) -> None:
+        """Queue timeline writes and the machine's new snapshot without a new result: a result
+        judged after it was recorded (see :mod:`uptimed.connectivity`). The monitor's last
+        result, kept with its state, is left as it is."""
+        self._queue.put((monitor, segments, snap))
+
     def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Future[Any]:
         """Run ``fn(conn)`` in the writer thread, inside the next batch's transaction (in a
         savepoint of its own). The future gets its return value or exception."""
@@ -246,12 +252,16 @@ class Store:
         rows = []
         segments: dict[tuple[int, int], tuple[int, int, int, int, int | None]] = {}
         snaps: dict[int, tuple[Any, ...]] = {}
+        states: dict[int, tuple[Any, ...]] = {}  # snapshots without a result (record_state)
         calls = []
         hours: dict[tuple[int, int], list[int]] = {}
         thresholds = self.latency_thresholds
         for item in items:
-            if len(item) == 2:
-                calls.append(item)
+            if len(item) != 5:
+                if len(item) == 2:
+                    calls.append(item)
+                else:
+                    self._state_only(item, segments, snaps, states)
                 continue
             mon, ts, r, segs, snap = item
             ph = r.phases
@@ -285,7 +295,9 @@ class Store:
             )  # fmt: skip
         done = []
         with _transaction(conn):
-            if rows:
+            if states:  # before the results' snapshots: where both are, those came later
+                conn.executemany(_UPSERT_STATE, states.values())
+            if rows or states:
                 conn.executemany("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 conn.executemany("INSERT OR REPLACE INTO timeline VALUES (?,?,?,?,?)", segments.values())
                 conn.executemany(
@@ -309,6 +321,31 @@ class Store:
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - t0, len(rows))
         return len(items) == self.max_batch
+
+    def _state_only(
+        self,
+        item: tuple[int, list[Segment], Snapshot],
+        segments: dict[tuple[int, int], tuple[int, int, int, int, int | None]],
+        snaps: dict[int, tuple[Any, ...]],
+        states: dict[int, tuple[Any, ...]],
+    ) -> None:
+        """One :meth:`record_state` item of a batch: its segments, and its snapshot merged with
+        the monitor's last result if one came earlier in the batch, or kept apart otherwise."""
+        ek = self.error_kind_ids
+        mon, segs, snap = item
+        for seg in segs:
+            segments[(mon, seg.start)] = (mon, seg.start, seg.end, seg.state, ek.get(seg.cause or ""))
+        s = snap.segment
+        state = (
+            snap.state, snap.streak, snap.streak_start, snap.last_ts,
+            s.start if s else None, s.end if s else None, s.state if s else None, snap.floor,
+        )  # fmt: skip
+        causes = (ek.get(s.cause or "") if s else None, ek.get(snap.streak_cause or ""))
+        old = snaps.get(mon)
+        if old is not None:  # keep the last result's columns (last_ok, last_error_kind, last_error)
+            snaps[mon] = (mon, *state, *old[9:12], *causes)
+        else:
+            states[mon] = (mon, *state, *causes)
 
     def _heartbeat(self, conn: sqlite3.Connection) -> None:
         with _transaction(conn):
@@ -350,6 +387,17 @@ class Store:
         with _transaction(conn):
             for monitor, start, end in chunk:
                 daily.summarize(conn, monitor, start, end)
+
+
+#: A snapshot without a result: the state columns only, the last result's are left as they are.
+_UPSERT_STATE = (
+    "INSERT INTO monitor_state (monitor, state, streak, streak_start, last_ts, seg_start, seg_end, seg_state, floor,"
+    " seg_cause, streak_cause) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (monitor) DO UPDATE SET"
+    " state = excluded.state, streak = excluded.streak, streak_start = excluded.streak_start,"
+    " last_ts = excluded.last_ts, seg_start = excluded.seg_start, seg_end = excluded.seg_end,"
+    " seg_state = excluded.seg_state, floor = excluded.floor, seg_cause = excluded.seg_cause,"
+    " streak_cause = excluded.streak_cause"
+)
 
 
 def _us(seconds: float | None) -> int | None:
