@@ -404,6 +404,13 @@ BAD_READS = [
     "/api/v1/maintenance?all=1&bogus=1",
     "/api/v1/report?period=week&at=9999-12-31",  # a week ending in year 10000
     "/api/v1/report?from=0001-01-01T00:00:00%2B05:00&to=2000-01-01",  # year 0 in UTC
+    # Dates east of UTC in year 1, the first year in such a zone (an OverflowError before).
+    "/api/v1/report?from=0001-01-01&to=0001-01-02&timezone=Asia/Tokyo",
+    "/api/v1/report?period=year&at=0001&timezone=Asia/Tokyo",
+    "/api/v1/report?window=0s",  # empty, as an empty --from/--to is
+    "/api/v1/report?window=",
+    "/api/v1/report?period=year&at=2999",  # has not begun
+    "/api/v1/report?from=2999-01-01&to=2999-02-01",
 ]
 
 
@@ -425,6 +432,9 @@ def test_bad_parameter_errors_name_the_parameter(daemon):
     assert "yesterday" in error("/api/v1/report?from=yesterday&to=2026-10-01")
     assert "--from" in error("/api/v1/report?from=2026-10-02&to=2026-10-01")  # named as the CLI flags
     assert "decade" in error("/api/v1/report?period=decade")
+    assert "--window" in error("/api/v1/report?window=0s")
+    assert "has not begun" in error("/api/v1/report?period=year&at=2999")
+    assert "out of range" in error("/api/v1/report?from=0001-01-01&to=0001-01-02&timezone=Asia/Tokyo")
 
 
 # -- writes ----------------------------------------------------------------------------------------

@@ -1019,6 +1019,14 @@ BAD_REPORT_ARGS = {
     ("--period", "week", "--at", "9999-12-31"): ["--period", "9999-12-31"],
     ("--from", "0001-01-01T00:00:00+05:00", "--to", "2000-01-01"): ["--from", "0001-01-01T00:00:00+05:00"],
     ("--from", "2000-01-01", "--to", "9999-12-31T23:59:59-05:00"): ["--to", "9999-12-31T23:59:59-05:00"],
+    # Midnight of year 1 east of UTC is in year 0 (an OverflowError traceback before).
+    ("--from", "0001-01-01", "--to", "0001-01-02", "--timezone", "Asia/Tokyo"): ["--from", "0001-01-01", "range"],
+    ("--period", "year", "--at", "0001", "--timezone", "Asia/Tokyo"): ["--period", "0001", "Asia/Tokyo"],
+    # Empty windows are refused alike; so is time that has not happened.
+    ("--window", "0s"): ["--window", "0s", "empty"],
+    ("--window", ""): ["--window", "empty"],
+    ("--period", "year", "--at", "2999"): ["--period", "2999", "has not begun"],
+    ("--from", "2999-01-01", "--to", "2999-02-01"): ["--from", "2999-01-01", "future"],
 }
 BAD_CHOICES = {("--format", "pdfx"): ["--format", "pdfx"], ("--period", "decade"): ["--period", "decade"]}
 

@@ -554,7 +554,11 @@ def _exclusion_ref(ident: Any) -> str:
 
 
 def _slo_exclusions(report: dict[str, Any], slo: dict[str, Any]) -> list[dict[str, Any]]:
-    """The exclusions that touch an SLO's target (for a service: it or a member) within its window."""
+    """The exclusions that changed the SLO's figures: the report lists them per SLO (key
+    ``exclusions``); for an older report dict, those that touch its target (for a service: it
+    or a member) within its window."""
+    if isinstance(slo.get("exclusions"), list):
+        return [x for x in slo["exclusions"] if isinstance(x, dict)]
     target = slo.get("target")
     monitors: set[Any] = set()
     services: set[Any] = set()

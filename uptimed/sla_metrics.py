@@ -37,6 +37,7 @@ HELP = {
     "uptimed_slo_window_seconds": ("gauge", "Seconds of the SLO's window (within its term, to now) by state."),
     "uptimed_slo_error_budget_remaining_ratio": ("gauge", "Share of the SLO's error budget left."),
     "uptimed_slo_burn_rate": ("gauge", "Error-budget burn rate over a window ending now."),
+    "uptimed_sla_evaluated_timestamp_seconds": ("gauge", "The time up to which the SLA series were computed."),
 }
 
 
@@ -118,6 +119,7 @@ class SlaMetrics:
             for name, rate in result.burn_rates.items():
                 if rate is not None:
                     lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {rate!r}')
+        lines["uptimed_sla_evaluated_timestamp_seconds"].append(f"}} {now / 1000!r}")
         out = []
         for name, rows in lines.items():
             if rows:
