@@ -183,9 +183,11 @@ def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
     s = _open(tmp_path / "u.db")
     s.close()
     c = sqlite3.connect(tmp_path / "u.db")
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 5
     assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [(1, 0, 10, 1, None)]
     assert c.execute("SELECT count(*) FROM timeline_daily").fetchone() == (0,)
+    assert c.execute("SELECT count(*) FROM rollup_latency").fetchone() == (0,)
+    assert c.execute("SELECT count(*) FROM latency_tracked").fetchone() == (0,)
 
 
 def test_the_writer_summarizes_the_days_that_became_final(tmp_path):
@@ -211,7 +213,7 @@ def test_the_writer_summarizes_the_days_that_became_final(tmp_path):
 def test_hourly_rollups_count_probes_failures_durations_and_fast_probes(tmp_path):
     s = _open(tmp_path / "u.db")
     (mid,) = s.register_monitors([("a", "http", "a")]).values()
-    s.latency_thresholds = {mid: 300_000}  # 300 ms
+    s.latency_thresholds = {mid: (300_000,)}  # 300 ms
     s.start(version="t", config_sha256="x")
     hour = 1_700_002_800_000  # a whole hour
     for ts, ok, dur in [(hour + 1, True, 0.1), (hour + 2, True, 0.4), (hour + 3, False, 0.05), (hour + 3_600_000, True, 0.2)]:
@@ -222,3 +224,28 @@ def test_hourly_rollups_count_probes_failures_durations_and_fast_probes(tmp_path
         " ORDER BY hour"
     ).fetchall()
     assert rows == [(hour, 3, 1, 550_000, 50_000, 400_000, 1), (hour + 3_600_000, 1, 0, 200_000, 200_000, 200_000, 1)]
+    # The latency SLI per threshold: successful probes counted, and those no slower than it.
+    rows = sqlite3.connect(tmp_path / "u.db").execute(
+        "SELECT hour, threshold_us, ok, fast FROM rollup_latency ORDER BY hour"
+    ).fetchall()
+    assert rows == [(hour, 300_000, 2, 1), (hour + 3_600_000, 300_000, 1, 1)]
+
+
+def test_retention_deletes_old_latency_rollups_with_the_hourly_ones(tmp_path):
+    s = _open(tmp_path / "u.db")
+    (mid,) = s.register_monitors([("a", "http", "a")]).values()
+    s.latency_thresholds = {mid: (300_000,)}
+    s.retention_rollup = 86400.0
+    now = now_ms()
+    s.start(version="t", config_sha256="x")
+    for ts in (now - 3 * 86_400_000, now - 60_000):
+        s.record(mid, ts, ProbeResult(True, 0.1), [], Snapshot())
+    s.call(lambda conn: None).result(5)
+    s._retention_due = 0
+    c = sqlite3.connect(tmp_path / "u.db")
+    deadline = time.time() + 10
+    while time.time() < deadline and c.execute("SELECT count(*) FROM rollup_hourly").fetchone()[0] != 1:
+        time.sleep(0.05)
+    s.close()
+    assert c.execute("SELECT count(*) FROM rollup_hourly").fetchone()[0] == 1
+    assert c.execute("SELECT hour FROM rollup_latency").fetchall() == [(now - 60_000 - (now - 60_000) % 3_600_000,)]

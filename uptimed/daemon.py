@@ -33,7 +33,7 @@ from uptimed.scheduler import make_scheduler, trigger
 from uptimed.sla_metrics import REFRESH as SLA_REFRESH
 from uptimed.sla_metrics import SlaMetrics
 from uptimed.state import StateMachine
-from uptimed.store import Store, register_monitors
+from uptimed.store import Store, register_monitors, threshold_us
 from uptimed.web import MetricsEndpoint, make_app
 
 log = logging.getLogger("uptimed")
@@ -167,20 +167,20 @@ class Daemon:
         log.info("stopped")
 
     def _configure_store(self, cfg: Config, ids: dict[str, int]) -> None:
-        """Retention, and the latency threshold the hourly rollups count probes against: that of
-        an SLO on the monitor, or on a service it belongs to (the smallest, if several)."""
+        """Retention, and the latency thresholds the rollups count each monitor's probes
+        against: those of the SLOs on the monitor or on a service it belongs to, each one
+        counted on its own (rollup_latency)."""
         self.store.retention_raw = cfg.retention.raw
         self.store.retention_rollup = cfg.retention.rollup
         members = {s.id: s.monitors for s in cfg.services}
-        thresholds: dict[int, int] = {}
+        wanted: dict[int, set[int]] = {}
         for slo in cfg.slos:
             if slo.latency is None:
                 continue
             for key in members.get(slo.target, (slo.target,)):
                 if key in ids:
-                    us = int(slo.latency.threshold * 1e6)
-                    thresholds[ids[key]] = min(us, thresholds.get(ids[key], us))
-        self.store.latency_thresholds = thresholds
+                    wanted.setdefault(ids[key], set()).add(threshold_us(slo.latency.threshold))
+        self.store.latency_thresholds = {mid: tuple(sorted(us)) for mid, us in wanted.items()}
 
     def _schedule(self, m: Monitor) -> None:
         assert self.runner is not None

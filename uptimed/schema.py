@@ -152,6 +152,44 @@ def m004_timeline_daily(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_rollup_latency(db: Database) -> None:
+    # Latency SLIs per threshold (issue 14). rollup_hourly.fast counted probes against one
+    # threshold per monitor (the smallest of its SLOs' at the time, unrecorded), which every
+    # SLO of the monitor then read. From this version on `fast` is no longer read: its threshold
+    # is not known for certain. The column stays, and the writer still fills it as before, for an
+    # older uptimed reading this database.
+    #
+    # Per monitor, hour and threshold: `ok` successful probes counted against the threshold and
+    # `fast` of them no slower than it. Both count the same probes, so an hour counted from its
+    # middle on (a threshold added then) gives a consistent ratio. Kept retention.rollup, written
+    # in the same transaction as rollup_hourly.
+    db.execute(
+        """CREATE TABLE rollup_latency (
+            monitor INTEGER NOT NULL,
+            hour INTEGER NOT NULL,         -- ms, start of the hour (UTC)
+            threshold_us INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            fast INTEGER NOT NULL,         -- of `ok`: duration_us <= threshold_us
+            PRIMARY KEY (monitor, hour, threshold_us)
+        ) WITHOUT ROWID"""
+    )
+    # The thresholds counted now, each since when: every successful probe of the monitor from
+    # `since` on is counted in rollup_latency (when a threshold is first counted, the writer
+    # counts the raw results still kept, so `since` is the oldest of them; with none, the time
+    # counting began). A threshold no SLO has any more loses its row here (its rollups stay
+    # until retention); counted again later, it starts over. Reports compare rollup_latency.ok
+    # with rollup_hourly's successful probes to tell whether a window's count is complete.
+    db.execute(
+        """CREATE TABLE latency_tracked (
+            monitor INTEGER NOT NULL,
+            threshold_us INTEGER NOT NULL,
+            since INTEGER NOT NULL,        -- ms
+            PRIMARY KEY (monitor, threshold_us)
+        ) WITHOUT ROWID"""
+    )
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

@@ -12,6 +12,12 @@ Writes that need an answer (registering monitors, splitting a run) go in as func
 Each daemon process records a **run** (started, heartbeat, ended): time outside every run is
 unknown. The heartbeat advances with every batch; a run left open by a crash is closed at its
 last heartbeat when the next daemon opens the database.
+
+Latency SLIs are counted per threshold (``rollup_latency``, schema m005): the daemon sets
+:attr:`Store.latency_thresholds`, and the writer counts each threshold from the moment it first
+sees it, after counting the raw results still kept against it (so a new SLO, or a threshold
+changed by a reload, has exact counts from the oldest raw result on, not only from the reload).
+``latency_tracked`` records since when each threshold is counted.
 """
 
 from __future__ import annotations
@@ -41,10 +47,18 @@ RETENTION_EVERY = 3600.0  # seconds between retention passes
 RETENTION_CHUNK = 50  # monitors per retention transaction, so writes never wait long
 SUMMARY_EVERY = 600.0  # seconds between looks for days to summarize (uptimed.daily)
 SUMMARY_CHUNK = 20  # monitors summarized per transaction (a backfill of 90 days: ~20k rows)
+BACKFILL_BUDGET = 0.25  # seconds per writer pass spent counting raw results for new thresholds
+HOUR_MS = 3_600_000
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def threshold_us(seconds: float) -> int:
+    """A latency threshold as the rollups key it: whole microseconds, rounded ("570ms" is 570000,
+    where ``int(0.57 * 1e6)`` is 569999). The daemon and the report both use this."""
+    return round(seconds * 1e6)
 
 
 def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -73,8 +87,14 @@ class Store:
         self.wall = wall  # stamps runs and heartbeats; the daemon passes its own clock
         self.retention_raw = retention_raw
         self.retention_rollup = 400 * 86400.0
-        #: monitor id -> latency threshold (µs) of an SLO on it: counted as `fast` in rollups
-        self.latency_thresholds: dict[int, int] = {}
+        self._latency: dict[int, tuple[int, ...]] | None = None  # wanted: see latency_thresholds
+        self._latency_seen: dict[int, tuple[int, ...]] | None = None  # the last one the writer acted on
+        #: monitor id -> thresholds (µs, ascending) counted now in rollup_latency: latency_tracked
+        #: as the writer thread keeps it (only it reads or writes this)
+        self._tracked: dict[int, tuple[int, ...]] = {}
+        self._backfill_todo: list[int] = []  # monitors with wanted thresholds not counted yet
+        #: thresholds that began with no raw result to count: counted since the first probe then
+        self._since_first: dict[int, tuple[int, ...]] = {}
         self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.on_batch = on_batch
@@ -113,7 +133,25 @@ class Store:
         if crashed:
             log.warning("the last run did not stop cleanly: its time after its last heartbeat is unknown")
         self.error_kind_ids = dict(conn.execute("SELECT name, id FROM error_kinds"))
+        tracked: dict[int, list[int]] = {}
+        for mon, thr in conn.execute("SELECT monitor, threshold_us FROM latency_tracked ORDER BY 1, 2"):
+            tracked.setdefault(mon, []).append(thr)
+        self._tracked = {mon: tuple(ths) for mon, ths in tracked.items()}
         return version
+
+    @property
+    def latency_thresholds(self) -> dict[int, tuple[int, ...]]:
+        """Monitor id -> the latency thresholds (µs, see :func:`threshold_us`) of the SLOs on it
+        (on the monitor, or on a service it belongs to). The daemon sets it at start and on each
+        reload; the writer then stops counting the thresholds no longer listed and starts
+        counting the new ones (first over the raw results kept, a few monitors per pass). Until
+        it is set, the writer counts what it counted before (``latency_tracked``)."""
+        return {} if self._latency is None else self._latency
+
+    @latency_thresholds.setter
+    def latency_thresholds(self, value: dict[int, tuple[int, ...]]) -> None:
+        # One assignment of a new dict: the writer thread sees the old one or the new one.
+        self._latency = {mon: tuple(sorted(set(ths))) for mon, ths in value.items() if ths}
 
     def register_monitors(self, monitors: Iterable[tuple[str, str, str]]) -> dict[str, int]:
         """Make sure each ``(key, kind, name)`` has a row; returns key -> integer id.
@@ -222,6 +260,7 @@ class Store:
         while True:
             stopping = self._stop.wait(self.flush_interval)
             try:
+                self._latency_step(conn)
                 while self._write_batch(conn):
                     pass
                 if time.monotonic() >= self._heartbeat_at:
@@ -255,7 +294,10 @@ class Store:
         states: dict[int, tuple[Any, ...]] = {}  # snapshots without a result (record_state)
         calls = []
         hours: dict[tuple[int, int], list[int]] = {}
-        thresholds = self.latency_thresholds
+        latency: dict[tuple[int, int, int], list[int]] = {}  # (monitor, hour, threshold) -> [ok, fast]
+        tracked = self._tracked
+        since_first = self._since_first
+        firsts: dict[int, int] = {}  # monitor in since_first -> its earliest probe counted here
         for item in items:
             if len(item) != 5:
                 if len(item) == 2:
@@ -266,10 +308,13 @@ class Store:
             mon, ts, r, segs, snap = item
             ph = r.phases
             dur = int(r.duration * 1e6)
-            h = hours.get((mon, ts - ts % 3_600_000))
-            fast = 1 if r.ok and dur <= thresholds.get(mon, -1) else 0
+            hour = ts - ts % HOUR_MS
+            ths = tracked.get(mon)
+            # rollup_hourly.fast (no longer read, see schema m005): the smallest threshold, as before
+            fast = 1 if r.ok and ths and dur <= ths[0] else 0
+            h = hours.get((mon, hour))
             if h is None:
-                hours[(mon, ts - ts % 3_600_000)] = [1, 0 if r.ok else 1, dur, dur, dur, fast]
+                hours[(mon, hour)] = [1, 0 if r.ok else 1, dur, dur, dur, fast]
             else:
                 h[0] += 1
                 h[1] += 0 if r.ok else 1
@@ -277,6 +322,16 @@ class Store:
                 h[3] = min(h[3], dur)
                 h[4] = max(h[4], dur)
                 h[5] += fast
+            if ths and r.ok:
+                if since_first and mon in since_first:
+                    firsts[mon] = min(ts, firsts.get(mon, ts))
+                for thr in ths:
+                    c = latency.get((mon, hour, thr))
+                    if c is None:
+                        latency[(mon, hour, thr)] = [1, 1 if dur <= thr else 0]
+                    else:
+                        c[0] += 1
+                        c[1] += 1 if dur <= thr else 0
             kind = ek.get(r.error_kind) if r.error_kind else None
             rows.append(
                 (
@@ -312,9 +367,22 @@ class Store:
                     " fast = fast + excluded.fast",
                     [(mon, hour, *v) for (mon, hour), v in hours.items()],
                 )
+                if latency:
+                    conn.executemany(
+                        "INSERT INTO rollup_latency VALUES (?,?,?,?,?) ON CONFLICT (monitor, hour, threshold_us)"
+                        " DO UPDATE SET ok = ok + excluded.ok, fast = fast + excluded.fast",
+                        [(mon, hour, thr, ok, fast) for (mon, hour, thr), (ok, fast) in latency.items()],
+                    )
+                if firsts:
+                    conn.executemany(
+                        "UPDATE latency_tracked SET since = min(since, ?) WHERE monitor = ? AND threshold_us = ?",
+                        [(ts, mon, thr) for mon, ts in firsts.items() for thr in since_first[mon]],
+                    )
             for fn, fut in calls:
                 done.append((fut, *_call_in_savepoint(conn, fn)))
             self._write_heartbeat(conn)
+        for mon in firsts:
+            del since_first[mon]
         for fut, ok, value in done:
             if fut.set_running_or_notify_cancel():
                 fut.set_result(value) if ok else fut.set_exception(value)
@@ -374,6 +442,50 @@ class Store:
             conn.executemany(
                 "DELETE FROM rollup_hourly WHERE monitor = ? AND hour < ?", [(m, rollup_cutoff) for m in chunk]
             )
+            conn.executemany(
+                "DELETE FROM rollup_latency WHERE monitor = ? AND hour < ?", [(m, rollup_cutoff) for m in chunk]
+            )
+
+    def _latency_step(self, conn: sqlite3.Connection) -> None:
+        """Follow :attr:`latency_thresholds`: stop counting the thresholds no longer wanted, and
+        start counting new ones, a monitor's in the transaction that first counts its raw
+        results against them (see :func:`_backfill`), as many monitors per pass as fit in
+        BACKFILL_BUDGET. Probes written before that transaction are in ``results`` and counted
+        by it; later ones are counted by the batches: every probe is counted once, whatever the
+        order of timestamps."""
+        wanted = self._latency
+        if wanted is None:
+            return
+        if wanted is not self._latency_seen:
+            gone = [(m, t) for m, ths in self._tracked.items() for t in ths if t not in wanted.get(m, ())]
+            if gone:
+                with _transaction(conn):
+                    conn.executemany("DELETE FROM latency_tracked WHERE monitor = ? AND threshold_us = ?", gone)
+                kept = {m: tuple(t for t in ths if t in wanted.get(m, ())) for m, ths in self._tracked.items()}
+                self._tracked = {m: ths for m, ths in kept.items() if ths}
+                waiting = {m: tuple(t for t in ths if t in wanted.get(m, ())) for m, ths in self._since_first.items()}
+                self._since_first = {m: ths for m, ths in waiting.items() if ths}
+            self._backfill_todo = [m for m, ths in wanted.items() if not set(ths) <= set(self._tracked.get(m, ()))]
+            self._backfill_todo.reverse()  # taken from the end: in the order of the config
+            self._latency_seen = wanted
+        todo = self._backfill_todo
+        if not todo:
+            return
+        deadline = time.perf_counter() + BACKFILL_BUDGET
+        started: list[tuple[int, tuple[int, ...], bool]] = []
+        i = len(todo)
+        with _transaction(conn):  # as many monitors as fit in the budget, at least one
+            while i and (not started or time.perf_counter() < deadline):
+                i -= 1
+                have = self._tracked.get(todo[i], ())
+                new = tuple(t for t in wanted.get(todo[i], ()) if t not in have)
+                if new:
+                    started.append((todo[i], new, _backfill(conn, todo[i], new, self.now_ms())))
+        del todo[i:]  # only once committed
+        for mon, new, counted in started:
+            self._tracked[mon] = tuple(sorted((*self._tracked.get(mon, ()), *new)))
+            if not counted:
+                self._since_first[mon] = (*self._since_first.get(mon, ()), *new)
 
     def _summary_step(self, conn: sqlite3.Connection) -> None:
         """Summarize the days that became final (see :mod:`uptimed.daily`), a few monitors per
@@ -387,6 +499,38 @@ class Store:
         with _transaction(conn):
             for monitor, start, end in chunk:
                 daily.summarize(conn, monitor, start, end)
+
+
+def _backfill(conn: sqlite3.Connection, monitor: int, thresholds: tuple[int, ...], now: int) -> bool:
+    """Start counting ``thresholds`` for ``monitor``: count its raw results (every one still
+    kept: retention deletes only the oldest) into rollup_latency, replacing rows of an earlier
+    count from the first raw result's hour on, and record them in latency_tracked as counted
+    since the first raw result. Returns False when there was none: they are counted since
+    ``now``, or since the first probe the batches count next if it is earlier (a probe still
+    queued: every probe after it is written later, so counted too)."""
+    (first,) = conn.execute("SELECT min(ts) FROM results WHERE monitor = ?", (monitor,)).fetchone()
+    since = now if first is None else min(first, now)
+    sums = ", ".join("sum(duration_us <= ?)" for _ in thresholds)
+    rows = conn.execute(
+        f"SELECT ts - ts % {HOUR_MS} AS hour, count(*), {sums} FROM results WHERE monitor = ? AND ok GROUP BY hour",
+        (*thresholds, monitor),
+    ).fetchall()
+    conn.executemany(
+        "DELETE FROM rollup_latency WHERE monitor = ? AND hour >= ? AND threshold_us = ?",
+        [(monitor, since - since % HOUR_MS, thr) for thr in thresholds],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO rollup_latency VALUES (?,?,?,?,?)",
+        [
+            (monitor, hour, thr, ok, fast)
+            for hour, ok, *fast_counts in rows
+            for thr, fast in zip(thresholds, fast_counts, strict=True)
+        ],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO latency_tracked VALUES (?,?,?)", [(monitor, thr, since) for thr in thresholds]
+    )
+    return first is not None
 
 
 #: A snapshot without a result: the state columns only, the last result's are left as they are.
