@@ -336,6 +336,11 @@ def test_window_rolling():
         ({"start": "0001-01-01", "end": "0001-01-02", "timezone": "Asia/Tokyo"}, '--from: "0001-01-01" is out of range'),
         ({"period": "year", "at": "0001", "timezone": "Asia/Tokyo"}, "--period/--at: the year of \"0001\" in Asia/Tokyo"),
         ({"period": "month", "at": "0001-01", "timezone": "Asia/Tokyo"}, "reaches outside years 1 to 9999"),
+        # Before 1970 nothing was recorded, and zones and recurrences fall off the calendar there.
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "--from (0001-01-01) is before 1970"),
+        ({"period": "year", "at": "0001"}, "--period/--at: the year of 0001 begins before 1970"),
+        ({"start": "1969-12-31T23:59:59Z", "end": "1970-01-02"}, "before 1970"),
+        ({"window": "30000d"}, "--window: 30000d reaches back before 1970"),
         # Empty values are refused as --from/--to are.
         ({"window": "0s"}, "--window: 0s is empty"),
         ({"window": "0ms"}, "--window: 0ms is empty"),

@@ -472,10 +472,11 @@ class Reference:
         }
 
     def service_outages(self, key: str) -> list[tuple[int, int]]:
-        """A service's incidents: [start, end) of each run of milliseconds where its rule holds
-        over its members' confirmed states as written (no runs, no maintenance: one outage is
-        one incident, whatever stops or maintenance lie inside it), that has counted downtime
-        (DOWN milliseconds of :meth:`service_categories`) in the window."""
+        """A service's incidents: its rule over its members' confirmed states as written (no
+        runs: a restart within max_gap does not split an outage), a member in its maintenance
+        not voting; each run of down-or-maintenance milliseconds (maintenance: no voter, one in
+        maintenance) that holds downtime counted in the window (DOWN milliseconds of
+        :meth:`service_categories`) is one, from its first down millisecond to its last."""
         members, rule, quorum = SERVICES[key]
         hi = max([self.hi] + [s[1] for m in members for s in self.segments.get(m, [])])
         states = []
@@ -485,24 +486,29 @@ class Reference:
                 a, b = max(s, self.lo), min(e, hi)
                 if a < b:
                     st[a - self.lo : b - self.lo] = bytes([state]) * (b - a)
+            for s, e in self.maintenance.get(m, []):
+                a, b = max(s, self.lo), min(e, hi)
+                if a < b:
+                    st[a - self.lo : b - self.lo] = bytes([MAINT]) * (b - a)
             states.append(st)
         raw = []
         for cats in zip(*states):
             n_up, n_down = cats.count(UP), cats.count(DOWN)
             voters = n_up + n_down
             down = voters and (n_down >= 1 if rule == "all" else n_down == voters if rule == "any" else n_down >= quorum)
-            raw.append(bool(down))
+            raw.append(DOWN if down else MAINT if not voters and MAINT in cats else None)
         counted = self.service_categories(key)
         out, i = [], 0
         while i < len(raw):
-            if not raw[i]:
+            if raw[i] is None:
                 i += 1
                 continue
             j = i
-            while j < len(raw) and raw[j]:
+            while j < len(raw) and raw[j] is not None:
                 j += 1
-            if counted[i : min(j, len(counted))].count(DOWN):
-                out.append((self.lo + i, self.lo + j))
+            downs = [u for u in range(i, j) if raw[u] == DOWN]
+            if downs and counted[i : min(j, len(counted))].count(DOWN):
+                out.append((self.lo + downs[0], self.lo + downs[-1] + 1))
             i = j
         return out
 
@@ -708,15 +714,18 @@ def test_service_figures_match_the_reference_and_the_rules(run):
     assert svcs["svc-all"]["rule"] == "all" and svcs["svc-all"]["quorum"] is None
     assert svcs["svc-q"]["rule"] == "quorum" and svcs["svc-q"]["quorum"] == 2
     assert svcs["svc-all"]["monitors"] == ["blippy", "maint"] and svcs["svc-all"]["name"] == "Shop"
-    # A service's incidents: its own outages, one per confirmed outage: A joined by B is one
-    # (maint's maintenance window inside it lowers its counted time, never splits it), then C;
-    # each with the cause of the member outage that began it.
+    # A service's incidents: its own outages, one per confirmed outage, each with the cause of
+    # the member outage that began it: A joined by B until maint's maintenance window, where
+    # maint does not vote and blippy says up (a recovery of the service, as its figures say);
+    # B after it; C.
     for key in SERVICES:
         incs = svcs[key]["incidents"]
         assert [(ms_of(i["start"]), ms_of(i["end"])) for i in incs] == ref.service_outages(key), key
         assert sum(i["counted_seconds"] for i in incs) == pytest.approx(svcs[key]["down_seconds"], abs=0.002)
     causes = [i["cause"] for i in svcs["svc-all"]["incidents"]]
-    assert causes == ["http_status", "http_status"], causes
+    assert causes in (["http_status", "reset", "http_status"], ["http_status", "http_status"]), causes
+    if len(causes) == 2:  # only if A outlasted the maintenance window on a slow machine
+        assert m["A_end"] > run.s0 + MW[1] - 1.5
 
 
 def test_slos_met_missed_budget_and_credit_tiers(run):
@@ -1027,6 +1036,8 @@ BAD_REPORT_ARGS = {
     ("--window", ""): ["--window", "empty"],
     ("--period", "year", "--at", "2999"): ["--period", "2999", "has not begun"],
     ("--from", "2999-01-01", "--to", "2999-02-01"): ["--from", "2999-01-01", "future"],
+    ("--period", "year", "--at", "0001"): ["--period", "0001", "1970"],  # expanding windows overflowed
+    ("--from", "1960-01-01", "--to", "1960-01-02"): ["--from", "1960-01-01", "1970"],
 }
 BAD_CHOICES = {("--format", "pdfx"): ["--format", "pdfx"], ("--period", "decade"): ["--period", "decade"]}
 

@@ -23,6 +23,7 @@ from uptimed.report import (
     Data,
     Targets,
     build_report,
+    data_range,
     resolve_scope,
     resolve_window,
     slo_window,
@@ -42,11 +43,12 @@ UP, DOWN = sla.UP, sla.DOWN
 class World:
     """A database as a daemon leaves it: runs, timeline rows, monitor state, ad-hoc windows."""
 
-    def __init__(self, tmp_path: Path, body: str, monitors: list[str]):
+    def __init__(self, tmp_path: Path, body: str, monitors: list[str], disabled: tuple[str, ...] = ()):
         self.path = tmp_path / "u.db"
         self.text = f'[daemon]\ndatabase = "{self.path}"\n\n'
         for key in monitors:
-            self.text += f'[[monitor]]\nid = "{key}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\ninterval = "10s"\n\n'
+            self.text += f'[[monitor]]\nid = "{key}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\ninterval = "10s"\n'
+            self.text += f'timeout = "4s"\nenabled = {"false" if key in disabled else "true"}\n\n'
         self.text += body
         self.config = loads_config(self.text, "t.toml")
         store = Store(str(self.path))
@@ -257,14 +259,34 @@ def test_maintenance_inside_a_service_outage_lowers_it_and_never_splits_it(tmp_p
     w.rows("web", (T0, T0 + 10 * M, UP), (T0 + 10 * M, T0 + 13 * M + 30 * S, DOWN), (T0 + 13 * M + 30 * S, now + 20 * S, UP))
     w.rows("db", (T0, now + 20 * S, UP))
     w.window("service", "shop", T0 + 11 * M, T0 + 11 * M + S, "a second", T0)
+    rep = w.report(now, start=iso(T0), end=iso(now))
+    for kind, key in (("monitors", "web"), ("services", "shop")):  # a service window covers its members
+        x = item(rep, kind, key)
+        assert x["incident_count"] == 1, (kind, x["incidents"])  # old code: 2 for the service
+        (inc,) = x["incidents"]
+        assert inc["duration_seconds"] == 210 and inc["counted_seconds"] == 209
+        assert x["mttr_seconds"] == 209
+
+
+def test_a_members_own_window_splits_a_service_outage_only_where_the_service_is_up(tmp_path):
+    """web is in its own maintenance for 30 s inside its outage: its incident stays one. It does
+    not vote meanwhile: in "shop" (all of web and db) db says up, so shop recovered there (two
+    incidents, as its own figures say); in "solo" (web alone) no member votes and one is in
+    maintenance, the service's maintenance, which never splits an outage."""
+    now = T0 + H
+    body = SERVICE.format(more=', "db"', rule="all") + '\n[[service]]\nid = "solo"\nmonitors = ["web"]\n'
+    w = World(tmp_path, body, ["web", "db"]).run(T0, now)
+    w.rows("web", (T0, T0 + 10 * M, UP), (T0 + 10 * M, T0 + 13 * M + 30 * S, DOWN), (T0 + 13 * M + 30 * S, now + 20 * S, UP))
+    w.rows("db", (T0, now + 20 * S, UP))
     w.window("monitor", "web", T0 + 12 * M, T0 + 12 * M + 30 * S, "half a minute", T0)
     rep = w.report(now, start=iso(T0), end=iso(now))
-    for kind, key in (("monitors", "web"), ("services", "shop")):
-        x = item(rep, kind, key)
-        assert x["incident_count"] == 1, (kind, x["incidents"])  # old code: 3 for the service
-        (inc,) = x["incidents"]
-        assert inc["duration_seconds"] == 210 and inc["counted_seconds"] == 210 - 1 - 30
-        assert x["mttr_seconds"] == 179
+    (inc,) = item(rep, "monitors", "web")["incidents"]
+    assert (inc["duration_seconds"], inc["counted_seconds"]) == (210, 180)
+    (inc,) = item(rep, "services", "solo")["incidents"]
+    assert (inc["duration_seconds"], inc["counted_seconds"]) == (210, 180)
+    shop = item(rep, "services", "shop")
+    assert [(i["duration_seconds"], i["counted_seconds"]) for i in shop["incidents"]] == [(120, 120), (60, 60)]
+    assert shop["maintenance_seconds"] == 0 and shop["down_seconds"] == 180
 
 
 def test_a_service_outage_of_two_members_is_one_incident_from_the_first_failure(tmp_path):
@@ -286,14 +308,17 @@ def test_a_service_outage_of_two_members_is_one_incident_from_the_first_failure(
 
 def test_service_counters_advance_with_a_member_never_probed(tmp_path):
     now = T0 + H
-    w = World(tmp_path, SERVICE.format(more=', "new"', rule="all"), ["web", "new"]).run(T0, now)
+    body = SERVICE.format(more=', "new", "old"', rule="all")
+    w = World(tmp_path, body, ["web", "new", "old"], disabled=("old",)).run(T0, now)
     w.rows("web", (T0, T0 + 50 * M, UP), (T0 + 50 * M, now + 20 * S, DOWN))  # its last probe: at now
     got = w.metrics(now, T0)
     svc = item(w.report(now, start=iso(T0), end=iso(now)), "services", "shop")
     assert (svc["up_seconds"], svc["down_seconds"]) == (3000, 600)
-    # Old code: both 0, held back by the member without a verdict.
+    # Old code: both 0, held back by the members without a verdict. The disabled one holds
+    # nothing back; the one not probed yet only its first result's way to the database: its
+    # timeout (4 s) and the writer's batch (1 s).
     assert got['uptimed_up_seconds_total{service="shop"}'] == 3000
-    assert got['uptimed_down_seconds_total{service="shop"}'] == 600
+    assert got['uptimed_down_seconds_total{service="shop"}'] == 600 - 5
 
 
 # -- 7. the exclusions listed -------------------------------------------------------------------------
@@ -343,6 +368,35 @@ service_hours = { days = "mon-sun", from = "08:00", to = "18:00", timezone = "UT
     # theirs, reported: their windows, cut to the report
     rep = w.report(now, monitors=["theirs"])
     assert {x["id"] for x in rep["exclusions"]} == {secret, "other-nightly"}
+
+
+def test_a_window_on_another_customers_service_is_listed_by_the_shared_member_only(tmp_path):
+    now = T0 + D
+    body = """[[service]]
+id = "acme-svc"
+monitors = ["acme-web", "shared"]
+
+[[service]]
+id = "globex-svc"
+monitors = ["globex-web", "shared"]
+
+[[slo]]
+id = "acme-sla"
+target = "acme-svc"
+objective = 99.9
+window = "1d"
+"""
+    w = World(tmp_path, body, ["acme-web", "globex-web", "shared"]).run(T0, now)
+    for key in ("acme-web", "globex-web", "shared"):
+        w.rows(key, (T0, now + 20 * S, UP))
+    mid = w.window("service", "globex-svc", T0 + H, T0 + 2 * H, "globex: migrating their billing DB", now)
+    rep = w.report(now, slos=["acme-sla"])
+    (x,) = rep["exclusions"]
+    assert (x["id"], x["monitors"], x["services"], x["reason"]) == (mid, ["shared"], [], None)
+    assert "globex" not in str(rep["exclusions"]) and "globex" not in str(rep["slos"])
+    # Reported on globex's own service, it is theirs: named and with its reason.
+    (x,) = w.report(now, services=["globex-svc"])["exclusions"]
+    assert (x["services"], x["reason"]) == (["globex-svc"], "globex: migrating their billing DB")
 
 
 # -- 11. no verdict on thin data ----------------------------------------------------------------------
@@ -438,15 +492,22 @@ def test_service_incidents_match_a_per_ms_reference(members, gaps, member_maint,
     n = len(members)
     cover = _subtract_gaps((0, SPAN + 200), gaps)
     now = SPAN + 100
-    tls = [sla.monitor_timeline(rows, cover) for rows in members]
+    parts = [sla.monitor_parts(rows, cover) for rows in members]
     mm = [normalize(list(member_maint[i]) + list(service_maint)) for i in range(n)]
-    tl = sla.service_timeline(tls, mm, rule, k)
-    outages = sla.service_timeline([sla.raw_timeline(r) for r in members], [()] * n, rule, k).down
+    tl = sla.service_timeline([p[0] for p in parts], mm, rule, k)
+    outages = sla.service_outages([p[2] for p in parts], mm, rule, k)
     maint = normalize(list(service_maint) + list(tl.maintenance))
     got = sla.incidents([(s, e, None) for s, e in outages], sla.counted_down(tl, maint, tuple(window)), now)
 
-    # Reference, one millisecond at a time.
-    raw_down = [_service_down([_state_at(r, t) for r in members], rule, k) for t in range(SPAN + 200)]
+    # Reference, one millisecond at a time. Over the rows as written (no runs), a member in
+    # maintenance does not vote; an outage is a run of down-or-maintenance time (maintenance:
+    # no voter, one in maintenance) holding downtime, from its first down instant to its last.
+    raw_down = []
+    for t in range(SPAN + 200):
+        votes = [None if _inside(t, mm[i]) else _state_at(rows, t) for i, rows in enumerate(members)]
+        d = _service_down(votes, rule, k)
+        in_maint = d is None and any(_inside(t, mm[i]) for i in range(n))
+        raw_down.append("down" if d else "maint" if in_maint else None)
     counted = []
     for t in range(SPAN + 200):
         states = []
@@ -462,12 +523,15 @@ def test_service_incidents_match_a_per_ms_reference(members, gaps, member_maint,
             s = t
             while t < len(raw_down) and raw_down[t]:
                 t += 1
+            downs = [u for u in range(s, t) if raw_down[u] == "down"]
             c = sum(counted[s:t])
-            if c:
-                want.append((s, t if t <= now else None, c))  # ongoing past now: no end yet
+            if downs and c:
+                first, last = downs[0], downs[-1] + 1
+                want.append((first, last if last <= now else None, c))  # ongoing past now: no end yet
         else:
             t += 1
     assert [(i.start, i.end, i.counted_ms) for i in got] == want
+    assert sum(i.counted_ms for i in got) == sum(counted)  # every counted second is in an incident
 
 
 def _subtract_gaps(run, gaps):
@@ -506,14 +570,24 @@ def test_slo_windows_stay_inside_the_term_and_before_now(now, kind, term, length
     s = loads_config(text, "t.toml").slos[0]
     report = resolve_window(now, window="7d") if kind == "report" else None
     w = slo_window(s, now, report)
-    hi = min(w.period_end, now, s.effective_until and int(s.effective_until.timestamp() * 1000) or now)
-    lo = min(max(w.period_start, lo_t if lo_t is not None else w.period_start), hi)
-    assert (w.start, w.end) == (lo, hi)
-    assert w.end <= now
-    assert w.to_date == (w.period_end > now and (s.effective_until is None or s.effective_until.timestamp() * 1000 > now))
+    term_end = None if s.effective_until is None else int(s.effective_until.timestamp() * 1000)
+    begin = w.period_start if lo_t is None else max(w.period_start, lo_t)
+    finish = min(w.period_end, now, now if term_end is None else term_end)
+    if finish > begin:
+        assert (w.start, w.end) == (begin, finish)
+    else:  # nothing to evaluate: an empty window, never one that counts the future
+        assert w.start == w.end and (w.end <= now or w.start == begin)
+    assert w.to_date == (w.period_end > now and (term_end is None or term_end > now))
     for length_ms in sla_burn_lengths():
-        a, b = w.burn_window(length_ms)
-        assert b == w.end and a <= b and (lo_t is None or a >= min(lo_t, w.end)) and b - a <= length_ms
+        bw = w.burn_window(length_ms)
+        if bw is None:  # not begun, or no time of the term in it
+            assert w.period_start >= now or (lo_t is not None and lo_t >= min(w.period_end, now)) or (
+                term_end is not None and term_end <= min(w.period_end, now) - length_ms
+            ) or (lo_t is not None and term_end is not None and term_end <= lo_t)
+            continue
+        a, b = bw
+        assert a < b <= min(w.period_end, now) and b - a <= length_ms
+        assert (lo_t is None or a >= lo_t) and (term_end is None or b <= term_end)
 
 
 def sla_burn_lengths():
@@ -533,3 +607,55 @@ def test_figures_of_a_window_to_date_equal_those_of_the_elapsed_part(tmp_path):
     data = Data(connect(str(w.path), readonly=True), w.config, T0, now, now)
     fig = Targets(data).figures("monitor", "web", (T0, now))
     assert (fig.up_ms, fig.unknown_ms) == (2 * D, D)
+
+
+# -- from a review: terms that ended, periods not begun in an SLO's zone, outages at the edges ----
+
+
+def test_an_agreement_that_ended_shows_no_burn_rates_and_reads_nothing_old(tmp_path):
+    now = T0 + 60 * D
+    body = f"""[[slo]]
+id = "ended"
+target = "web"
+objective = 99.9
+window = "30d"
+effective_until = "{iso(T0 + 10 * D)}"
+"""
+    w = World(tmp_path, body, ["web"]).run(T0, now)
+    w.rows("web", (T0, T0 + 9 * D, UP), (T0 + 9 * D, T0 + 10 * D, DOWN), (T0 + 10 * D, now + 20 * S, UP))
+    s = slo_of(w.report(now), "ended")
+    assert s["verdict"] == "no data" and s["from"] == s["to"]
+    assert set(s["burn_rates"].values()) == {None}  # not the last rates, frozen for ever
+    got = w.metrics(now, T0)
+    assert not [k for k in got if k.startswith("uptimed_slo_burn_rate")]
+    sw = slo_window(w.config.slos[0], now)
+    assert data_range([(now - H, now)], [sw]) == (now - H, now)  # the old term is not read
+
+
+def test_a_period_that_has_not_begun_in_the_slos_zone_is_empty(tmp_path):
+    now = T0 + 30 * D + 2 * H  # 2026-12-01T02:00Z: December in UTC, still November in Los Angeles
+    body = """[[slo]]
+id = "la"
+target = "web"
+objective = 99.9
+period = "month"
+timezone = "America/Los_Angeles"
+"""
+    w = World(tmp_path, body, ["web"]).run(T0, now)
+    w.rows("web", (T0, T0 + 29 * D, UP), (T0 + 29 * D, T0 + 29 * D + H, DOWN), (T0 + 29 * D + H, now + 20 * S, UP))
+    s = slo_of(w.report(now, period="month", at="2026-12"), "la")
+    start = T0 + 30 * D + 8 * H  # midnight in Los Angeles
+    assert (s["from"], s["to"], s["verdict"]) == (iso(start), iso(start), "no data")
+    assert set(s["burn_rates"].values()) == {None}  # November's outage is not December's burn
+    assert s["length_seconds"] == 31 * D / S
+
+
+def test_a_service_outage_across_the_window_start_keeps_its_true_start(tmp_path):
+    now = T0 + D
+    w = World(tmp_path, SERVICE.format(more=', "db"', rule="any"), ["web", "db"]).run(T0, now)
+    w.rows("web", (T0, T0 + 10 * H, UP), (T0 + 10 * H, T0 + 20 * H, DOWN), (T0 + 20 * H, now + 20 * S, UP))
+    w.rows("db", (T0, T0 + 15 * H, UP), (T0 + 15 * H, T0 + 17 * H, DOWN), (T0 + 17 * H, now + 20 * S, UP))
+    for lo, hi in ((16 * H, 24 * H), (10 * H, 16 * H), (16 * H, 16 * H + 30 * M)):
+        svc = item(w.report(now, start=iso(T0 + lo), end=iso(T0 + hi)), "services", "shop")
+        (inc,) = svc["incidents"]
+        assert (inc["start"], inc["end"]) == (iso(T0 + 15 * H), iso(T0 + 17 * H)), (lo, hi)

@@ -129,6 +129,8 @@ def _report(config: Config, args: argparse.Namespace) -> int:
         return 1
     try:
         report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
+    except ValueError as e:  # a window that cannot be cut in an SLO's own zone
+        raise UsageError(str(e)) from None
     finally:
         conn.close()
     sys.stdout.write(render(report, args.format))

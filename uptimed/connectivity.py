@@ -63,6 +63,7 @@ log = logging.getLogger("uptimed")
 
 EVERY = 5.0  # seconds between checks
 TIMEOUT = 2.0  # seconds per canary probe
+VERDICT_DELAY = EVERY + 2 * TIMEOUT  # seconds: the longest a result waits for the check that judges it
 KEEP = 720  # checks whose outcome is remembered (an hour): a result in flight longer is dropped
 
 T = TypeVar("T")

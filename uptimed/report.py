@@ -13,7 +13,7 @@ import dataclasses
 import json
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +32,10 @@ BURN_WINDOWS: dict[str, int] = {
 }  # fmt: skip
 DEFAULT_POLICY = Policy()
 DEFAULT_SLO_WINDOW = 30 * 86_400_000  # an SLO with neither a window nor a period
+# Reports start in 1970 at the earliest: no daemon recorded anything before, and time zones,
+# recurring windows and service hours near year 1 fall off the calendar.
+EARLIEST = 0
+NOTHING_EARLIER = "uptimed has recorded nothing earlier (give a time from 1970 on)"
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ def resolve_window(
             raise ValueError(f"--from ({start}) must be before --to ({end})")
         if lo >= now:
             raise ValueError(f"--from ({start}) is in the future: a report covers time that has passed")
+        if lo < EARLIEST:
+            raise ValueError(f"--from ({start}) is before 1970: {NOTHING_EARLIER}")
         return Window(lo, min(hi, now), tz.key, requested_end=hi)
     if period:
         try:
@@ -129,7 +135,9 @@ def resolve_window(
         except ValueError as e:
             raise ValueError(f"--period/--at: {e}") from None
         if lo >= now:
-            raise ValueError(f"--period/--at: the {period} of {at} has not begun (it starts {iso(lo)})")
+            raise ValueError(f"--period/--at: the {period} of {at or iso(lo)} has not begun (it starts {iso(lo)})")
+        if lo < EARLIEST:
+            raise ValueError(f"--period/--at: the {period} of {at} begins before 1970: {NOTHING_EARLIER}")
         # With --timezone, one zone for everything; without, each SLO uses its own.
         return Window(lo, min(hi, now), tz.key, None if timezone else (period, at), requested_end=hi)
     try:
@@ -138,6 +146,8 @@ def resolve_window(
         raise ValueError(f"--window: {e}") from None
     if length * 1000 < 1:
         raise ValueError(f"--window: {window} is empty (give a duration of at least 1s, e.g. 30d)")
+    if now - length * 1000 < EARLIEST:
+        raise ValueError(f"--window: {window} reaches back before 1970: {NOTHING_EARLIER}")
     return Window(now - int(length * 1000), now, tz.key, own=window is None)
 
 
@@ -145,9 +155,12 @@ def resolve_window(
 class SloWindow:
     """The time an SLO is evaluated over: ``[start, end)``, the window or period asked for
     (``period_start``, ``period_end``) cut to the agreement's term (``effective_from`` /
-    ``effective_until``) and to now. ``basis`` says what was asked for: ``"window"`` (the SLO's
-    rolling window), ``"period"`` (its calendar period) or ``"report"`` (the report's window).
-    ``to_date``: the period and the term go on after now, so the figures are to date."""
+    ``effective_until``) and to now; empty (``start == end``) when the period or the term has
+    not begun, or the term ended before the period began. ``basis`` says what was asked for:
+    ``"window"`` (the SLO's rolling window), ``"period"`` (its calendar period) or ``"report"``
+    (the report's window). ``to_date``: the period and the term go on after now, so the figures
+    are to date. ``burn_end``: where burn-rate windows end (the end of the window asked for, or
+    now if that is earlier); None while the period has not begun."""
 
     start: int
     end: int
@@ -158,6 +171,7 @@ class SloWindow:
     term_start: int | None
     term_end: int | None
     to_date: bool
+    burn_end: int | None
 
     @property
     def length_ms(self) -> int:
@@ -165,12 +179,18 @@ class SloWindow:
         end = self.period_end if self.term_end is None else min(self.period_end, self.term_end)
         return max(0, end - self.start)
 
-    def burn_window(self, length_ms: int) -> Interval:
-        """The burn-rate window of ``length_ms`` ending where the evaluation ends, cut to the term."""
-        lo = self.end - length_ms
+    def burn_window(self, length_ms: int) -> Interval | None:
+        """The burn-rate window of ``length_ms`` ending at ``burn_end``, cut to the term; None
+        when nothing of it lies in the term (after the agreement ended, its budget burns no
+        more: no rate, rather than the last one frozen)."""
+        if self.burn_end is None:
+            return None
+        lo, hi = self.burn_end - length_ms, self.burn_end
         if self.term_start is not None:
-            lo = min(max(lo, self.term_start), self.end)
-        return lo, self.end
+            lo = max(lo, self.term_start)
+        if self.term_end is not None:
+            hi = min(hi, self.term_end)
+        return (lo, hi) if lo < hi else None
 
 
 def slo_window(s: SLO, now: int, report: Window | None = None) -> SloWindow:
@@ -192,10 +212,12 @@ def slo_window(s: SLO, now: int, report: Window | None = None) -> SloWindow:
         lo, hi, basis, label = now - DEFAULT_SLO_WINDOW, now, "window", _window_text(DEFAULT_SLO_WINDOW / 1000)
     term_start = None if s.effective_from is None else to_ms(s.effective_from)
     term_end = None if s.effective_until is None else to_ms(s.effective_until)
+    begin = lo if term_start is None else max(lo, term_start)
     end = min(hi, now) if term_end is None else min(hi, now, term_end)
-    start = min(lo if term_start is None else max(lo, term_start), end)  # empty before or after the term
+    if end <= begin:  # nothing to evaluate: placed where it begins, or where the term ended
+        begin = end = begin if begin >= now else end
     to_date = hi > now and (term_end is None or term_end > now)
-    return SloWindow(start, end, lo, hi, basis, label, term_start, term_end, to_date)
+    return SloWindow(begin, end, lo, hi, basis, label, term_start, term_end, to_date, min(hi, now) if lo < now else None)
 
 
 def _time(flag: str, text: str, tz: Any) -> int:
@@ -237,6 +259,8 @@ class Data:
         #: Every maintenance window in [lo, hi): (what a listing says of it, the targets it
         #: names, each with the targets it covers, and its intervals).
         self._windows: list[tuple[dict[str, Any], list[tuple[str, str, list[tuple[str, str]]]], list[Interval]]] = []
+        #: covered target -> (window, named target) pairs that cover it
+        self._covering: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self._collect_maintenance()
 
     def _collect_maintenance(self) -> None:
@@ -247,9 +271,10 @@ class Data:
 
         def add(entry: dict[str, Any], named: list[tuple[str, str]], ivs: list[Interval]) -> None:
             targets = [(kind, key, covers(kind, key)) for kind, key in named]
-            for _, _, covered in targets:
+            for i, (_, _, covered) in enumerate(targets):
                 for t in covered:
                     self._maint[t] = union(self._maint.get(t, []), ivs)
+                    self._covering.setdefault(t, []).append((len(self._windows), i))
             self._windows.append((entry, targets, ivs))
 
         for w in self.config.maintenance:
@@ -268,30 +293,48 @@ class Data:
         (kind, key) -> the time its figures are over (normalized). Each occurrence is listed cut
         to that time and names only the targets it changed; ``overlaps`` lists the ids of the
         other listed windows it overlaps on one of them."""
-        out: list[tuple[dict[str, Any], set[tuple[str, str]], Interval]] = []
-        for entry, targets, ivs in self._windows:
-            for iv in ivs:
-                named: list[tuple[str, str]] = []
-                hit: set[tuple[str, str]] = set()
-                cut: list[Interval] = []
-                for kind, key, covered in targets:
-                    pieces = [(t, clip(shown[t], *iv)) for t in covered if t in shown]
-                    pieces = [(t, p) for t, p in pieces if p]
+        # (window, occurrence) -> named targets changed, targets hit, the pieces of time
+        found: dict[tuple[int, int], tuple[set[int], set[tuple[str, str]], list[Interval]]] = {}
+        for t, spans in shown.items():
+            for w, named in self._covering.get(t, ()):
+                for k, iv in enumerate(self._windows[w][2]):
+                    pieces = clip(spans, *iv)
                     if pieces:
-                        named.append((kind, key))
-                        hit.update(t for t, _ in pieces)
-                        cut += [x for _, p in pieces for x in p]
-                if named:
-                    lo, hi = min(a for a, _ in cut), max(b for _, b in cut)
-                    item = {**entry, "monitors": [k for kind, k in named if kind == "monitor"],
-                            "services": [k for kind, k in named if kind == "service"], "start": iso(lo), "end": iso(hi)}  # fmt: skip
-                    out.append((item, hit, (lo, hi)))
+                        acc = found.setdefault((w, k), (set(), set(), []))
+                        acc[0].add(named)
+                        acc[1].add(t)
+                        acc[2].extend(pieces)
+        out: list[tuple[dict[str, Any], set[tuple[str, str]], Interval]] = []
+        for (w, _), (named, hit, cut) in sorted(found.items()):
+            entry, targets = self._windows[w][0], self._windows[w][1]
+            changed: dict[tuple[str, str], None] = {}
+            private = False
+            for i in sorted(named):
+                kind, key, covered = targets[i]
+                if (kind, key) in shown:
+                    changed[(kind, key)] = None
+                else:  # a window on a target outside the report that covers one in it (a
+                    # shared member): named by what it covered here, its reason withheld
+                    changed.update((t, None) for t in covered if t in hit)
+                    private = True
+            lo, hi = min(a for a, _ in cut), max(b for _, b in cut)
+            item = {**entry, "monitors": [k for kind, k in changed if kind == "monitor"],
+                    "services": [k for kind, k in changed if kind == "service"], "start": iso(lo), "end": iso(hi)}  # fmt: skip
+            if private:
+                item["reason"] = None
+            out.append((item, hit, (lo, hi)))
         out.sort(key=lambda x: x[2])
-        for i, (item, hit, (lo, hi)) in enumerate(out):
-            item["overlaps"] = [
-                other["id"] for j, (other, hit2, (lo2, hi2)) in enumerate(out)
-                if j != i and other["id"] != item["id"] and lo < hi2 and lo2 < hi and hit & hit2
-            ]  # fmt: skip
+        overlaps: list[list[Any]] = [[] for _ in out]
+        for i, (item, hit, (_, hi)) in enumerate(out):
+            j = i + 1
+            while j < len(out) and out[j][2][0] < hi:  # sorted by start: only these can overlap it
+                other, hit2, _ = out[j]
+                if other["id"] != item["id"] and hit & hit2:
+                    overlaps[i].append(other["id"])
+                    overlaps[j].append(item["id"])
+                j += 1
+        for (item, _, _), ids in zip(out, overlaps):
+            item["overlaps"] = list(dict.fromkeys(ids))
         return [item for item, _, _ in out]
 
     def maintenance(self, kind: str, key: str) -> list[Interval]:
@@ -372,7 +415,7 @@ class Targets:
         #: (monitor, window) -> figures without incident lists, computed in bulk by prepare()
         self._pre: dict[tuple[str, Interval], sla.Figures] = {}
         self._rows: dict[str, list[Row]] = {}  # read by load(), not yet built into timelines
-        self._raw: dict[str, sla.StateTimeline] = {}  # monitors' rows as written (sla.raw_timeline)
+        self._raw: dict[str, sla.StateTimeline] = {}  # monitors' rows as written (sla.monitor_parts)
 
     def kind(self, key: str) -> str:
         return "service" if key in self.services else "monitor"
@@ -396,8 +439,8 @@ class Targets:
         segs = self._rows.pop(key, None)
         if segs is None:
             segs = self.data.segments(key)
-        self._raw[key] = sla.raw_timeline(segs)
-        return sla.monitor_timeline(segs, self.data.cover), sla.down_segments(segs)
+        tl, downs, self._raw[key] = sla.monitor_parts(segs, self.data.cover)
+        return tl, downs
 
     def _service(self, key: str) -> tuple[sla.StateTimeline, Downs]:
         """The service's timeline by its rule over its members' (maintenance and unknown time do
@@ -410,7 +453,24 @@ class Targets:
         maint = [self.data.maintenance("monitor", m) for m in svc.monitors]
         tl = sla.service_timeline([m[0] for m in members], maint, svc.rule, svc.quorum)
         raw = [self._raw[m] for m in svc.monitors]
-        outages = sla.service_timeline(raw, [()] * len(raw), svc.rule, svc.quorum).down
+        outages = sla.service_outages(raw, maint, svc.rule, svc.quorum)
+        # An outage that began before the rows read (or goes on past them, before now) may
+        # begin earlier or end elsewhere once the other members' rows there are known: read
+        # them out to it until it holds still. (Maintenance out there is not known: none.)
+        lo, hi = self.data.lo, self.data.hi
+        for _ in range(8):
+            if not outages:
+                break
+            need_lo = min(lo, outages[0][0])
+            need_hi = max(hi, outages[-1][1]) if hi < self.data.now else hi
+            if (need_lo, need_hi) == (lo, hi):
+                break
+            lo, hi = need_lo, need_hi
+            mids = [self.data.ids[m] for m in svc.monitors if m in self.data.ids]
+            rows = self.data.segments_many(mids, [(lo, hi)])
+            raw = [sla.monitor_parts(rows[self.data.ids[m]], [])[2] if m in self.data.ids else raw[i]
+                   for i, m in enumerate(svc.monitors)]  # fmt: skip
+            outages = sla.service_outages(raw, maint, svc.rule, svc.quorum)
         member_downs = [sorted(m[1]) for m in members]
         member_starts = [[d[0] for d in downs] for downs in member_downs]
         return tl, [(s, e, _cause_at(s, member_downs, member_starts)) for s, e in outages]
@@ -590,9 +650,7 @@ def build_report(
         raise ValueError(f"the report window [{iso(start)}, {iso(end)}) has not begun at {iso(now)}")
     with one_snapshot(conn):  # one view of a database the daemon may be writing
         slo_windows = {s.id: slo_window(s, now, window) for s in scope.slos}
-        burn_from = [w.burn_window(max(BURN_WINDOWS.values()))[0] for w in slo_windows.values()]
-        lo = min([start, *burn_from, *(w.start for w in slo_windows.values())])
-        hi = max([end] + [w.end for w in slo_windows.values()])
+        lo, hi = data_range([(start, end)], slo_windows.values())
         data = Data(conn, config, lo, hi, now)
         targets = Targets(data)
         span = (start, end)
@@ -637,6 +695,22 @@ def build_report(
             "services": out_services,
             "slos": out_slos,
         }
+
+
+def data_range(spans: Iterable[Interval], slo_windows: Iterable[SloWindow]) -> Interval:
+    """The time a report (or /metrics) must read: ``spans``, and each SLO's window and burn
+    windows. Empty ones add nothing: an agreement that ended long ago must not make every
+    report read years of rows."""
+    spans = [s for s in spans if s[1] > s[0]]
+    for w in slo_windows:
+        if w.end > w.start:
+            spans.append((w.start, w.end))
+        longest = w.burn_window(max(BURN_WINDOWS.values()))
+        if longest is not None:
+            spans.append(longest)
+    if not spans:
+        return 0, 0
+    return min(a for a, _ in spans), max(b for _, b in spans)
 
 
 def _to_date_json(start: int, end: int, full_end: int, now: int) -> dict[str, Any]:
@@ -684,11 +758,10 @@ def slo_evaluation(s: SLO, targets: Targets, window: SloWindow) -> SLOResult:
     span = (window.start, window.end)
     fig = targets.figures(kind, s.target, span, outside(*span))
     ev = sla.evaluate(fig, s.objective, s.policy, s.credits, s.min_coverage)
-    burn = {}
+    burn: dict[str, float | None] = {}
     for name, length in BURN_WINDOWS.items():
         w = window.burn_window(length)
-        fig_w = targets.accounting(kind, s.target, w, outside(*w))
-        burn[name] = sla.burn_rate(fig_w, s.objective, s.policy)
+        burn[name] = None if w is None else sla.burn_rate(targets.accounting(kind, s.target, w, outside(*w)), s.objective, s.policy)
     return SLOResult(window, fig, ev, burn)
 
 

@@ -460,6 +460,13 @@ def _why_no_verdict(slo: dict[str, Any]) -> str:
             why = f"coverage is below the {_objective_percent(minimum)} minimum"
         else:
             why = "too little of the eligible time has data"
+    elif verdict == "no data" and slo.get("from") is not None and slo.get("from") == slo.get("to"):
+        if slo.get("effective_from") is not None and slo.get("effective_from") >= slo.get("from"):
+            why = f"the agreement's term begins {_text(slo['effective_from'])}"
+        elif slo.get("effective_until") is not None and slo.get("effective_until") <= slo.get("from"):
+            why = f"the agreement's term ended {_text(slo['effective_until'])}"
+        else:
+            why = f"the period begins {_text(slo['from'])}"
     elif verdict == "no data":
         why = "none of the time evaluated was eligible"
     else:

@@ -180,15 +180,96 @@ def _cover(runs: Iterable[Interval], degraded: Iterable[Interval]) -> list[Inter
     return subtract(normalize(list(runs)), degraded) if degraded else normalize(list(runs))
 
 
-def raw_timeline(segments: Iterable[Sequence[Any]]) -> StateTimeline:
-    """A monitor's rows as the state machine wrote them, without runs, degraded time or
-    maintenance: where its outages begin and end. A service's outages are swept from these
-    (:func:`service_timeline` with no maintenance), as a monitor's are its DOWN rows: one
-    confirmed outage is one incident, whatever restarts or maintenance lie inside it."""
-    starts, ends, states, _ = _rows(segments)
-    return StateTimeline(
+def monitor_parts(
+    segments: Iterable[Sequence[Any]], cover: Sequence[Interval]
+) -> tuple[StateTimeline, list[tuple[int, int, Any]], StateTimeline]:
+    """What a report needs of one monitor, from one pass over its rows: its timeline inside
+    ``cover`` (normalized: ``∪runs − degraded``, as :func:`monitor_timeline` takes), its DOWN
+    rows (:func:`down_segments`), and its rows as the state machine wrote them, without runs,
+    degraded time or maintenance (where its outages begin and end, for
+    :func:`service_outages`)."""
+    cols = _rows(segments)
+    starts, ends, states, _ = cols
+    raw = StateTimeline(
         tuple(_one_state(starts, ends, states)), tuple(_one_state(starts, ends, list(map(not_, states))))
     )
+    cover = cover if isinstance(cover, list) else list(cover)
+    return StateTimeline(tuple(intersect(raw.up, cover)), tuple(intersect(raw.down, cover))), _downs(cols), raw
+
+
+def service_outages(
+    members: Sequence[StateTimeline],
+    member_maintenance: Sequence[Sequence[Interval]],
+    rule: str,
+    quorum: int | None = None,
+) -> list[Interval]:
+    """A service's confirmed outages, one per incident: from the first instant its rule holds
+    to its recovery, over its members' rows as written (``members``: the raw timelines of
+    :func:`monitor_parts`), as a monitor's outages are its DOWN rows whole.
+
+    So a daemon restart inside an outage does not split it (a member's rows bridge a restart
+    within its ``max_gap``, as its own incident does), and neither does maintenance: time when
+    no member can vote and one is in maintenance (the service's maintenance) lies inside the
+    outage, lowering only its counted time (see :func:`incidents`). A member in its own
+    maintenance does not vote, as in :func:`service_timeline`: if the others say the service
+    is up meanwhile, it is up, and that is a recovery. ``member_maintenance[i]``: normalized.
+
+    The rules as in :func:`service_timeline`: ``"all"``: a voter down; ``"any"``: some voter
+    down and none up; ``"quorum"``: at least ``quorum`` voters down."""
+    if len(member_maintenance) != len(members):
+        raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
+    ups: list[Sequence[Interval]] = []
+    downs: list[Sequence[Interval]] = []
+    for tl, mm in zip(members, member_maintenance):
+        ups.append(subtract(list(tl.up), list(mm)) if mm else tl.up)
+        downs.append(subtract(list(tl.down), list(mm)) if mm else tl.down)
+    if rule == "all":
+        down = union(*downs)
+    elif rule == "any":
+        down = subtract(union(*downs), union(*ups))
+    elif rule == "quorum" and quorum is not None and quorum >= 1:
+        down = _at_least(downs, quorum)
+    else:
+        raise ValueError(f"no service rule {rule!r} with quorum {quorum!r}")
+    if not down:
+        return []
+    maint = union(*member_maintenance)
+    if maint:  # the service's own maintenance: no voter, a member in maintenance
+        maint = subtract(maint, union(*ups, *downs))
+    if not maint:
+        return down
+    # Each stretch of down-or-maintenance time that holds downtime is one outage, from its
+    # first down instant to its last.
+    out: list[Interval] = []
+    k = 0
+    for a, b in union(down, maint):
+        first = last = None
+        while k < len(down) and down[k][0] < b:
+            if first is None:
+                first = down[k][0]
+            last = down[k][1]
+            k += 1
+        if first is not None and last is not None:
+            out.append((first, last))
+    return out
+
+
+def _at_least(sets: Sequence[Sequence[Interval]], k: int) -> list[Interval]:
+    """Where at least ``k`` of the normalized interval lists hold."""
+    events = sorted([(s, 1) for ivs in sets for s, _ in ivs] + [(e, -1) for ivs in sets for _, e in ivs])
+    out: list[Interval] = []
+    n = start = 0
+    for t, d in events:  # ends sort before starts at the same time: touching rows do not stack
+        was = n >= k
+        n += d
+        if n >= k and not was:
+            start = t
+        elif was and n < k and t > start:
+            if out and out[-1][1] == start:
+                out[-1] = (out[-1][0], t)
+            else:
+                out.append((start, t))
+    return out
 
 
 def down_segments(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, Any]]:

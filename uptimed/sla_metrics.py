@@ -18,14 +18,15 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from uptimed import daily
+from uptimed import connectivity, daily
 from uptimed.config import Config
 from uptimed.metrics import escape_label
-from uptimed.report import BURN_WINDOWS, Data, Targets, one_snapshot, resolve_scope, slo_evaluation, slo_window
+from uptimed.report import Data, Targets, data_range, one_snapshot, resolve_scope, slo_evaluation, slo_window
 from uptimed.store import connect
 
 WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 REFRESH = 15.0  # seconds between refreshes
+WRITE_DELAY = 1.0  # seconds: a result reaches the database within this of its probe's end
 
 HELP = {
     "uptimed_availability_ratio": ("gauge", "Availability up/(up+down) over a rolling window, maintenance excluded."),
@@ -68,8 +69,7 @@ class SlaMetrics:
         scope = resolve_scope(config)
         # The same windows as the report's default (uptimed.report.slo_window).
         slo_windows = {s.id: slo_window(s, now) for s in scope.slos}
-        burn_from = [w.burn_window(max(BURN_WINDOWS.values()))[0] for w in slo_windows.values()]
-        lo = min([now - max(WINDOWS.values()), self._started, *burn_from, *(w.start for w in slo_windows.values())])
+        lo, _ = data_range([(min(now - max(WINDOWS.values()), self._started), now)], slo_windows.values())
         data = Data(conn, config, lo, now, now)
         targets = Targets(data)
         by_id = daily.final_points(conn, now)
@@ -78,10 +78,7 @@ class SlaMetrics:
         services = {s.id: s for s in config.services}
         upto = {key: min(final.get(key, self._started), covered_to) for key in scope.monitors}
         for key in scope.services:
-            # A member never probed, or not probed any more, has no verdict to change: it does
-            # not vote, so it does not hold the service's counters back.
-            probed = [final[m] for m in services[key].monitors if m in final and _probing(config, m)]
-            upto[key] = min([*probed, covered_to])
+            upto[key] = min([*(_member_final(config, m, final, now) for m in services[key].monitors), covered_to])
         # Read in bulk: service timelines (which serve their members too), then the other
         # monitors over each window, then over the time each counter advances by.
         targets.load([m for key in scope.services for m in services[key].monitors])
@@ -141,6 +138,16 @@ class SlaMetrics:
         return totals[0], totals[1]
 
 
-def _probing(config: Config, key: str) -> bool:
+def _member_final(config: Config, key: str, final: dict[str, int], now: int) -> int:
+    """Up to when a service member's state can no longer change. One not probed any more
+    (disabled, removed) has no verdict to change: it does not vote, so it holds nothing back.
+    One never probed yet does not vote either, but its first result may be under way: stamped
+    when it began, written at most its timeout (plus the writer's batch, plus the wait for the
+    next canary check) later."""
     m = config.monitor(key)
-    return m is not None and m.enabled
+    if m is None or not m.enabled:
+        return now
+    if key in final:
+        return final[key]
+    delay = m.timeout + WRITE_DELAY + (connectivity.VERDICT_DELAY if config.daemon.connectivity_check else 0.0)
+    return now - int(delay * 1000)
