@@ -150,7 +150,7 @@ class SLO:
     policy: Policy
     #: Below this coverage (percent of eligible time with a verdict) the verdict is
     #: "insufficient data": never met, and no credit tier is claimed.
-    min_coverage: Decimal = Decimal("90")
+    min_coverage: Decimal = Decimal(90)  # DEFAULT_MIN_COVERAGE, defined with the loader below
 
 
 @dataclass(frozen=True)

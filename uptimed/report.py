@@ -13,6 +13,7 @@ import dataclasses
 import json
 import sqlite3
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -415,7 +416,9 @@ class Targets:
         #: (monitor, window) -> figures without incident lists, computed in bulk by prepare()
         self._pre: dict[tuple[str, Interval], sla.Figures] = {}
         self._rows: dict[str, list[Row]] = {}  # read by load(), not yet built into timelines
-        self._raw: dict[str, sla.StateTimeline] = {}  # monitors' rows as written (sla.monitor_parts)
+        #: Service members' rows as written (sla.monitor_parts), kept until their last service is built
+        self._raw: dict[str, sla.StateTimeline] = {}
+        self._uses = Counter(m for s in data.config.services for m in s.monitors)
 
     def kind(self, key: str) -> str:
         return "service" if key in self.services else "monitor"
@@ -439,7 +442,9 @@ class Targets:
         segs = self._rows.pop(key, None)
         if segs is None:
             segs = self.data.segments(key)
-        tl, downs, self._raw[key] = sla.monitor_parts(segs, self.data.cover)
+        tl, downs, raw = sla.monitor_parts(segs, self.data.cover)
+        if self._uses[key]:
+            self._raw[key] = raw
         return tl, downs
 
     def _service(self, key: str) -> tuple[sla.StateTimeline, Downs]:
@@ -465,12 +470,19 @@ class Targets:
             need_hi = max(hi, outages[-1][1]) if hi < self.data.now else hi
             if (need_lo, need_hi) == (lo, hi):
                 break
+            spans = [x for x in ((need_lo, lo), (hi, need_hi)) if x[1] > x[0]]
             lo, hi = need_lo, need_hi
-            mids = [self.data.ids[m] for m in svc.monitors if m in self.data.ids]
-            rows = self.data.segments_many(mids, [(lo, hi)])
-            raw = [sla.monitor_parts(rows[self.data.ids[m]], [])[2] if m in self.data.ids else raw[i]
-                   for i, m in enumerate(svc.monitors)]  # fmt: skip
+            ids = self.data.ids
+            rows = self.data.segments_many([ids[m] for m in svc.monitors if m in ids], spans)
+            for i, m in enumerate(svc.monitors):
+                if m in ids and rows[ids[m]]:
+                    more = sla.monitor_parts(rows[ids[m]], [])[2]
+                    raw[i] = sla.StateTimeline(tuple(union(raw[i].up, more.up)), tuple(union(raw[i].down, more.down)))
             outages = sla.service_outages(raw, maint, svc.rule, svc.quorum)
+        for m in svc.monitors:
+            self._uses[m] -= 1
+            if not self._uses[m]:
+                self._raw.pop(m, None)
         member_downs = [sorted(m[1]) for m in members]
         member_starts = [[d[0] for d in downs] for downs in member_downs]
         return tl, [(s, e, _cause_at(s, member_downs, member_starts)) for s, e in outages]

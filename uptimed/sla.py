@@ -37,6 +37,7 @@ burn rate), never compared to decide anything.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -218,40 +219,44 @@ def service_outages(
     down and none up; ``"quorum"``: at least ``quorum`` voters down."""
     if len(member_maintenance) != len(members):
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
-    ups: list[Sequence[Interval]] = []
-    downs: list[Sequence[Interval]] = []
-    for tl, mm in zip(members, member_maintenance):
-        ups.append(subtract(list(tl.up), list(mm)) if mm else tl.up)
-        downs.append(subtract(list(tl.down), list(mm)) if mm else tl.down)
+    mms = [list(mm) for mm in member_maintenance]
     if rule == "all":
-        down = union(*downs)
+        down = _votes([tl.down for tl in members], mms)
     elif rule == "any":
-        down = subtract(union(*downs), union(*ups))
+        down = subtract(_votes([tl.down for tl in members], mms), _votes([tl.up for tl in members], mms))
     elif rule == "quorum" and quorum is not None and quorum >= 1:
-        down = _at_least(downs, quorum)
+        down = _at_least([subtract(list(tl.down), mm) if mm else tl.down for tl, mm in zip(members, mms)], quorum)
     else:
         raise ValueError(f"no service rule {rule!r} with quorum {quorum!r}")
-    if not down:
-        return []
-    maint = union(*member_maintenance)
-    if maint:  # the service's own maintenance: no voter, a member in maintenance
-        maint = subtract(maint, union(*ups, *downs))
-    if not maint:
+    maint = union(*mms)
+    if len(down) < 2 or not maint:
         return down
-    # Each stretch of down-or-maintenance time that holds downtime is one outage, from its
-    # first down instant to its last.
-    out: list[Interval] = []
-    k = 0
-    for a, b in union(down, maint):
-        first = last = None
-        while k < len(down) and down[k][0] < b:
-            if first is None:
-                first = down[k][0]
-            last = down[k][1]
-            k += 1
-        if first is not None and last is not None:
-            out.append((first, last))
+    # Consecutive stretches of downtime are one outage when the time between them is the
+    # service's maintenance: every instant of it in some member's maintenance, and no member
+    # voting (its rows there all inside its own maintenance).
+    maint_starts = [m[0] for m in maint]
+    out = [down[0]]
+    for a, b in down[1:]:
+        gap = (out[-1][1], a)
+        i = bisect_right(maint_starts, gap[0]) - 1  # maint is normalized: one interval must hold the gap
+        if i >= 0 and maint[i][1] >= gap[1] and not any(
+            subtract(clip(rows, *gap), mm)
+            for tl, mm in zip(members, mms)
+            for rows in (tl.up, tl.down)
+        ):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
     return out
+
+
+def _votes(states: Sequence[Sequence[Interval]], mms: Sequence[list[Interval]]) -> list[Interval]:
+    """``∪ (states[i] − mms[i])``: where some member votes that state. Members under the same
+    maintenance (a service's window covers them all) are taken off together."""
+    groups: dict[tuple[Interval, ...], list[Sequence[Interval]]] = {}
+    for ivs, mm in zip(states, mms):
+        groups.setdefault(tuple(mm), []).append(ivs)
+    return union(*(subtract(union(*g), list(mm)) if mm else union(*g) for mm, g in groups.items()))
 
 
 def _at_least(sets: Sequence[Sequence[Interval]], k: int) -> list[Interval]:
@@ -670,6 +675,18 @@ def service_timeline(
         raise ValueError(f"rule 'quorum' needs quorum >= 1, not {quorum!r}")
     if len(member_maintenance) != len(members):
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
+    if rule != "quorum":
+        # all and any depend only on whether some voter is up and some is down: interval set
+        # arithmetic, several times faster than the sweep (which quorum needs, to count).
+        mms = [union(mm, tl.maintenance) if tl.maintenance else normalize(mm) for tl, mm in zip(members, member_maintenance)]
+        v_up = _votes([tl.up for tl in members], mms)
+        v_down = _votes([tl.down for tl in members], mms)
+        down = v_down if rule == "all" else subtract(v_down, v_up)
+        up = subtract(v_up, v_down) if rule == "all" else v_up
+        maint = union(*mms)
+        if maint:
+            maint = subtract(maint, union(v_up, v_down))
+        return StateTimeline(tuple(up), tuple(down), tuple(maint))
     # Events (time, d_up, d_down, d_maint), per member from its disjoint categories.
     events: list[tuple[int, int, int, int]] = []
     add = events.append
