@@ -297,12 +297,12 @@ class Data:
         # (window, occurrence) -> named targets changed, targets hit, the pieces of time
         found: dict[tuple[int, int], tuple[set[int], set[tuple[str, str]], list[Interval]]] = {}
         for t, spans in shown.items():
-            for w, named in self._covering.get(t, ()):
+            for w, target in self._covering.get(t, ()):
                 for k, iv in enumerate(self._windows[w][2]):
                     pieces = clip(spans, *iv)
                     if pieces:
                         acc = found.setdefault((w, k), (set(), set(), []))
-                        acc[0].add(named)
+                        acc[0].add(target)
                         acc[1].add(t)
                         acc[2].extend(pieces)
         out: list[tuple[dict[str, Any], set[tuple[str, str]], Interval]] = []

@@ -460,13 +460,15 @@ def _why_no_verdict(slo: dict[str, Any]) -> str:
             why = f"coverage is below the {_objective_percent(minimum)} minimum"
         else:
             why = "too little of the eligible time has data"
-    elif verdict == "no data" and slo.get("from") is not None and slo.get("from") == slo.get("to"):
-        if slo.get("effective_from") is not None and slo.get("effective_from") >= slo.get("from"):
-            why = f"the agreement's term begins {_text(slo['effective_from'])}"
-        elif slo.get("effective_until") is not None and slo.get("effective_until") <= slo.get("from"):
-            why = f"the agreement's term ended {_text(slo['effective_until'])}"
+    elif verdict == "no data" and isinstance(at := slo.get("from"), str) and at == slo.get("to"):
+        # An empty window: the term or the period lies elsewhere (RFC 3339 in UTC compares as text).
+        begins, ended = slo.get("effective_from"), slo.get("effective_until")
+        if isinstance(begins, str) and begins >= at:
+            why = f"the agreement's term begins {_text(begins)}"
+        elif isinstance(ended, str) and ended <= at:
+            why = f"the agreement's term ended {_text(ended)}"
         else:
-            why = f"the period begins {_text(slo['from'])}"
+            why = f"the period begins {_text(at)}"
     elif verdict == "no data":
         why = "none of the time evaluated was eligible"
     else:

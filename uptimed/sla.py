@@ -44,7 +44,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
 from operator import eq, itemgetter, le, lt, mul, not_, sub
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from uptimed.intervals import Interval, clip, intersect, measure, normalize, overlap, subtract, union
 
@@ -190,7 +190,7 @@ def monitor_parts(
     degraded time or maintenance (where its outages begin and end, for
     :func:`service_outages`)."""
     cols = _rows(segments)
-    starts, ends, states, _ = cols
+    starts, ends, states = cast(list[int], cols[0]), cast(list[int], cols[1]), cols[2]  # or tuples: read only
     raw = StateTimeline(
         tuple(_one_state(starts, ends, states)), tuple(_one_state(starts, ends, list(map(not_, states))))
     )
@@ -681,12 +681,12 @@ def service_timeline(
         mms = [union(mm, tl.maintenance) if tl.maintenance else normalize(mm) for tl, mm in zip(members, member_maintenance)]
         v_up = _votes([tl.up for tl in members], mms)
         v_down = _votes([tl.down for tl in members], mms)
-        down = v_down if rule == "all" else subtract(v_down, v_up)
-        up = subtract(v_up, v_down) if rule == "all" else v_up
-        maint = union(*mms)
-        if maint:
-            maint = subtract(maint, union(v_up, v_down))
-        return StateTimeline(tuple(up), tuple(down), tuple(maint))
+        no_voter = union(*mms)
+        if no_voter:
+            no_voter = subtract(no_voter, union(v_up, v_down))
+        if rule == "all":
+            return StateTimeline(tuple(subtract(v_up, v_down)), tuple(v_down), tuple(no_voter))
+        return StateTimeline(tuple(v_up), tuple(subtract(v_down, v_up)), tuple(no_voter))
     # Events (time, d_up, d_down, d_maint), per member from its disjoint categories.
     events: list[tuple[int, int, int, int]] = []
     add = events.append
