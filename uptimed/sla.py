@@ -219,35 +219,46 @@ def service_outages(
     down and none up; ``"quorum"``: at least ``quorum`` voters down."""
     if len(member_maintenance) != len(members):
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
-    mms = [list(mm) for mm in member_maintenance]
-    if rule == "all":
-        down = _votes([tl.down for tl in members], mms)
-    elif rule == "any":
-        down = subtract(_votes([tl.down for tl in members], mms), _votes([tl.up for tl in members], mms))
-    elif rule == "quorum" and quorum is not None and quorum >= 1:
-        down = _at_least([subtract(list(tl.down), mm) if mm else tl.down for tl, mm in zip(members, mms)], quorum)
-    else:
-        raise ValueError(f"no service rule {rule!r} with quorum {quorum!r}")
+    mms = [normalize(mm) for mm in member_maintenance]
+    down, _, _ = _rule(members, mms, rule, quorum)
     maint = union(*mms)
     if len(down) < 2 or not maint:
         return down
     # Consecutive stretches of downtime are one outage when the time between them is the
-    # service's maintenance: every instant of it in some member's maintenance, and no member
-    # voting (its rows there all inside its own maintenance).
+    # service's maintenance: all of it in some member's maintenance (normalized: one interval
+    # must hold the gap), and no member voting there (its rows all inside its own maintenance).
+    # Checking only the gaps spares computing where every member is up (what the sweep of
+    # service_timeline needs, and this does not).
     maint_starts = [m[0] for m in maint]
     out = [down[0]]
     for a, b in down[1:]:
         gap = (out[-1][1], a)
-        i = bisect_right(maint_starts, gap[0]) - 1  # maint is normalized: one interval must hold the gap
+        i = bisect_right(maint_starts, gap[0]) - 1
         if i >= 0 and maint[i][1] >= gap[1] and not any(
-            subtract(clip(rows, *gap), mm)
-            for tl, mm in zip(members, mms)
-            for rows in (tl.up, tl.down)
+            subtract(clip(rows, *gap), mm) for tl, mm in zip(members, mms) for rows in (tl.up, tl.down)
         ):
             out[-1] = (out[-1][0], b)
         else:
             out.append((a, b))
     return out
+
+
+def _rule(
+    members: Sequence[StateTimeline], mms: Sequence[list[Interval]], rule: str, quorum: int | None
+) -> tuple[list[Interval], list[Interval], list[Interval] | None]:
+    """Where a service's rule holds over its members' votes (a member in its maintenance
+    ``mms[i]``, normalized, does not vote), where some member votes down, and where some votes
+    up if that was needed (rule ``any``), else None."""
+    v_down = _votes([tl.down for tl in members], mms)
+    if rule == "all":
+        return v_down, v_down, None
+    if rule == "any":
+        v_up = _votes([tl.up for tl in members], mms)
+        return subtract(v_down, v_up), v_down, v_up
+    if rule == "quorum" and quorum is not None and quorum >= 1:
+        counted = [subtract(list(tl.down), mm) if mm else tl.down for tl, mm in zip(members, mms)]
+        return _at_least(counted, quorum), v_down, None
+    raise ValueError(f"no service rule {rule!r} with quorum {quorum!r}")
 
 
 def _votes(states: Sequence[Sequence[Interval]], mms: Sequence[list[Interval]]) -> list[Interval]:
@@ -661,7 +672,7 @@ def service_timeline(
     rule: str,
     quorum: int | None = None,
 ) -> StateTimeline:
-    """A service's timeline from its members' by an interval sweep over their boundaries.
+    """A service's timeline from its members', by interval set arithmetic over their votes.
 
     At each instant a member is in maintenance (its own windows ``member_maintenance[i]``, in any
     form, together with its timeline's ``maintenance``: these win over its state), else up, down,
@@ -675,74 +686,15 @@ def service_timeline(
         raise ValueError(f"rule 'quorum' needs quorum >= 1, not {quorum!r}")
     if len(member_maintenance) != len(members):
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
-    if rule != "quorum":
-        # all and any depend only on whether some voter is up and some is down: interval set
-        # arithmetic, several times faster than the sweep (which quorum needs, to count).
-        mms = [union(mm, tl.maintenance) if tl.maintenance else normalize(mm) for tl, mm in zip(members, member_maintenance)]
+    mms = [union(mm, tl.maintenance) if tl.maintenance else normalize(mm) for tl, mm in zip(members, member_maintenance)]
+    down, v_down, v_up = _rule(members, mms, rule, quorum)
+    if v_up is None:
         v_up = _votes([tl.up for tl in members], mms)
-        v_down = _votes([tl.down for tl in members], mms)
-        no_voter = union(*mms)
-        if no_voter:
-            no_voter = subtract(no_voter, union(v_up, v_down))
-        if rule == "all":
-            return StateTimeline(tuple(subtract(v_up, v_down)), tuple(v_down), tuple(no_voter))
-        return StateTimeline(tuple(v_up), tuple(subtract(v_down, v_up)), tuple(no_voter))
-    # Events (time, d_up, d_down, d_maint), per member from its disjoint categories.
-    events: list[tuple[int, int, int, int]] = []
-    add = events.append
-    for tl, mm in zip(members, member_maintenance):
-        maint = union(mm, tl.maintenance) if tl.maintenance else normalize(mm)
-        up: Sequence[Interval] = tl.up
-        down: Sequence[Interval] = tl.down
-        if maint:
-            up = subtract(up, maint)
-            down = subtract(down, maint)
-        for s, e in up:
-            add((s, 1, 0, 0))
-            add((e, -1, 0, 0))
-        for s, e in down:
-            add((s, 0, 1, 0))
-            add((e, 0, -1, 0))
-        for s, e in maint:
-            add((s, 0, 0, 1))
-            add((e, 0, 0, -1))
-    events.sort(key=_start)
-    out_up: list[Interval] = []
-    out_down: list[Interval] = []
-    out_maint: list[Interval] = []
-    n_up = n_down = n_maint = 0
-    k = quorum or 0
-    i = 0
-    n = len(events)
-    while i < n:
-        t = events[i][0]
-        while i < n and events[i][0] == t:
-            _, du, dd, dm = events[i]
-            n_up += du
-            n_down += dd
-            n_maint += dm
-            i += 1
-        if i == n:
-            break
-        nxt = events[i][0]
-        voters = n_up + n_down
-        if voters:
-            if rule == "all":
-                is_down = n_down >= 1
-            elif rule == "any":
-                is_down = n_down == voters
-            else:
-                is_down = n_down >= k
-            target = out_down if is_down else out_up
-        elif n_maint:
-            target = out_maint
-        else:
-            continue
-        if target and target[-1][1] == t:
-            target[-1] = (target[-1][0], nxt)
-        else:
-            target.append((t, nxt))
-    return StateTimeline(tuple(out_up), tuple(out_down), tuple(out_maint))
+    voters = union(v_up, v_down)
+    no_voter = union(*mms)
+    if no_voter:
+        no_voter = subtract(no_voter, voters)
+    return StateTimeline(tuple(subtract(voters, down)), tuple(down), tuple(no_voter))
 
 
 # -- SLOs ------------------------------------------------------------------------------------
