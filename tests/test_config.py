@@ -114,7 +114,7 @@ def test_minimal_config_gets_every_default() -> None:
     assert c.path == "c.toml"
     assert c.sha256 == hashlib.sha256(HTTP.encode()).hexdigest()
     assert c.daemon == config_module.DaemonConfig(
-        database="./uptimed.db",
+        database=os.path.abspath("uptimed.db"),  # beside c.toml, in the working directory
         listen_host="127.0.0.1",
         listen_port=9464,
         log_level="info",
@@ -373,7 +373,7 @@ def test_daemon_options() -> None:
         "max_concurrency = 100000\n" + HTTP
     )
     assert c.daemon == config_module.DaemonConfig(
-        database="data/u.db",
+        database=os.path.abspath("data/u.db"),
         listen_host="::1",
         listen_port=9000,
         log_level="debug",
@@ -386,11 +386,28 @@ def test_state_directory(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load(HTTP).daemon.database == "/var/lib/uptimed/uptimed.db"
     monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/uptimed:/var/lib/other")
     assert load(HTTP).daemon.database == "/var/lib/uptimed/uptimed.db"
-    monkeypatch.setenv("STATE_DIRECTORY", "")
-    assert load(HTTP).daemon.database == "./uptimed.db"
     monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/uptimed")
-    written = '[daemon]\ndatabase = "./mine.db"\n' + HTTP
-    assert load(written).daemon.database == "./mine.db"  # relative, kept as written
+    written = '[daemon]\ndatabase = "/srv/mine.db"\n' + HTTP
+    assert load(written).daemon.database == "/srv/mine.db"  # written: STATE_DIRECTORY ignored
+
+
+def test_database_paths_are_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not to the working directory: the daemon under systemd runs in /, an admin's shell
+    anywhere, and both must find one file."""
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.chdir("/")
+    (tmp_path / "etc").mkdir()
+    path = tmp_path / "etc" / "c.toml"
+    path.write_text('[daemon]\ndatabase = "./data/../u.db"\n' + HTTP)
+    assert config_module.load_config(path).daemon.database == str(tmp_path / "etc" / "u.db")
+    path.write_text(HTTP)  # not set: beside the config file
+    assert config_module.load_config(path).daemon.database == str(tmp_path / "etc" / "uptimed.db")
+    assert config_module.default_database("/etc/uptimed/config.toml", {}) == "/var/lib/uptimed/uptimed.db"
+    env = {"STATE_DIRECTORY": "/var/lib/uptimed"}
+    assert config_module.default_database("/etc/uptimed/config.toml", env) == "/var/lib/uptimed/uptimed.db"
+    assert config_module.default_database("/opt/x/c.toml", {"STATE_DIRECTORY": "st"}) == os.path.abspath("st/uptimed.db")
 
 
 @pytest.mark.parametrize(
@@ -1125,11 +1142,11 @@ def test_acceptance_cases() -> None:
 
 
 def test_summary_exact() -> None:
-    text = '[daemon]\ndatabase = "./uptimed.db"\n' + http(interval='"30s"') + tcp(interval='"30s"')
+    text = '[daemon]\ndatabase = "/srv/uptimed.db"\n' + http(interval='"30s"') + tcp(interval='"30s"')
     Path("config.example.toml").write_text(text)
     assert summarize(load_config("config.example.toml")) == (
         "config.example.toml: OK\n"
-        "  database    ./uptimed.db\n"
+        "  database    /srv/uptimed.db\n"
         "  listen      127.0.0.1:9464\n"
         "  monitors    2 enabled (http 1, tcp 1), 0 disabled\n"
         "  intervals   30s x2\n"

@@ -60,8 +60,9 @@ def is_retroactive(start: int, created_at: int, end: int | None = None) -> bool:
 
 
 def open_db(path: str) -> sqlite3.Connection:
-    """A write connection for the CLI: creates or migrates the database, never touches runs."""
-    conn = connect(path)
+    """A write connection for the CLI to the daemon's database, which must exist (raises
+    :class:`~uptimed.store.NoDatabase`); migrates it, never touches runs."""
+    conn = connect(path, create=False)
     db = Database(conn)
     db.enable_wal()
     migrate(db)

@@ -1,5 +1,7 @@
 """The ``uptimed`` command: a thin layer over the library.
 
+The config file is ``-c FILE``, else ``$UPTIMED_CONFIG``, else /etc/uptimed/config.toml.
+
     uptimed run -c FILE            run the daemon
     uptimed check-config -c FILE   validate a config and summarize it
     uptimed status -c FILE         confirmed state of every monitor, from the database
@@ -24,8 +26,11 @@ from typing import Any
 from uptimed import __version__
 from uptimed.config import Config, ConfigError, load_config, summarize
 from uptimed.periods import PERIODS
+from uptimed.store import NoDatabase
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
+SYSTEM_CONFIG = "/etc/uptimed/config.toml"
+CONFIG_HELP = f"the TOML config file (default: $UPTIMED_CONFIG, else {SYSTEM_CONFIG})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("-c", "--config", required=True, metavar="FILE", help="the TOML config file")
+        p.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
         return p
 
     p_run = command("run", "Run the daemon: probe the monitors, record, serve /metrics.")
@@ -67,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_list = msub.add_parser("list", help="List ad-hoc windows that have not ended (--all: every one).")
     p_end = msub.add_parser("end", help="End a window now.")
     for p in (p_add, p_list, p_end):
-        p.add_argument("-c", "--config", required=True, metavar="FILE", help="the TOML config file")
+        p.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
     target = p_add.add_mutually_exclusive_group(required=True)
     target.add_argument("--monitor", metavar="ID")
     target.add_argument("--service", metavar="ID")
@@ -85,9 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config or os.environ.get("UPTIMED_CONFIG") or SYSTEM_CONFIG)
     except ConfigError as e:
         print(e, file=sys.stderr)
+        if args.config is None:
+            where = "$UPTIMED_CONFIG" if os.environ.get("UPTIMED_CONFIG") else f"the default, {SYSTEM_CONFIG}"
+            print(f"(the config file is {where}: give another with -c FILE)", file=sys.stderr)
         return 2
     try:
         if args.command == "check-config":
@@ -101,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _maintenance(config, args)
     except UsageError as e:
         parser.exit(2, f"uptimed {args.command}: error: {e}\n")
+    except NoDatabase as e:
+        print(f"uptimed {args.command}: {e}", file=sys.stderr)
+        return 1
     return _run(config, args.loop)
 
 
@@ -122,11 +133,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
         scope = resolve_scope(config, args.monitor, args.service, args.slo)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    try:
-        conn = connect(config.daemon.database, readonly=True)
-    except FileNotFoundError as e:
-        print(f"uptimed: {e}", file=sys.stderr)
-        return 1
+    conn = connect(config.daemon.database, readonly=True)
     try:
         report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
     except ValueError as e:  # a window that cannot be cut in an SLO's own zone
@@ -246,11 +253,7 @@ def _run(config: Config, loop: str) -> int:
 def _status(config: Config, fmt: str) -> int:
     from uptimed.status import read_status, render_table
 
-    try:
-        status = read_status(config)
-    except FileNotFoundError as e:
-        print(f"uptimed: {e}", file=sys.stderr)
-        return 1
+    status = read_status(config)
     if fmt == "json":
         print(json.dumps(status, indent=2))
     else:

@@ -34,7 +34,7 @@ from uptimed.redact import UNPARSABLE, redact_url
 
 @dataclass(frozen=True)
 class DaemonConfig:
-    database: str  # path; "./uptimed.db" or "$STATE_DIRECTORY/uptimed.db" by default
+    database: str  # an absolute path (see the rules for [daemon].database)
     listen_host: str = "127.0.0.1"
     listen_port: int = 9464
     log_level: str = "info"  # debug | info | warning | error
@@ -205,9 +205,13 @@ class ConfigError(Exception):
 #   thresholds the monitor's, else [defaults], else 1.
 #   labels     [defaults].labels, then the monitor's labels on top (same name: the monitor wins;
 #              an empty string value removes the label); sorted by name.
-#   database   "./uptimed.db", or "$STATE_DIRECTORY/uptimed.db" when STATE_DIRECTORY is set
-#              (first entry when it lists several, colon-separated). Relative paths stay relative
-#              to the working directory, as written.
+#   database   relative paths are resolved against the config file's directory (not the working
+#              directory), so the daemon and every command find the same file. Not set:
+#              "$STATE_DIRECTORY/uptimed.db" when STATE_DIRECTORY is set (systemd's
+#              StateDirectory=; the first entry when it lists several, colon-separated); else
+#              /var/lib/uptimed/uptimed.db for a config in /etc/uptimed (the systemd install:
+#              the unit's state directory, so `uptimed status` from an admin's shell finds the
+#              daemon's database); else "uptimed.db" beside the config file.
 #
 # Other choices: durations follow uptimed.durations (strings with units; a bare 30 is an error
 # that suggests "30s"). kind is required (the error suggests one from url / host); kind and
@@ -248,7 +252,9 @@ class ConfigError(Exception):
 #              day names, any case, ranges not wrapping past Sunday, no day twice.
 
 
-DEFAULT_DATABASE = "./uptimed.db"
+DATABASE_NAME = "uptimed.db"
+SYSTEM_CONFIG_DIR = "/etc/uptimed"  # the systemd install's config directory ...
+SYSTEM_STATE_DIR = "/var/lib/uptimed"  # ... and its StateDirectory=uptimed
 DEFAULT_LISTEN = ("127.0.0.1", 9464)
 LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error")
 KINDS: tuple[str, ...] = ("http", "tcp")
@@ -479,11 +485,24 @@ def loads_config(data: bytes | str, path: str = "<config>") -> Config:
     return config
 
 
-def default_database(environ: Any = None) -> str:
+def default_database(config_path: str, environ: Any = None) -> str:
     """The database path when ``[daemon].database`` is not set (see the rules above)."""
     env = os.environ if environ is None else environ
     first = (env.get("STATE_DIRECTORY") or "").split(":")[0]
-    return os.path.join(first, "uptimed.db") if first else DEFAULT_DATABASE
+    if first:
+        return os.path.join(os.path.abspath(first), DATABASE_NAME)
+    directory = _config_dir(config_path)
+    if directory == SYSTEM_CONFIG_DIR:
+        return os.path.join(SYSTEM_STATE_DIR, DATABASE_NAME)
+    return os.path.join(directory, DATABASE_NAME)
+
+
+def _config_dir(config_path: str) -> str:
+    """The directory relative paths in a config are resolved against: the config file's own
+    (the working directory for a config given as text, path "<config>")."""
+    if config_path.startswith("<"):
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(config_path))
 
 
 def summarize(config: Config) -> str:
@@ -916,13 +935,15 @@ class _Checker:
 
     # [daemon] --------------------------------------------------------------------------------
 
-    def daemon(self, table: dict[str, Any] | None) -> DaemonConfig | None:
+    def daemon(self, table: dict[str, Any] | None, config_path: str) -> DaemonConfig | None:
         if table is None:
             return None
         self.unknown_keys(table, "daemon", DAEMON_KEYS)
-        database = default_database()
+        database = default_database(config_path)
         if "database" in table:
             database = self.database(table["database"], "daemon.database")
+            if database is not _BAD:
+                database = os.path.normpath(os.path.join(_config_dir(config_path), database))
         listen = DEFAULT_LISTEN
         if "listen" in table:
             listen = self.listen(table["listen"], "daemon.listen")
@@ -2358,7 +2379,7 @@ class _Checker:
 
     def build(self, doc: dict[str, Any], path: str, sha256: str) -> Config | None:
         self.unknown_keys(doc, "", TOP_KEYS)
-        daemon = self.daemon(self.section(doc, "daemon"))
+        daemon = self.daemon(self.section(doc, "daemon"), path)
         defaults = self.defaults(self.section(doc, "defaults"))
         retention = self.retention(self.section(doc, "retention"))
         monitor_ids: dict[str, int] = {}

@@ -28,6 +28,7 @@ import queue
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -61,11 +62,24 @@ def threshold_us(seconds: float) -> int:
     return round(seconds * 1e6)
 
 
-def connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
+class NoDatabase(FileNotFoundError):
+    """A command other than ``run`` found no database where the config puts it: it never
+    creates one (a stray empty file the daemon never reads would take its writes)."""
+
+    def __init__(self, path: str):
+        super().__init__(f"no database at {path} (has the daemon run with this config?)")
+        self.path = path
+
+
+def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite3.Connection:
+    """A connection to the database at ``path``: read-only (``readonly``), or read-write,
+    creating the file only with ``create`` (the daemon). Raises :class:`NoDatabase` when the
+    file must exist and does not."""
+    if readonly or not create:
         if not os.path.exists(path):
-            raise FileNotFoundError(f"no database at {path} (has the daemon run with this config?)")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            raise NoDatabase(path)
+        uri = f"file:{urllib.parse.quote(path)}?mode={'ro' if readonly else 'rw'}"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 5000")
