@@ -7,6 +7,8 @@ real database against the row-by-row path of the same Targets.
 
 from __future__ import annotations
 
+import os
+
 import dataclasses
 import random
 
@@ -221,6 +223,7 @@ def history(tmp_path_factory):
     assert daily.summarize_all(conn, end) > 6 * 35
     assert daily.pending(conn, end) == []  # nothing left
     store._conn.close()
+    os.close(store._lock_fd)  # and its lock, as a dead process would
     return config, tmp_path / "u.db", end
 
 
@@ -301,6 +304,7 @@ def test_summaries_follow_the_final_point(tmp_path):
     conn.execute("UPDATE monitor_state SET streak = 0, streak_start = NULL, last_ts = ?", (T0 + 3 * REAL_DAY - 1,))
     assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0 + REAL_DAY, T0 + 2 * REAL_DAY)]
     store._conn.close()
+    os.close(store._lock_fd)  # and its lock, as a dead process would
 
 
 def test_an_outage_under_way_holds_back_the_days_since_it_began(tmp_path):
@@ -319,6 +323,7 @@ def test_an_outage_under_way_holds_back_the_days_since_it_began(tmp_path):
     )
     assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
     store._conn.close()
+    os.close(store._lock_fd)  # and its lock, as a dead process would
 
 
 def test_summaries_written_as_the_daemon_goes_match_row_by_row(tmp_path):

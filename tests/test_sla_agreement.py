@@ -6,6 +6,8 @@ report and /metrics code; the pure parts against brute-force references (hypothe
 
 from __future__ import annotations
 
+import os
+
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +57,7 @@ class World:
         store.open()
         self.ids = store.register_monitors([(m.id, "tcp", m.id) for m in self.config.monitors])
         store._conn.close()
+        os.close(store._lock_fd)  # and its lock, as a dead process would
         self.conn = connect(str(self.path))
 
     def run(self, start: int, end: int) -> World:

@@ -76,6 +76,7 @@ def test_a_run_left_open_is_closed_at_its_heartbeat(tmp_path):
     s._thread.join()
     hb = sqlite3.connect(tmp_path / "u.db").execute("SELECT heartbeat FROM runs").fetchone()[0]
     s._conn.close()  # the process "dies" without closing its run
+    os.close(s._lock_fd)  # and its lock, as a dead process would
     s = _open(tmp_path / "u.db")
     s.close()
     rows = sqlite3.connect(tmp_path / "u.db").execute("SELECT ended, end_reason FROM runs ORDER BY id").fetchall()

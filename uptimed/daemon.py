@@ -33,7 +33,7 @@ from uptimed.scheduler import make_scheduler, trigger
 from uptimed.sla_metrics import REFRESH as SLA_REFRESH
 from uptimed.sla_metrics import SlaMetrics
 from uptimed.state import StateMachine
-from uptimed.store import Store, register_monitors, threshold_us
+from uptimed.store import DatabaseLocked, Store, register_monitors, threshold_us
 from uptimed.web import MetricsEndpoint, make_app
 
 log = logging.getLogger("uptimed")
@@ -73,6 +73,8 @@ class Daemon:
             version = self.store.open()
             ids = self.store.register_monitors([(m.id, m.kind, m.name) for m in cfg.monitors])
             snapshots = self.store.load_snapshots()
+        except DatabaseLocked as e:
+            raise StartupError(str(e)) from e
         except Exception as e:
             raise StartupError(f"cannot use database {cfg.daemon.database}: {e}") from e
         log.info("database %s (schema version %d)", cfg.daemon.database, version)

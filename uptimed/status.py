@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -16,13 +17,18 @@ def iso(ms: int | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + "Z"
 
 
+#: A heartbeat older than this means the daemon is not working, whatever its run record says.
+#: The writer stamps one at least every HEARTBEAT_EVERY (5 s); a busy writer may be late by a few.
+STALE_AFTER = 30.0  # seconds
+
+
 def read_status(config: Config) -> dict[str, Any]:
     """The daemon's last run and, for every monitor in the config, its state and last probe."""
     conn = connect(config.daemon.database, readonly=True)
     try:
-        run = conn.execute(
-            "SELECT started, ended, heartbeat, end_reason, pid FROM runs ORDER BY id DESC LIMIT 1"
-        ).fetchone()
+        runs = conn.execute("SELECT started, ended, heartbeat, end_reason, pid FROM runs ORDER BY id DESC")
+        last = runs.fetchone()
+        process_start = _process_start(last, runs) if last else None
         rows = {
             r[0]: r[1:]
             for r in conn.execute(
@@ -34,12 +40,7 @@ def read_status(config: Config) -> dict[str, Any]:
     finally:
         conn.close()
     now = now_ms()
-    daemon: dict[str, Any] = {"running": False}
-    if run:
-        started, ended, heartbeat, reason, pid = run
-        daemon = {"running": ended is None, "pid": pid, "started": iso(started), "heartbeat": iso(heartbeat)}
-        if ended is not None:
-            daemon.update(ended=iso(ended), end_reason=reason)
+    daemon = _daemon(last, process_start, now) if last else {"running": False, "state": "never"}
     monitors = []
     for m in config.monitors:
         state, streak, last_ts, seg_start, seg_state, last_ok, kind, error = rows.get(m.id, (None,) * 8)
@@ -68,14 +69,62 @@ def read_status(config: Config) -> dict[str, Any]:
     return {"database": config.daemon.database, "daemon": daemon, "monitors": monitors}
 
 
-def render_table(status: dict[str, Any]) -> str:
-    d = status["daemon"]
-    if d.get("running"):
-        head = f"daemon: running (pid {d['pid']}, since {d['started']}, heartbeat {d['heartbeat']})"
-    elif "started" in d:
-        head = f"daemon: not running (last run ended {d['ended']}: {d['end_reason']})"
+def _process_start(last: tuple[Any, ...], earlier: Any) -> int:
+    """When the process behind the last run started: a reload or a clock jump ends a run and
+    starts the next one in the same process, so walk back over those."""
+    started = last[0]
+    for prev_started, _ended, _hb, reason, pid in earlier:
+        if reason not in ("reload", "clock_jump") or pid != last[4]:
+            break
+        started = prev_started
+    return int(started)
+
+
+def _daemon(run: tuple[Any, ...], process_start: int | None, now: int) -> dict[str, Any]:
+    """Whether the daemon runs, judged from the heartbeat's age and whether its pid is alive, not
+    only from the run record: ``kill -9`` leaves the record open, and the heartbeat alone cannot
+    tell a hung daemon from a dead one."""
+    started, ended, heartbeat, reason, pid = run
+    age = max(now - heartbeat, 0) / 1000
+    alive = pid_alive(pid)
+    out: dict[str, Any] = {
+        "running": False,
+        "pid": pid,
+        "started": iso(process_start),
+        "config_loaded": iso(started),
+        "heartbeat": iso(heartbeat),
+        "heartbeat_age_seconds": round(age, 1),
+        "process_alive": alive,
+    }
+    if ended is not None:
+        out.update(state="stopped", ended=iso(ended), end_reason=reason)
+    elif age <= STALE_AFTER:
+        # Fresh: it runs, even if its pid is not ours to see (another pid namespace).
+        out.update(running=True, state="running")
+    elif alive is False:
+        out.update(state="gone")
     else:
-        head = "daemon: has not run yet"
+        out.update(state="stale")
+    return out
+
+
+def pid_alive(pid: int | None) -> bool | None:
+    """Whether a process with this pid exists here (None: cannot tell)."""
+    if not pid or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's (the daemon's DynamicUser)
+        return True
+    except OSError:
+        return None
+    return True
+
+
+def render_table(status: dict[str, Any]) -> str:
+    lines = [f"daemon: {describe_daemon(status['daemon'])}", ""]
     cols = ("MONITOR", "STATE", "SINCE", "LAST PROBE", "LAST ERROR")
     rows = []
     for m in status["monitors"]:
@@ -85,9 +134,35 @@ def render_table(status: dict[str, Any]) -> str:
         if not m["enabled"]:
             state = "disabled"
         err = f"{m['last_error_kind']}: {m['last_error']}" if m["last_error_kind"] else ""
-        rows.append((m["id"], state, m["since"] or "-", m["last_probe"] or "-", err[:60]))
+        rows.append((m["id"], state, m["since"] or "-", m["last_probe"] or "-", cut(err, ERROR_CHARS)))
     widths = [max(len(str(r[i])) for r in [cols, *rows]) for i in range(len(cols))]
-    lines = [head, ""]
     for r in [cols, *rows]:
         lines.append("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
     return "\n".join(lines)
+
+
+ERROR_CHARS = 60  # of a monitor's last error shown in the table (JSON has all of it)
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_daemon(d: dict[str, Any]) -> str:
+    state = d["state"]
+    if state == "never":
+        return "has not run yet"
+    if state == "stopped":
+        return f"not running (last run ended {d['ended']}: {d['end_reason']})"
+    beat = f"last heartbeat {_ago(d['heartbeat_age_seconds'])}"
+    if state == "gone":
+        return f"not running: {beat}, the process (pid {d['pid']}) is gone"
+    if state == "stale":
+        return f"stale: {beat}, though pid {d['pid']} exists (hung, or another process has its pid)"
+    reload = f", config reloaded {d['config_loaded']}" if d["config_loaded"] != d["started"] else ""
+    return f"running (pid {d['pid']}, since {d['started']}{reload}, {beat})"
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+

@@ -22,6 +22,7 @@ changed by a reload, has exact counts from the oldest raw result on, not only fr
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import queue
@@ -60,6 +61,30 @@ def threshold_us(seconds: float) -> int:
     """A latency threshold as the rollups key it: whole microseconds, rounded ("570ms" is 570000,
     where ``int(0.57 * 1e6)`` is 569999). The daemon and the report both use this."""
     return round(seconds * 1e6)
+
+
+class DatabaseLocked(Exception):
+    """Another daemon holds the database: one database has one daemon."""
+
+    def __init__(self, path: str, pid: int | None):
+        holder = f"pid {pid}" if pid else "a process"
+        super().__init__(f"another uptimed ({holder}) is running on database {path}: not starting")
+        self.pid = pid
+
+
+def lock_path(database: str) -> str:
+    return database + ".lock"
+
+
+def lock_holder(database: str) -> int | None:
+    """The pid written in the database's lock file (None: no lock file, or unreadable). It is
+    only a record: whether that process still holds the lock is for :meth:`Store.open` to find."""
+    try:
+        with open(lock_path(database), encoding="ascii") as f:
+            text = f.read(32).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
 
 
 class NoDatabase(FileNotFoundError):
@@ -125,14 +150,17 @@ class Store:
         self._summary_due = time.monotonic() + 5
         self._summary_todo: list[tuple[int, int, int]] = []
         self._heartbeat_at = 0.0
+        self._lock_fd: int | None = None
 
     # -- start-up (synchronous, before the scheduler runs) ---------------------------------
 
     def open(self) -> int:
-        """Create or migrate the database, close runs left open by a crash. Returns the schema
-        version."""
+        """Take the database's lock, create or migrate it, close runs left open by a crash.
+        Returns the schema version. Raises :class:`DatabaseLocked`, having changed nothing, when
+        another daemon holds it."""
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
+        self._lock()
         conn = connect(self.path)
         self._conn = conn
         db = Database(conn)
@@ -185,6 +213,26 @@ class Store:
             seg = Segment(row[5], row[6], row[7], kinds.get(row[9])) if row[5] is not None else None
             out[row[0]] = Snapshot(row[1], row[2], row[3], row[4], seg, row[8], kinds.get(row[10]))
         return out
+
+    def _lock(self) -> None:
+        """An exclusive flock on ``<database>.lock``, held until :meth:`close` or the process
+        ends (a crash or ``kill -9`` releases it, so a stale file never blocks a restart). It is
+        taken before anything else: the run journal's crash recovery closes open runs, which is
+        only right when no other daemon is writing them. The file records the holder's pid, for
+        the refusal message. A lock file and not SQLite's own locking: SQLite locks per
+        transaction, and the CLI and the API's readers must keep working beside the daemon."""
+        fd = os.open(lock_path(self.path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DatabaseLocked(self.path, lock_holder(self.path)) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
 
     def now_ms(self) -> int:
         return int(self.wall() * 1000)
@@ -265,6 +313,9 @@ class Store:
             self._conn.execute("PRAGMA optimize")
             self._conn.close()
             self._conn = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock; the file stays (unlinking it would race)
+            self._lock_fd = None
 
     # -- the writer thread -----------------------------------------------------------------
 
