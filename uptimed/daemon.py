@@ -64,6 +64,7 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         #: Monitors a maintenance window (config or ad hoc) covers now; refreshed every few seconds.
         self.in_maintenance: frozenset[str] = frozenset()
+        self._maintenance_active: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -278,16 +279,35 @@ class Daemon:
 
     async def _refresh_maintenance(self) -> None:
         now = self.store.now_ms()
-        adhoc_active = await asyncio.wrap_future(self.store.call(lambda conn: adhoc.active(conn, now)))
+        adhoc_now = await asyncio.wrap_future(
+            self.store.call(lambda conn: [w for w in adhoc.windows(conn, now) if w.start <= now])
+        )
         members = {s.id: s.monitors for s in self.config.services}
-        covered: set[str] = set()
-        targets = list(adhoc_active)
+        # window -> (what it covers, until when): logged when it begins and when it ends
+        active: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
+        for aw in adhoc_now:
+            active[f"ad-hoc window {aw.id}"] = (((aw.target_kind, aw.target),), aw.end)
         for w in self.config.maintenance:
-            if expand(w, now, now + 1):
-                targets += [("monitor", m) for m in w.monitors] + [("service", s) for s in w.services]
-        for kind, key in targets:
-            covered.update(members.get(key, ()) if kind == "service" else (key,))
+            for start, end in expand(w, now, now + 1):
+                if start <= now < end:
+                    active[f"window {w.id!r}"] = (
+                        tuple([("monitor", m) for m in w.monitors] + [("service", s) for s in w.services]), end
+                    )
+        covered: set[str] = set()
+        for targets, _ in active.values():
+            for kind, key in targets:
+                covered.update(members.get(key, ()) if kind == "service" else (key,))
         self.in_maintenance = frozenset(covered)
+        self._log_maintenance(active)
+
+    def _log_maintenance(self, active: dict[str, tuple[tuple[tuple[str, str], ...], int]]) -> None:
+        before, self._maintenance_active = self._maintenance_active, active
+        for name in before.keys() - active.keys():
+            log.info("maintenance ended: %s", name)
+        for name in active.keys() - before.keys():
+            targets, end = active[name]
+            shown = ", ".join(f"{kind} {key}" for kind, key in targets)
+            log.info("maintenance began: %s on %s, until %s", name, shown, _iso(end))
 
     def _clock_jumped(self, last_wall: float, wall: float, expected: float) -> None:
         """The wall clock was stepped. Time from the last good tick until the clock is past
