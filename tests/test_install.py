@@ -114,9 +114,9 @@ def _sandbox_works(tmp: Path) -> str | None:
     (tmp / "t").mkdir()
     r = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-         f"mount -t tmpfs tmpfs {tmp}/t && mkdir {tmp}/t/u {tmp}/t/w && "
-         f"mount -t overlay overlay -o lowerdir=/etc,upperdir={tmp}/t/u,workdir={tmp}/t/w /etc"],
-        capture_output=True, text=True,
+         (f"mount -t tmpfs tmpfs {tmp}/t && mkdir {tmp}/t/u {tmp}/t/w && "
+          f"mount -t overlay overlay -o lowerdir=/etc,upperdir={tmp}/t/u,workdir={tmp}/t/w /etc")],
+        check=False, capture_output=True, text=True,
     )  # fmt: skip
     return None if r.returncode == 0 else f"no mount namespace with overlays here: {r.stderr.strip()}"
 
@@ -143,7 +143,7 @@ def test_the_documented_systemd_install_reaches_ready(tmp_path: Path) -> None:
     with NotifyListener(abstract=True) as notify:
         r = subprocess.run(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", SCRIPT],
-            capture_output=True, text=True, timeout=120,
+            check=False, capture_output=True, text=True, timeout=120,
             env={
                 **os.environ, "NS": str(ns), "REPO": str(REPO), "INSTALL_CONFIG": install, "CONFIG": config,
                 "PORT": str(free_port()), "STATE": state, "RUNAS": USER, "UMASK": umask, "NOTIFY": notify.path,
@@ -163,7 +163,7 @@ def test_the_documented_systemd_install_reaches_ready(tmp_path: Path) -> None:
     assert "DAEMON EXIT 0" in out, out
     assert "daemon: running (pid" in out, out
     assert re.search(r"maintenance window \d+: monitor self-http from", out), out
-    db = re.search(rf"^-rw------- +1 +{USER} +{USER} +\d+ .* uptimed\.db$", out, re.M)
+    db = re.search(rf"^-rw------- +1 +{USER} +{USER} +\d+ .* uptimed\.db$", out, re.MULTILINE)
     assert db, f"the database is not {state}/uptimed.db, owned by the service's user, mode 0600:\n{out}"
     assert f"database {state}/uptimed.db" in out and "Traceback" not in out, out
     assert re.search(r"maintenance began: ad-hoc window \d+ on monitor self-http", out), out

@@ -7,6 +7,7 @@ Real daemons as subprocesses on loopback; times are generous (a shared 2-core ma
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import aiohttp
 from daemon_proc import UPTIMED, DaemonProc, free_port
 from targets import serve_target
 
@@ -23,7 +25,7 @@ from uptimed.status import describe_daemon
 
 def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*UPTIMED, *args], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=60
+        [*UPTIMED, *args], check=False, capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=60
     )
 
 
@@ -158,8 +160,53 @@ def test_the_config_defaults_to_uptimed_config_then_etc(tmp_path: Path) -> None:
     r = cli("check-config", env={"UPTIMED_CONFIG": str(config)})
     assert r.returncode == 0 and r.stdout.startswith(f"{config}: OK"), r.stderr
     env = {k: v for k, v in os.environ.items() if k != "UPTIMED_CONFIG"}
-    r = subprocess.run([*UPTIMED, "check-config"], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run([*UPTIMED, "check-config"], check=False, capture_output=True, text=True, env=env, timeout=60)
     if not os.path.exists("/etc/uptimed/config.toml"):
         assert r.returncode == 2
         assert "/etc/uptimed/config.toml: cannot read: no such file" in r.stderr
         assert "-c FILE" in r.stderr
+
+
+async def test_secrets_from_files_and_the_environment_reach_the_target_and_nothing_else(tmp_path: Path) -> None:
+    """The API token, a URL password and a header value come from a file and the environment
+    (the config holds only references); a changed token file takes effect at SIGHUP."""
+    pw, header, tok1, tok2 = "p@ss/w:rd-71", "hdr-secret-93", "token-one-1111", "token-two-2222"
+    (tmp_path / "pw").write_text(pw + "\n")
+    (tmp_path / "token").write_text(tok1 + "\n")
+    async with serve_target() as t:
+        url = t.url("/status/200").replace("://", "://probe:${file:pw}@")
+        monitors = (
+            f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "{url}"\n'
+            '[monitor.headers]\nX-Api-Key = "${env:UPTIMED_TEST_HEADER}"\n'
+        )
+        d = DaemonProc(tmp_path, monitors, env={"UPTIMED_TEST_HEADER": header})
+        d.config.write_text(d.config.read_text().replace("[daemon]\n", '[daemon]\napi_token = "${file:token}"\n', 1))
+        async with d:
+            await asyncio.sleep(2.5)
+            seen = [r for r in t.requests if r.path == "/status/200"]
+            assert seen and seen[-1].header("X-Api-Key") == header
+            assert seen[-1].header("Authorization") == "Basic " + base64.b64encode(f"probe:{pw}".encode()).decode()
+
+            async def post(token: str) -> int:
+                async with aiohttp.ClientSession() as s, s.post(
+                    f"http://127.0.0.1:{d.port}/api/v1/maintenance",
+                    json={"monitor": "web", "for": "1m"},
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as r:
+                    return r.status
+
+            assert await post(tok1) == 200 and await post(tok2) == 401
+            (tmp_path / "token").write_text(tok2 + "\n")
+            d.send(signal.SIGHUP)
+            for _ in range(50):
+                if "reload: the API token changed" in d.log.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            assert await post(tok1) == 401 and await post(tok2) == 200
+            shown = (await d.metrics()) + (await d.get("/api/v1/monitors"))[1]
+            shown += cli("status", "-c", str(d.config), "--format", "json").stdout
+            shown += cli("check-config", "-c", str(d.config)).stdout
+            assert await d.stop() == 0
+    shown += d.log.read_text()
+    for secret in (pw, header, tok1, tok2, "p%40ss"):
+        assert secret not in shown, secret

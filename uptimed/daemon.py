@@ -23,7 +23,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from probes.http import make_session
 from probes.spec import ProbeContext
 from uptimed import __version__, adhoc, systemd
-from uptimed.api import Api, read_token
+from uptimed.api import Api
 from uptimed.config import Config, ConfigError, Monitor, load_config
 from uptimed.connectivity import Check, Connectivity, Holdback
 from uptimed.maintenance import expand
@@ -96,13 +96,7 @@ class Daemon:
 
         self.sla = SlaMetrics(self.store.now_ms())
         endpoint = MetricsEndpoint(self.metrics, collector, self.sla)
-        try:
-            token = read_token(cfg.daemon.api_token_file)
-        except (OSError, ValueError) as e:
-            await session.close()
-            self.store.close()
-            raise StartupError(f"cannot read [daemon] api_token_file: {e}") from e
-        api = Api(lambda: self.config, lambda: runner.monitors, self.store, token)
+        self.api = api = Api(lambda: self.config, lambda: runner.monitors, self.store, cfg.daemon.api_token)
         app = make_app(endpoint, self.health, api)
         web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await web_runner.setup()
@@ -354,7 +348,12 @@ class Daemon:
             self.metrics.reloads.labels("failure").inc()
             log.error("reload: the new config is invalid; keeping the old one:\n%s", e)
             return False
-        if new.daemon != self.config.daemon:
+        # The API token is read again (a changed secret file takes effect now, the old token
+        # stops working); the rest of [daemon] (database, listener...) waits for a restart.
+        if new.daemon.api_token != self.api.token:
+            self.api.token = new.daemon.api_token
+            log.info("reload: the API token changed%s", "" if new.daemon.api_token else "; write endpoints are off")
+        if dataclasses.replace(new.daemon, api_token=None) != dataclasses.replace(self.config.daemon, api_token=None):
             log.warning("reload: changes to [daemon] take effect at the next restart")
         wanted = {m.id: m for m in new.monitors if m.enabled}
         ids = await asyncio.wrap_future(self.store.call(register_monitors([(m.id, m.kind, m.name) for m in new.monitors])))
@@ -379,7 +378,8 @@ class Daemon:
                 live.reconfigure(m)
                 if interval_changed:
                     self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
-        self.config = dataclasses.replace(new, daemon=self.config.daemon)  # [daemon] waits for a restart
+        daemon = dataclasses.replace(self.config.daemon, api_token=new.daemon.api_token)
+        self.config = dataclasses.replace(new, daemon=daemon)  # the rest of [daemon] waits for a restart
         self._configure_store(new, ids)
         t = self.store.now_ms()
         self.store.split_run(t, t, "reload", config_sha256=new.sha256)
