@@ -120,7 +120,8 @@ def test_minimal_config_gets_every_default() -> None:
         log_level="info",
         max_concurrency=500,
     )
-    assert c.daemon.api_token_file is None and c.daemon.connectivity_check == ()
+    assert c.daemon.api_token is None and c.daemon.connectivity_check == ()
+    assert c.unresolved_credentials == ()
     assert (c.retention.raw, c.retention.rollup) == (14 * 86400, 400 * 86400)
     assert (c.services, c.slos, c.maintenance) == ((), (), ())
     (m,) = c.monitors
@@ -540,11 +541,11 @@ def test_daemon_errors(line: str, message: str) -> None:
         (
             "[daemon]\nzzz = 1\n" + HTTP,
             'c.toml: daemon: unknown key "zzz" (allowed: database, listen, log_level, '
-            "max_concurrency, api_token_file, connectivity_check)",
+            "max_concurrency, api_token, connectivity_check)",
         ),
         (
-            "[daemon]\napi_token = 1\n" + HTTP,
-            'c.toml: daemon: unknown key "api_token" (did you mean "api_token_file"?)',
+            "[daemon]\napi_tokens = 1\n" + HTTP,
+            'c.toml: daemon: unknown key "api_tokens" (did you mean "api_token"?)',
         ),
         ("[[services]]\n" + HTTP, 'c.toml: unknown key "services" (did you mean "service"?)'),
         ("[[slos]]\n" + HTTP, 'c.toml: unknown key "slos" (did you mean "slo"?)'),
@@ -1150,6 +1151,7 @@ def test_summary_exact() -> None:
         "  listen      127.0.0.1:9464\n"
         "  monitors    2 enabled (http 1, tcp 1), 0 disabled\n"
         "  intervals   30s x2\n"
+        "  timeouts    10s x2\n"
         "  load        0.07 probes/s"
     )
 
@@ -1168,7 +1170,8 @@ def test_summary_counts() -> None:
     assert lines[2] == "  listen      [::1]:9000"
     assert lines[3] == "  monitors    3 enabled (http 1, tcp 2), 1 disabled"
     assert lines[4] == "  intervals   10s x2, 1m30s x1"
-    assert lines[5] == f"  load        {2 / 10 + 1 / 90:.2f} probes/s"
+    assert lines[5] == "  timeouts    5s x2, 10s x1"  # inherited 10s, capped at half of 10s
+    assert lines[6] == f"  load        {2 / 10 + 1 / 90:.2f} probes/s"
 
 
 def test_summary_nothing_enabled() -> None:
@@ -1176,6 +1179,7 @@ def test_summary_nothing_enabled() -> None:
     assert lines[3:] == [
         "  monitors    0 enabled, 1 disabled",
         "  intervals   -",
+        "  timeouts    -",
         "  load        0.00 probes/s",
     ]
 
@@ -1200,16 +1204,18 @@ def test_shipped_example_documents_min_coverage() -> None:
     assert first.min_coverage == Decimal("75.5")
 
 
-# [daemon] api_token_file and connectivity_check, [retention] rollup -----------------------------
+# [daemon] api_token and connectivity_check, [retention] rollup ----------------------------------
 
 
-def test_api_token_file_and_connectivity_check() -> None:
+def test_api_token_and_connectivity_check() -> None:
+    Path("api-token").write_text("s3cr3t-token\n")
     d = load(
-        '[daemon]\napi_token_file = "/etc/uptimed/api-token"\n'
+        '[daemon]\napi_token = "${file:api-token}"\n'
         'connectivity_check = ["tcp://192.0.2.1:53", "tcp://[::1]:9", "tcp://db.example:5432", '
         '"http://127.0.0.1:9/health", "https://example.com/"]\n' + HTTP
     ).daemon
-    assert d.api_token_file == "/etc/uptimed/api-token"  # stored, not read
+    assert d.api_token == "s3cr3t-token"  # read, the newline stripped
+    assert "s3cr3t" not in repr(d)
     assert d.connectivity_check == (
         "tcp://192.0.2.1:53",
         "tcp://[::1]:9",
@@ -1218,7 +1224,7 @@ def test_api_token_file_and_connectivity_check() -> None:
         "https://example.com/",
     )
     assert load("[daemon]\nconnectivity_check = []\n" + HTTP).daemon.connectivity_check == ()
-    assert load('[daemon]\napi_token_file = "token"\n' + HTTP).daemon.api_token_file == "token"
+    assert load('[daemon]\napi_token = "literal"\n' + HTTP).daemon.api_token == "literal"
 
 
 CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
@@ -1228,14 +1234,23 @@ CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
     ("line", "message"),
     [
         (
-            'api_token_file = ""',
-            'daemon.api_token_file: is empty: give a file path, e.g. "/etc/uptimed/api-token"',
+            'api_token = ""',
+            "daemon.api_token: is empty: give the token by reference "
+            '(examples: "${credential:api-token}", "${file:/etc/uptimed/api-token}")',
         ),
         (
-            "api_token_file = 1",
-            "daemon.api_token_file: expected a string (a file path), found integer 1",
+            "api_token = 1",
+            'daemon.api_token: expected a string (examples: "${credential:api-token}", '
+            '"${file:/etc/uptimed/api-token}"), found integer 1',
         ),
-        ('api_token_file = "a\\u0000"', 'daemon.api_token_file: "a\\x00" contains a NUL character'),
+        (
+            'api_token = "a\\nb"',
+            "daemon.api_token: the token cannot hold a line break or control character",
+        ),
+        (
+            'api_token = "${file:a\\u0000}"',
+            'daemon.api_token: "${file:a\\x00}" contains a NUL character',
+        ),
         (
             'connectivity_check = "tcp://h:1"',
             f"daemon.connectivity_check: expected an array of targets {CANARY_EXAMPLES}, found "
@@ -2602,7 +2617,7 @@ def test_summary_sla_lines() -> None:
         + ONCE.replace('"sunday"', '"once"')
     )
     lines = summarize(load(text)).split("\n")
-    assert lines[6:] == [
+    assert lines[7:] == [
         "  services    2 (all 1, quorum 1)",
         "  slos        3",
         "  slo         web-availability: stack >= 99.9% over 30d / month",
@@ -2616,9 +2631,9 @@ def test_summary_sla_lines() -> None:
 def test_summary_shows_ten_slos_at_most() -> None:
     slos = "".join(_edit(SLO_TABLE, {"id": f'"s{i}"'}) for i in range(12))
     lines = summarize(load(TWO + slos)).split("\n")
-    assert lines[6] == "  slos        12"
-    assert lines[7] == "  slo         s0: web >= 99.9% over 30d"
-    assert lines[16:] == ["  slo         s9: web >= 99.9% over 30d", "              ... 2 more"]
+    assert lines[7] == "  slos        12"
+    assert lines[8] == "  slo         s0: web >= 99.9% over 30d"
+    assert lines[17:] == ["  slo         s9: web >= 99.9% over 30d", "              ... 2 more"]
 
 
 def test_shipped_example_has_a_service_an_slo_and_a_window() -> None:
@@ -2643,7 +2658,7 @@ def test_shipped_example_commented_options_are_valid() -> None:
     """Uncommenting the documented SLA options gives a config that loads."""
     text = EXAMPLE.read_text()
     for key in (
-        "api_token_file",
+        "api_token",
         "connectivity_check",
         "customer",
         "effective_from",
@@ -2656,8 +2671,13 @@ def test_shipped_example_commented_options_are_valid() -> None:
     start = text.index('# [[maintenance]]\n# id = "db-upgrade"')
     end = text.index("\n\n", start)
     text = text[:start] + text[start:end].replace("# ", "") + text[end:]
-    c = loads_config(text, "example")
-    assert c.daemon.api_token_file and len(c.daemon.connectivity_check) == 2
+    c = loads_config(text, "example", secrets="check", environ={})
+    # the credential is only there under systemd: check-config counts it, as summarize says
+    assert c.daemon.api_token is None and c.unresolved_credentials == ("api-token",)
+    assert "1 secret is read from systemd credentials when the daemon runs (api-token)" in (
+        summarize(c)
+    )
+    assert len(c.daemon.connectivity_check) == 2
     (s,) = c.slos
     assert s.customer and s.effective_from and s.effective_until and s.latency and s.service_hours
     assert [w.id for w in c.maintenance] == ["sunday-patching", "db-upgrade"]
@@ -3057,7 +3077,10 @@ plausible_documents = st.fixed_dictionaries(
                 "listen": _mostly("127.0.0.1:9464", "[::1]:1", "localhost:65535"),
                 "log_level": _mostly("debug", "INFO", "warning", "error"),
                 "max_concurrency": st.integers(1, 100_000) | values,
-                "api_token_file": _mostly("/etc/uptimed/token", ""),
+                "api_token": _mostly(
+                    "literal", "", "${env:UPTIMED_TEST_TOKEN}", "${credential:t}", "${x}", "$${"
+                ),
+                "api_token_file": _mostly("/etc/uptimed/token"),
                 "connectivity_check": st.lists(
                     _mostly("tcp://127.0.0.1:9", "https://example.com/", "tcp://h", "udp://x:1"),
                     max_size=3,

@@ -16,18 +16,41 @@ import re
 import tomllib
 import zoneinfo
 from collections import Counter
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from datetime import time as time_of_day
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
+from urllib.parse import quote as percent_encode
 from urllib.parse import unquote, urlsplit
+
+from yarl import URL
 
 from probes.spec import HttpSpec, TcpSpec
 from uptimed.durations import format_duration, parse_duration, quote
-from uptimed.redact import UNPARSABLE, redact_url
+from uptimed.redact import (
+    MASK,
+    UNPARSABLE,
+    SecretText,
+    is_secret_header,
+    redact_url,
+    scrub,
+)
+from uptimed.secrets import (
+    MODES,
+    CredentialsUnavailable,
+    Mode,
+    Piece,
+    Reference,
+    SecretError,
+    references,
+    render,
+    resolve,
+)
+from uptimed.secrets import parse as parse_references
 
 # MODEL (fixed interface, used by the rest of the daemon) --------------------------------------
 
@@ -39,7 +62,9 @@ class DaemonConfig:
     listen_port: int = 9464
     log_level: str = "info"  # debug | info | warning | error
     max_concurrency: int = 500  # probes in flight at once (bounds open sockets)
-    api_token_file: str | None = None  # bearer token for API writes; None: write endpoints off
+    #: The bearer token for API writes, resolved from [daemon].api_token; None: write endpoints
+    #: off (also when its reference was left unresolved by secrets="check" or "skip").
+    api_token: str | None = field(default=None, repr=False)
     connectivity_check: tuple[str, ...] = ()  # "tcp://host:port" or "http(s)://..." canaries
 
 
@@ -163,6 +188,9 @@ class Config:
     services: tuple[Service, ...] = ()
     slos: tuple[SLO, ...] = ()
     maintenance: tuple[Maintenance, ...] = ()
+    #: secrets="check" only: names of the ${credential:NAME} references left unresolved because
+    #: $CREDENTIALS_DIRECTORY is not set (sorted, each once); the daemon reads them at its start.
+    unresolved_credentials: tuple[str, ...] = ()
 
     def monitor(self, monitor_id: str) -> Monitor | None:
         return self._monitors_by_id.get(monitor_id)
@@ -221,6 +249,64 @@ class ConfigError(Exception):
 # (1024s), any case, no space. Redirects are capped at 10 (HttpSpec.max_redirects). tcp host
 # may be a name, an IPv4 or IPv6 address (brackets optional). Keys of the other kind are errors
 # ("url" on a tcp monitor); unknown keys get a difflib suggestion.
+#
+# Secrets. The config file is world-readable (the systemd unit's DynamicUser cannot own it), so a
+# password or token can be kept elsewhere and referenced from inside a string value (grammar and
+# messages: uptimed.secrets):
+#   ${env:NAME}          the environment variable NAME (an error when unset or empty);
+#   ${file:PATH}         the file's contents, surrounding whitespace stripped; a relative PATH is
+#                        relative to the config file's directory, like [daemon].database;
+#   ${credential:NAME}   the file $CREDENTIALS_DIRECTORY/NAME, i.e. a systemd credential
+#                        (LoadCredential=NAME:/etc/uptimed/NAME); NAME has no "/" and is not "."
+#                        or "..".
+#   $${ is a literal ${; any other ${...} is an error naming these forms (so a typo never goes
+#   out as text). Files are read afresh on every load, so a SIGHUP reload picks up a new value.
+# References are allowed in the secret options, and only there:
+#   monitor url, daemon.connectivity_check http(s) URLs
+#              only in the userinfo (user name and password: "https://${env:U}:${file:pw}@h/").
+#              Elsewhere in a URL they are an error. The resolved value is percent-encoded, so a
+#              password holding "@", "/" or ":" works; a user name cannot hold ":" (Basic auth
+#              splits there) and neither may hold a character outside Latin-1 (aiohttp encodes
+#              Basic auth as Latin-1); both are errors naming the reference.
+#   headers    anywhere in each value ("Bearer ${credential:web-token}"); the resolved text obeys
+#              the header-value rules (no line break or control character).
+#   daemon.api_token
+#              the API's bearer token ("${credential:api-token}", "${file:/etc/uptimed/api-token}";
+#              a literal works too). The removed daemon.api_token_file is an error that says
+#              what to write instead. DaemonConfig.api_token holds the resolved token.
+# load_config's secrets= says what happens to references:
+#   "resolve"  (the daemon's start and its SIGHUP reload) each is resolved; one that cannot be
+#              is an error with the key path: "c.toml: monitor[0] (id "web").headers.
+#              Authorization: ${file:/etc/uptimed/tok}: cannot read: no such file".
+#   "check"    (uptimed check-config) the same, except that a ${credential:...} while
+#              CREDENTIALS_DIRECTORY is unset (an admin's shell, not the unit) is no error: the
+#              value is left as written, Config.unresolved_credentials names it, and summarize()
+#              says how many secrets the daemon reads from systemd credentials.
+#   "skip"     (status, report, maintenance, which need no secret) syntax only; values are left
+#              as written.
+# A value whose references were left unresolved keeps its text as written, except api_token,
+# which is then None: an unresolved reference must never become a guessable token.
+# No resolved value is ever shown: messages name the reference (${file:/x}), URLs and header
+# values holding credentials reach the model as uptimed.redact.SecretText (its repr is masked,
+# and redact.secrets_of names its secrets for the runner to scrub from probe errors), and
+# Monitor.target and every message show URLs redacted. The secrets themselves are percent-
+# encoded in the probed URL and plain in header values.
+#
+# Requests aiohttp would refuse are config errors, with what to write instead (each is proved
+# against the real probe in tests/test_config.py, so this list follows the library):
+#   - a user name or password in url together with an Authorization header (aiohttp: "Cannot
+#     combine AUTHORIZATION header with ... credentials encoded in URL"); "https://@h/" has
+#     none, "https://:@h/" has (empty) ones, as aiohttp's yarl sees it;
+#   - a user name holding ":" (written %3A), which Basic auth cannot carry;
+#   - a user name or password with a character outside Latin-1 (aiohttp encodes Basic auth as
+#     Latin-1): send the Authorization header yourself, base64 of UTF-8 "user:password";
+#   - a Content-Length header that is not ASCII digits when the request has a body (body set,
+#     even "") or an "Expect: 100-continue" header (aiohttp validates it only then);
+#   - a URL yarl (aiohttp's URL parser) rejects although urllib accepts it: text after "[...]"
+#     other than ":port", a backslash in the host part, "[" or "]" outside an IPv6 literal.
+# Header values with line breaks or control characters and methods that are not RFC 9110 tokens
+# were errors already; the rest of aiohttp's refusals need options uptimed never passes (auth=,
+# json=, compress=, chunked=, proxies, fingerprints) or come from the target (redirects).
 #
 # Services, SLOs and maintenance windows (tables numbered from 0 like monitors: service[1],
 # slo[0] (id "web-availability").credits[2].below, maintenance[0] (id "sunday").rrule):
@@ -309,9 +395,11 @@ DAEMON_KEYS = (
     "listen",
     "log_level",
     "max_concurrency",
-    "api_token_file",
+    "api_token",
     "connectivity_check",
 )
+#: Keys that were removed: each gets its own error saying what to write instead.
+REMOVED_DAEMON_KEYS = ("api_token_file",)
 DEFAULTS_KEYS = ("interval", "timeout", "failure_threshold", "success_threshold", "labels")
 RETENTION_KEYS = ("raw", "rollup")
 SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum")
@@ -374,6 +462,9 @@ _SIZE_EXAMPLES = '(examples: 65536, "512KiB", "1MiB", "1MB")'
 _STATUS_EXAMPLES = '(examples: 200, "200-299", "2xx", "301")'
 _LISTEN_EXAMPLES = '(examples: "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464")'
 _CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
+_TOKEN_EXAMPLES = '(examples: "${credential:api-token}", "${file:/etc/uptimed/api-token}")'
+_URL_REFERENCE_EXAMPLE = '"https://${env:WEB_USER}:${file:/etc/uptimed/web-password}@host/"'
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # what a header value cannot hold (RFC 9110)
 _INSTANT_EXAMPLES = '(examples: 2026-10-04T02:00:00Z, "2026-10-04T02:00:00+02:00")'
 _RRULE_EXAMPLE = '"FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"'
 _CRON_EXAMPLE = '"0 2 * * 0"'
@@ -415,11 +506,16 @@ class _Bad:
 _BAD: Any = _Bad()
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
+def load_config(path: str | os.PathLike[str], *, secrets: Mode = "resolve") -> Config:
     """Read, parse and validate the config file at ``path``.
 
     ``Config.path`` is ``path`` as given (not made absolute); ``Config.sha256`` hashes the file's
     bytes. A UTF-8 byte-order mark at the start is ignored.
+
+    ``secrets`` says what to do with ``${env:...}``, ``${file:...}`` and ``${credential:...}``
+    references: "resolve" them (the daemon), "check" them but tolerate systemd credentials that
+    are not there (``uptimed check-config``), or "skip" them (commands that need no secret);
+    see the comment above. Relative ``${file:...}`` paths are relative to the file's directory.
 
     :raises ConfigError: for anything wrong, with every mistake found, one line each (see the
         comment above for the format). Never raises anything else for whatever the file holds.
@@ -441,11 +537,22 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError([f"{label}: cannot read: {e}"]) from None
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError([f"{label}: larger than {MAX_FILE_BYTES // 2**20} MiB; is it a config?"])
-    return loads_config(data, name)
+    return loads_config(data, name, secrets=secrets)
 
 
-def loads_config(data: bytes | str, path: str = "<config>") -> Config:
-    """Like :func:`load_config`, from the file's contents; ``path`` names it in errors."""
+def loads_config(
+    data: bytes | str,
+    path: str = "<config>",
+    *,
+    secrets: Mode = "resolve",
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Like :func:`load_config`, from the file's contents; ``path`` names it in errors and
+    places relative paths (the working directory for "<config>"). ``environ`` (default:
+    ``os.environ``) is what ``${env:...}``, ``$CREDENTIALS_DIRECTORY`` and ``$STATE_DIRECTORY``
+    are read from."""
+    if secrets not in MODES:  # a caller's bug, not the file's: no ConfigError
+        raise ValueError(f"secrets must be one of {', '.join(MODES)}, not {secrets!r}")
     label = _file_label(path)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
     sha256 = hashlib.sha256(raw).hexdigest()
@@ -455,12 +562,13 @@ def loads_config(data: bytes | str, path: str = "<config>") -> Config:
         line = raw.count(b"\n", 0, e.start) + 1
         raise ConfigError(
             [
-                f"{label}: not valid UTF-8 at byte offset {e.start} (line {line}): "
-                "the file must be UTF-8 encoded"
+                (
+                    f"{label}: not valid UTF-8 at byte offset {e.start} (line {line}): "
+                    "the file must be UTF-8 encoded"
+                )
             ]
         ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -470,16 +578,20 @@ def loads_config(data: bytes | str, path: str = "<config>") -> Config:
     except ValueError as e:  # an integer too long to convert (over 4300 digits)
         why = "an integer with too many digits" if "digits" in str(e) else _quote(str(e), 200)
         raise ConfigError([f"{label}: TOML syntax error: {why}"]) from None
-    checker = _Checker(label)
+    checker = _Checker(label, secrets, os.environ if environ is None else environ, path)
     try:
         config = checker.build(doc, path, sha256)
     except Exception as e:  # noqa: BLE001 - a bug here must still read as a config error
+        # The text of an unexpected exception could hold a value read for a reference.
+        text = scrub(str(e), sorted(checker.secret_values))
         raise ConfigError(
             [
-                f"{label}: internal error while checking the config, please report it: "
-                f"{type(e).__name__}: {_quote(str(e), 200)}"
+                (
+                    f"{label}: internal error while checking the config, please report it: "
+                    f"{type(e).__name__}: {_quote(text, 200)}"
+                )
             ]
-        ) from e
+        ) from (None if checker.secret_values else e)  # its traceback could show one too
     if checker.errors or config is None:
         raise ConfigError(checker.errors or [f"{label}: invalid config"])
     return config
@@ -512,10 +624,6 @@ def summarize(config: Config) -> str:
     kinds = Counter(m.kind for m in enabled)
     by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
     monitors = f"{len(enabled)} enabled" + (f" ({by_kind})" if by_kind else "")
-    intervals = sorted(Counter(m.interval for m in enabled).items())
-    shown = [f"{format_duration(iv)} x{n}" for iv, n in intervals[:8]]
-    if len(intervals) > 8:
-        shown.append(f"... {len(intervals) - 8} more")
     load = sum(1.0 / m.interval for m in enabled)
     load_text = f"{load:.2f}" if load == 0 or load >= 0.01 else f"{load:.2g}"
     d = config.daemon
@@ -523,9 +631,17 @@ def summarize(config: Config) -> str:
         ("database", d.database),
         ("listen", _host_port(d.listen_host, d.listen_port)),
         ("monitors", f"{monitors}, {disabled} disabled"),
-        ("intervals", ", ".join(shown) or "-"),
+        ("intervals", _tally([m.interval for m in enabled])),
+        # the effective timeouts: a monitor's own, or the inherited one capped at interval / 2
+        ("timeouts", _tally([m.timeout for m in enabled])),
         ("load", f"{load_text} probes/s"),
     ]
+    pending = config.unresolved_credentials
+    if pending:
+        names = ", ".join(pending[:5]) + (f", ... {len(pending) - 5} more" if len(pending) > 5 else "")
+        are = "secrets are" if len(pending) > 1 else "secret is"
+        text = f"{len(pending)} {are} read from systemd credentials when the daemon runs ({names})"
+        rows.append(("secrets", text))
     if config.services:
         rules = Counter(s.rule for s in config.services)
         by_rule = ", ".join(f"{r} {n}" for r, n in sorted(rules.items()))
@@ -542,6 +658,15 @@ def summarize(config: Config) -> str:
             ("maintenance", f"{len(config.maintenance)} ({recurring} recurring, {one_off} one-off)")
         )
     return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
+
+
+def _tally(durations: list[float]) -> str:
+    """``10s x2, 1m30s x1``: how many of each duration, shortest first, at most 8 kinds."""
+    counts = sorted(Counter(durations).items())
+    shown = [f"{format_duration(d)} x{n}" for d, n in counts[:8]]
+    if len(counts) > 8:
+        shown.append(f"... {len(counts) - 8} more")
+    return ", ".join(shown) or "-"
 
 
 def _describe_slo(slo: SLO) -> str:
@@ -587,10 +712,10 @@ def _file_label(name: str) -> str:
 def _toml_error(message: str) -> str:
     """tomllib's "Invalid value (at line 3, column 10)" -> "line 3, column 10: TOML syntax
     error: Invalid value"."""
-    m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.S)
+    m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.DOTALL)
     if m:
         return f"line {m[2]}, column {m[3]}: TOML syntax error: {m[1]}"
-    m = re.fullmatch(r"(.*) \(at end of document\)", message, re.S)
+    m = re.fullmatch(r"(.*) \(at end of document\)", message, re.DOTALL)
     if m:
         return f"end of file: TOML syntax error: {m[1]}"
     return f"TOML syntax error: {message}"
@@ -602,9 +727,9 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{k}" if prefix else k
 
 
-def _show_number(value: int | float) -> str:
+def _show_number(value: int | float) -> str:  # noqa: PYI041 - the int branch needs int
     if isinstance(value, float):
-        if value != value:
+        if math.isnan(value):
             return "nan"
         if value in (float("inf"), float("-inf")):
             return "inf" if value > 0 else "-inf"
@@ -657,6 +782,29 @@ def _safe_url(url: str) -> str:
         return safe
     masked = re.sub(r"//[^/?#]*@", "//***@", url)
     return masked.split("?")[0] + ("?…" if "?" in masked else "")
+
+
+def _shown_url(url: str) -> str:
+    """A checked URL as it may be shown: a SecretText's own redacted form (computed before its
+    references were resolved), else the URL redacted."""
+    return url.shown if isinstance(url, SecretText) else redact_url(url)
+
+
+def _userinfo(url: str) -> str:
+    """The userinfo of ``url`` as urlsplit and yarl both find it ("" when there is none)."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return ""
+    return netloc.rpartition("@")[0]
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _host_port(host: str, port: int) -> str:
@@ -802,14 +950,40 @@ class _Defaults:
     labels: dict[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class _Secret:
+    """A secret option's string after its references were dealt with (see _Checker.secret)."""
+
+    text: str  # resolved; as written when ``resolved`` is False
+    resolved: bool  # False: references left for later (secrets="skip", or "check" credentials)
+    pieces: tuple[Piece, ...]
+    values: dict[Reference, str]  # the value each reference resolved to
+
+
+@dataclass(frozen=True)
+class _Url:
+    """A checked URL of a secret option (see _Checker.secret_url)."""
+
+    value: str  # what is requested: a SecretText when it holds credentials or references
+    target: str  # the URL redacted: Monitor.target, and what messages show
+    credentials: bool  # it has a userinfo, which aiohttp sends as Basic auth
+
+
 class _Checker:
     """Collects every error while turning the TOML document into the model."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, mode: Mode, environ: Mapping[str, str], config_path: str):
         self.label = label
         self.errors: list[str] = []
         # valid ids of [[monitor]] and [[service]] tables (see build)
         self.ids: dict[str, dict[str, int] | None] = {"monitor": None, "service": None}
+        self.mode = mode
+        self.environ = environ
+        self.base_dir = _config_dir(config_path)  # where relative ${file:...} paths start
+        #: secrets="check": credentials left unresolved (CREDENTIALS_DIRECTORY unset)
+        self.unresolved_credentials: set[str] = set()
+        #: every value read for a reference, to scrub from an internal error's text
+        self.secret_values: set[str] = set()
 
     # recording -----------------------------------------------------------------------------
 
@@ -933,13 +1107,58 @@ class _Checker:
                 out[name] = text
         return out if len(self.errors) == n_errors else _BAD
 
+    # secret references (see the rules at the top of the loader and uptimed.secrets) -----------
+
+    def secret(self, text: str, path: str) -> Any:
+        """``text`` with its references resolved as the mode says: a :class:`_Secret`, or _BAD
+        after recording an error for each malformed or unresolvable reference."""
+        try:
+            pieces = parse_references(text)
+        except SecretError as e:
+            return self.error(path, str(e))
+        refs = references(pieces)
+        if not refs:
+            return _Secret(render(pieces, str), True, pieces, {})
+        values = self.resolve(refs, path)
+        if values is _BAD:
+            return _BAD
+        if values is None:
+            return _Secret(text, False, pieces, {})
+        return _Secret(render(pieces, values.__getitem__), True, pieces, values)
+
+    def resolve(self, refs: tuple[Reference, ...], path: str) -> Any:
+        """``{reference: value}``; None when the mode leaves some unresolved; _BAD on errors."""
+        if self.mode == "skip":
+            return None
+        values: dict[Reference, str] = {}
+        unresolved = failed = False
+        for ref in dict.fromkeys(refs):  # each once, in order
+            try:
+                values[ref] = resolve(ref, self.environ, self.base_dir)
+            except CredentialsUnavailable as e:
+                if self.mode == "check":
+                    self.unresolved_credentials.add(ref.name)
+                    unresolved = True
+                else:
+                    self.error(path, str(e))
+                    failed = True
+            except SecretError as e:
+                self.error(path, str(e))
+                failed = True
+        self.secret_values.update(values.values())
+        if failed:
+            return _BAD
+        return None if unresolved else values
+
     # [daemon] --------------------------------------------------------------------------------
 
     def daemon(self, table: dict[str, Any] | None, config_path: str) -> DaemonConfig | None:
         if table is None:
             return None
-        self.unknown_keys(table, "daemon", DAEMON_KEYS)
-        database = default_database(config_path)
+        self.unknown_keys(
+            {k: v for k, v in table.items() if k not in REMOVED_DAEMON_KEYS}, "daemon", DAEMON_KEYS
+        )
+        database = default_database(config_path, self.environ)
         if "database" in table:
             database = self.database(table["database"], "daemon.database")
             if database is not _BAD:
@@ -955,11 +1174,11 @@ class _Checker:
             max_concurrency = self.integer(
                 table["max_concurrency"], "daemon.max_concurrency", 1, MAX_CONCURRENCY
             )
-        api_token_file = None
+        api_token = None
+        if "api_token" in table:
+            api_token = self.api_token(table["api_token"], "daemon.api_token")
         if "api_token_file" in table:
-            api_token_file = self.file_path(
-                table["api_token_file"], "daemon.api_token_file", "/etc/uptimed/api-token"
-            )
+            api_token = self.api_token_file(table["api_token_file"], "daemon.api_token_file")
         connectivity_check: Any = ()
         if "connectivity_check" in table:
             connectivity_check = self.canaries(
@@ -970,7 +1189,7 @@ class _Checker:
             listen,
             log_level,
             max_concurrency,
-            api_token_file,
+            api_token,
             connectivity_check,
         ):
             return None
@@ -980,8 +1199,41 @@ class _Checker:
             listen_port=listen[1],
             log_level=log_level,
             max_concurrency=max_concurrency,
-            api_token_file=api_token_file,
+            api_token=api_token,
             connectivity_check=connectivity_check,
+        )
+
+    def api_token(self, value: Any, path: str) -> Any:
+        if not isinstance(value, str):
+            return self.type_error(path, f"a string {_TOKEN_EXAMPLES}", value)
+        if not value.strip():
+            return self.error(path, f"is empty: give the token by reference {_TOKEN_EXAMPLES}")
+        token = self.secret(value, path)
+        if token is _BAD:
+            return _BAD
+        if not token.resolved:
+            # Left as written, the token would be the reference's text, which anyone reading
+            # the config knows: no token at all is the safe value for a mode that needs none.
+            return None
+        bad = [ref for ref, text in token.values.items() if _CONTROL.search(text)]
+        if bad:
+            return self.error(
+                path,
+                f"{bad[0].shown}: the token holds a line break or control character, which an "
+                "Authorization header cannot carry",
+            )
+        if _CONTROL.search(token.text):  # literal text, not shown: it may be the token itself
+            return self.error(path, "the token cannot hold a line break or control character")
+        return token.text
+
+    def api_token_file(self, value: Any, path: str) -> Any:
+        """The removed option: an error that says what to write instead."""
+        old = value if isinstance(value, str) and value.strip() else "PATH"
+        return self.error(
+            path,
+            "was removed: api_token holds the token now; to read it from the same file, write "
+            f"api_token = {_quote('${file:' + old + '}', 300)} instead "
+            '(or "${credential:NAME}" for a systemd credential)',
         )
 
     def database(self, value: Any, path: str) -> Any:
@@ -1014,7 +1266,8 @@ class _Checker:
             if target in first:
                 self.error(
                     ipath,
-                    f"{_quote(_safe_url(target), 100)} is listed twice (first at [{first[target]}])",
+                    f"{_quote(_shown_url(target), 100)} is listed twice "
+                    f"(first at [{first[target]}])",
                 )
             else:
                 first[target] = j
@@ -1026,7 +1279,8 @@ class _Checker:
             return self.type_error(path, f"a string {_CANARY_EXAMPLES}", value)
         scheme = value.partition("://")[0].lower() if "://" in value else ""
         if scheme in ("http", "https"):
-            return self.url(value, path)
+            url = self.secret_url(value, path)
+            return url if url is _BAD else url.value
         shown = _quote(re.sub(r"//[^/?#]*@", "//***@", value), 100)  # never echo a password
         if scheme != "tcp":
             return self.error(
@@ -1224,7 +1478,7 @@ class _Checker:
         )
         self.unknown_keys(raw, p, allowed, kind)
 
-        name = mid
+        name: Any = mid  # str, or _BAD once a wrong name is recorded
         if "name" in raw:
             name = self.name(raw["name"], f"{p}.name")
         enabled = True
@@ -1281,7 +1535,7 @@ class _Checker:
         if kind == "http":
             spec = self.http(raw, p, spec_timeout)
             if spec is not _BAD:
-                target = redact_url(spec.url)
+                target = _shown_url(spec.url)
         elif kind == "tcp":
             spec = self.tcp(raw, p, spec_timeout)
             if spec is not _BAD:
@@ -1322,11 +1576,11 @@ class _Checker:
     # http ----------------------------------------------------------------------------------
 
     def http(self, raw: dict[str, Any], p: str, timeout: float) -> Any:
-        url = _BAD
+        url: Any = _BAD
         if "url" not in raw:
             self.error(p, 'missing required key "url" (http monitors need one)')
         else:
-            url = self.url(raw["url"], f"{p}.url")
+            url = self.secret_url(raw["url"], f"{p}.url")
         method = "GET"
         if "method" in raw:
             method = self.method(raw["method"], f"{p}.method")
@@ -1349,11 +1603,13 @@ class _Checker:
             max_body = self.size(raw["max_body_bytes"], f"{p}.max_body_bytes")
         if _BAD in (url, method, headers, body, expect, max_body, *flags.values()):
             return _BAD
+        if self.refused_by_aiohttp(url, headers, body, p):
+            return _BAD
         return HttpSpec(
-            url=url,
+            url=url.value,
             timeout=timeout,
             method=method,
-            headers=headers,
+            headers=tuple((name, text) for name, text, _ in headers),
             body=body,
             expect_status=expect,
             follow_redirects=flags["follow_redirects"],
@@ -1361,6 +1617,130 @@ class _Checker:
             max_body_bytes=max_body,
             verify_tls=flags["verify_tls"],
         )
+
+    def refused_by_aiohttp(
+        self, url: _Url, headers: tuple[tuple[str, str, bool], ...], body: bytes | None, p: str
+    ) -> bool:
+        """Record the option combinations aiohttp refuses to send (see the rules at the top of
+        the loader; the URL's own refusals are in aiohttp_url); True when there is one."""
+        by_name = {name.lower(): (name, text, resolved) for name, text, resolved in headers}
+        refused = False
+        auth = by_name.get("authorization")
+        if auth is not None and url.credentials:
+            refused = self.error(
+                _join(f"{p}.headers", auth[0]),
+                "cannot be combined with a user name or password in url (aiohttp refuses the "
+                "request): keep this header and remove the userinfo from url, or remove this "
+                "header (the url's user name and password are sent as Basic auth)",
+            ) is _BAD
+        length = by_name.get("content-length")
+        expect = by_name.get("expect")
+        # aiohttp waits for "100 Continue" (and checks Content-Length) on this exact value
+        continues = expect is not None and expect[2] and expect[1].lower() == "100-continue"
+        if (
+            length is not None
+            and length[2]  # resolved: a reference left as written is not the value sent
+            and (body is not None or continues)
+            and not re.fullmatch(r"[0-9]+", length[1])
+        ):
+            shown = "the value" if isinstance(length[1], SecretText) else _quote(length[1])
+            refused = self.error(
+                _join(f"{p}.headers", length[0]),
+                f"{shown} is not a number of bytes, which aiohttp refuses "
+                + ("with a body" if body is not None else 'with "Expect: 100-continue"')
+                + ": leave Content-Length out (aiohttp sends the body's length itself)",
+            ) is _BAD
+        return refused
+
+    def secret_url(self, value: Any, path: str) -> Any:
+        """A URL option, references allowed in its userinfo: a :class:`_Url`, or _BAD."""
+        if not isinstance(value, str):
+            return self.url(value, path)  # the type error
+        try:
+            pieces = parse_references(value)
+        except SecretError as e:
+            return self.error(path, str(e))
+        refs = tuple(dict.fromkeys(references(pieces)))
+        # The URL is checked with each reference replaced by a placeholder of plain letters and
+        # digits, which is valid in a userinfo and appears nowhere else in the text: before
+        # resolving (the check must not depend on the mode) and without the value's "/", "@"
+        # or ":" confusing where the userinfo ends.
+        mark = "uptimedref"
+        while mark in value:
+            mark += "x"
+        holders = {ref: f"{mark}{i:04d}" for i, ref in enumerate(refs)}  # < 1200 refs in 8 KiB
+        skeleton = render(pieces, holders.__getitem__)
+        userinfo = _userinfo(skeleton)
+        for ref, holder in holders.items():
+            if skeleton.count(holder) != userinfo.count(holder):
+                return self.error(
+                    path,
+                    f"{ref.shown}: in a URL, a reference can only stand in the user name or "
+                    f"password, as in {_URL_REFERENCE_EXAMPLE}",
+                )
+        if self.url(skeleton, path) is _BAD:
+            return _BAD
+        target = redact_url(skeleton)
+        credentials = bool(userinfo)
+        if not refs:
+            plain = SecretText(skeleton, (), target) if credentials else skeleton
+            return _Url(plain, target, credentials)
+        values = self.resolve(refs, path)
+        if values is _BAD:
+            return _BAD
+        if values is None:
+            return _Url(SecretText(value, (), target), target, credentials)
+        user = userinfo.partition(":")[0]
+        for ref, holder in holders.items():
+            text = values[ref]
+            if holder in user and ":" in text:
+                return self.error(
+                    path,
+                    f'{ref.shown}: the user name it gives holds a ":", which Basic auth cannot '
+                    "carry (aiohttp refuses the request): use a user name without one",
+                )
+            if not _latin1(text):
+                return self.error(
+                    path,
+                    f"{ref.shown}: the value has a character outside Latin-1, which aiohttp "
+                    "cannot send as Basic auth: take the credentials out of url and send the "
+                    'header yourself, e.g. Authorization = "Basic ${file:PATH}" with the '
+                    'base64 of UTF-8 "user:password" in that file',
+                )
+        resolved = render(pieces, lambda ref: percent_encode(values[ref], safe=""))
+        if self.aiohttp_url(resolved, path, _quote(target, 100)) is _BAD:
+            return _BAD
+        return _Url(SecretText(resolved, tuple(values.values()), target), target, credentials)
+
+    def aiohttp_url(self, value: str, path: str, shown: str) -> Any:
+        """``value`` if aiohttp can request it, else _BAD with the error recorded. aiohttp parses
+        URLs with yarl, which refuses some that urllib accepts, and sends the userinfo as Basic
+        auth, encoded as Latin-1 and without a ":" in the user name."""
+        try:
+            parsed = URL(value)
+        except ValueError as e:  # UnicodeError too
+            userinfo = _userinfo(value)
+            reason = scrub(str(e), [userinfo] if userinfo else [])  # yarl may quote the netloc
+            return self.error(path, f"{shown} is not a URL aiohttp can request ({reason})")
+        if not parsed.raw_host:
+            return self.error(path, f"{shown} has no host that aiohttp can use")
+        if parsed.raw_user is None and parsed.raw_password is None:
+            return value
+        user, password = parsed.user or "", parsed.password or ""
+        if ":" in user:
+            return self.error(
+                path,
+                f'{shown}: the user name holds a ":" (written %3A), which Basic auth cannot '
+                "carry (aiohttp refuses the request): use a user name without one",
+            )
+        if not _latin1(user + password):
+            return self.error(
+                path,
+                f"{shown}: the user name or password has a character outside Latin-1, which "
+                "aiohttp cannot send as Basic auth: take the credentials out of url and send "
+                'the header yourself: Authorization = "Basic <base64 of UTF-8 user:password>"',
+            )
+        return value
 
     def url(self, value: Any, path: str) -> Any:
         if not isinstance(value, str):
@@ -1397,7 +1777,7 @@ class _Checker:
         problem = _host_problem(unquote(host))
         if problem:
             return self.error(path, f"{shown}: host {_quote(host)} {problem}")
-        return value
+        return self.aiohttp_url(value, path, shown)
 
     def method(self, value: Any, path: str) -> Any:
         if not isinstance(value, str):
@@ -1409,9 +1789,10 @@ class _Checker:
         return value.upper()
 
     def headers(self, value: Any, path: str) -> Any:
+        """``((name, value, resolved), ...)``: each value resolved (see secret), or _BAD."""
         if not isinstance(value, dict):
             return self.type_error(path, "a table of header names to strings", value)
-        out = []
+        out: list[tuple[str, str, bool]] = []
         seen: dict[str, str] = {}
         n_errors = len(self.errors)
         for name, text in value.items():
@@ -1432,13 +1813,30 @@ class _Checker:
                 seen[name.lower()] = name
             if not isinstance(text, str):
                 self.type_error(hpath, "a string", text)
-            elif any((ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in text):
+                continue
+            header = self.secret(text, hpath)
+            if header is _BAD:
+                continue
+            credential = is_secret_header(name)
+            bad = [ref for ref, secret in header.values.items() if _CONTROL.search(secret)]
+            if _CONTROL.search(render(header.pieces, lambda ref: "")):
+                shown = "the value (not shown: a credential)" if credential else _quote(text)
+                self.error(
+                    hpath, f"{shown}: header values cannot hold line breaks or control characters"
+                )
+            elif bad:
                 self.error(
                     hpath,
-                    f"{_quote(text)}: header values cannot hold line breaks or control characters",
+                    f"{bad[0].shown}: the value it gives holds a line break or control character, "
+                    "which a header value cannot carry",
                 )
+            elif header.values:  # shown with each secret masked: "Bearer ***"
+                shown = render(header.pieces, lambda ref: MASK)
+                out.append((name, SecretText(header.text, header.values.values(), shown), True))
+            elif credential:
+                out.append((name, SecretText(header.text), header.resolved))
             else:
-                out.append((name, text))
+                out.append((name, header.text, header.resolved))
         return tuple(out) if len(self.errors) == n_errors else _BAD
 
     def expect_status(self, value: Any, path: str) -> Any:
@@ -1776,7 +2174,7 @@ class _Checker:
                     delta = timedelta(hours=hours, minutes=minutes)
                     zone = timezone(-delta if offset[0] == "-" else delta)
                 micro = int((m[7] or ".0")[1:7].ljust(6, "0"))
-                dt = datetime(*(int(m[k]) for k in range(1, 7)), micro, tzinfo=zone)  # type: ignore[misc]
+                dt = datetime(*(int(m[k]) for k in range(1, 7)), micro, tzinfo=zone)  # type: ignore[misc, arg-type]
             except ValueError as e:
                 return self.error(path, f"{shown} is not a valid date-time: {e}")
         else:
@@ -1811,7 +2209,7 @@ class _Checker:
         sid = self.ident(raw, "service", i, seen, self.ids["monitor"])
         p = f'{base} (id "{sid}")' if sid is not None else base
         self.unknown_keys(raw, p, SERVICE_KEYS)
-        name = sid
+        name: Any = sid  # str, or _BAD once a wrong name is recorded
         if "name" in raw:
             name = self.name(raw["name"], f"{p}.name")
         monitors: Any = _BAD
@@ -2315,7 +2713,8 @@ class _Checker:
                 return self.error(
                     path, f"{shown}: UNTIL must be a UTC time such as UNTIL=20271231T235959Z"
                 )
-        from dateutil.rrule import rrulestr  # only configs with an rrule need it
+        # only configs with an rrule need it; no type stubs are installed for dateutil
+        from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
 
         zone = _zone(tz) if tz is not _BAD else UTC
         try:
@@ -2358,7 +2757,8 @@ class _Checker:
                 f"{shown} has {len(fields)} field{'s' if len(fields) != 1 else ''}; cron needs "
                 f"five: minute hour day-of-month month day-of-week (e.g. {_CRON_EXAMPLE})",
             )
-        from croniter import croniter  # only configs with a cron need it
+        # only configs with a cron need it; no type stubs are installed for croniter
+        from croniter import croniter  # type: ignore[import-untyped]
 
         zone = _zone(tz) if tz is not _BAD else UTC
         try:
@@ -2420,4 +2820,5 @@ class _Checker:
             services=tuple(services or ()),  # type: ignore[arg-type]
             slos=tuple(slos or ()),  # type: ignore[arg-type]
             maintenance=tuple(windows or ()),  # type: ignore[arg-type]
+            unresolved_credentials=tuple(sorted(self.unresolved_credentials)),
         )

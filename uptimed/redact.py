@@ -2,18 +2,26 @@
 
 Everything that logs, labels or displays a monitored URL goes through :func:`redact_url`
 (``Monitor.target`` already holds its result). The probe itself keeps the real URL.
+
+The config loader hands the probes their URLs and header values as :class:`SecretText` when
+they hold credentials (written in the config, or resolved from ``${env:...}``, ``${file:...}``
+or ``${credential:...}``): a ``str`` whose repr is masked, so no repr of a config, monitor or
+probe spec shows them, and which names the secrets inside it for :func:`secrets_of`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Self
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 __all__ = [
     "MASK",
     "SECRET_PARAMS",
     "UNPARSABLE",
+    "SecretText",
+    "is_secret_header",
     "is_secret_param",
     "redact_url",
     "scrub",
@@ -56,6 +64,40 @@ _SEPARATORS = re.compile(r"([&;])")
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 #: Secrets shorter than this are not scrubbed from free text (they would mangle every message).
 MIN_SCRUB_CHARS = 4
+
+
+class SecretText(str):
+    """A string holding secrets: ``str()``, formatting and every string operation give the real
+    text (the probe sends it), ``repr()`` gives ``repr(shown)``, a masked form.
+
+    ``secrets`` are the secret values inside the text (for a URL, as decoded, not as
+    percent-encoded), which :func:`secrets_of` adds to what the runner scrubs from error
+    messages. Whatever is derived from it (``text.strip()``, ``text + "x"``) is a plain ``str``
+    again, so the mask protects the value only as the config hands it over.
+    """
+
+    secrets: tuple[str, ...]
+    shown: str
+
+    def __new__(cls, text: str, secrets: Iterable[str] = (), shown: str = MASK) -> Self:
+        self = super().__new__(cls, text)
+        self.secrets = tuple(secrets)
+        self.shown = shown
+        return self
+
+    def __repr__(self) -> str:
+        return repr(self.shown)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pickled copy (e.g. into a worker process) stays a SecretText.
+        return (SecretText, (str(self), self.secrets, self.shown))
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a request header called ``name`` carries a credential: ``Authorization``,
+    ``Proxy-Authorization``, ``Cookie``, or a secret-looking name (``X-Api-Key``,
+    ``X-Auth-Token``; see :func:`is_secret_param`)."""
+    return name.lower() in _SECRET_HEADERS or is_secret_param(name)
 
 
 def is_secret_param(name: str) -> bool:
@@ -129,15 +171,18 @@ def secrets_of(spec: Any) -> tuple[str, ...]:
     """The secret strings a probe spec carries, longest first, for :func:`scrub`.
 
     For an HTTP spec: the URL's user name and password, the values of secret-looking query and
-    fragment parameters (as written and percent-decoded), and the values of credential headers
+    fragment parameters (as written and percent-decoded), the values of credential headers
     (``Authorization``, ``Proxy-Authorization``, ``Cookie``, secret-looking names such as
-    ``X-Api-Key``; for ``Bearer xyz`` also ``xyz``). Strings shorter than
-    :data:`MIN_SCRUB_CHARS` are left out. Other specs (TCP) carry none: ``()``.
-    Never raises.
+    ``X-Api-Key``; for ``Bearer xyz`` also ``xyz``), and every secret a :class:`SecretText` URL
+    or header value names (a resolved ``${...}`` reference, whatever the header's name; as
+    given and percent-encoded). Strings shorter than :data:`MIN_SCRUB_CHARS` are left out.
+    Other specs (TCP) carry none: ``()``. Never raises.
     """
     found: set[str] = set()
     try:
         url = getattr(spec, "url", None)
+        for value in _declared(url):
+            found.update((value, quote(value, safe="")))
         if isinstance(url, str):
             parts = urlsplit(url)
             userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
@@ -149,18 +194,20 @@ def secrets_of(spec: Any) -> tuple[str, ...]:
                     if sep and value and is_secret_param(unquote_plus(name)):
                         found.update((value, unquote_plus(value), unquote(value)))
         for name, value in getattr(spec, "headers", None) or ():
-            if (
-                isinstance(name, str)
-                and isinstance(value, str)
-                and (name.lower() in _SECRET_HEADERS or is_secret_param(name))
-            ):
+            found.update(_declared(value))
+            if isinstance(name, str) and isinstance(value, str) and is_secret_header(name):
                 found.add(value.strip())
                 scheme, _, credential = value.strip().partition(" ")
                 if credential and scheme.isalpha():
                     found.add(credential.strip())
-    except Exception:  # noqa: BLE001 - best effort, never raise
+    except Exception:  # noqa: BLE001, S110 - best effort, never raise
         pass
     return tuple(sorted((s for s in found if len(s) >= MIN_SCRUB_CHARS), key=len, reverse=True))
+
+
+def _declared(value: Any) -> tuple[str, ...]:
+    secrets = value.secrets if isinstance(value, SecretText) else ()
+    return tuple(s for s in secrets if isinstance(s, str) and s)
 
 
 def scrub(text: str, secrets: tuple[str, ...] | list[str]) -> str:
