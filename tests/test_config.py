@@ -3,9 +3,11 @@ the check-config summary, and URL redaction."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from targets import Target, target  # noqa: F401 - target is a fixture
 
-from probes.spec import HttpSpec, TcpSpec
+from probes.http import make_session, probe
+from probes.spec import HttpSpec, ProbeContext, TcpSpec
 from uptimed import config as config_module
 from uptimed import maintenance as maintenance_module
 from uptimed.config import (
@@ -36,7 +40,7 @@ from uptimed.config import (
     summarize,
 )
 from uptimed.durations import quote
-from uptimed.redact import UNPARSABLE, redact_url, scrub, secrets_of
+from uptimed.redact import UNPARSABLE, SecretText, redact_url, scrub, secrets_of
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 
@@ -61,6 +65,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run in an empty directory (so error lines start with "c.toml: ") with no systemd env."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
 
 
 def load(text: str | bytes, name: str = "c.toml") -> Config:
@@ -1182,6 +1187,26 @@ def test_summary_nothing_enabled() -> None:
         "  timeouts    -",
         "  load        0.00 probes/s",
     ]
+
+
+def test_summary_timeouts_are_the_effective_ones() -> None:
+    """Inherited timeouts are capped at half the interval; a monitor's own is shown as set."""
+    text = (
+        '[defaults]\ntimeout = "10s"\n'
+        + http(interval='"5s"')  # inherits 10s, capped: 2.5s
+        + TCP.replace('"db"', '"db5"')
+        + 'interval = "5s"\n'  # the same: 2.5s
+        + tcp(interval='"5s"', timeout='"3s"')  # its own: 3s, above half the interval
+        + TCP.replace('"db"', '"slow"')
+        + 'interval = "1m"\n'  # inherits 10s: no cap needed
+        + TCP.replace('"db"', '"off"')
+        + 'interval = "2s"\nenabled = false\n'  # not counted, like intervals
+    )
+    c = load(text)
+    assert [m.timeout for m in c.monitors] == [2.5, 2.5, 3.0, 10.0, 1.0]
+    lines = summarize(c).split("\n")
+    assert lines[4] == "  intervals   5s x3, 1m x1"
+    assert lines[5] == "  timeouts    2s500ms x2, 3s x1, 10s x1"
 
 
 def test_summary_small_load() -> None:
@@ -3387,3 +3412,568 @@ def test_valid_sla_documents_load_with_their_values(doc: dict[str, Any]) -> None
             assert (
                 rec.duration == int(raw["duration"][:-1]) * 60 and rec.timezone == raw["timezone"]
             )
+
+
+# secret references (uptimed.secrets; the rules at the top of uptimed.config) --------------------
+
+SECRET = "s3cr3t-Value"
+
+
+def _secret_free(text: str) -> None:
+    assert SECRET not in text and "s3cr3t" not in text, text
+
+
+def test_each_form_resolves_in_every_secret_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "web-token").write_text(f"{SECRET}-cred\n")
+    (creds / "api-token").write_text(f"{SECRET}-api\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    monkeypatch.setenv("WEB_USER", "alice")
+    (tmp_path / "pw").write_text(f"{SECRET}-file\n\n")
+    text = (
+        '[daemon]\napi_token = "${credential:api-token}"\n'
+        'connectivity_check = ["https://${env:WEB_USER}:${file:pw}@canary.example/"]\n'
+        + http(
+            url='"https://${env:WEB_USER}:${file:pw}@example.com/x"',
+            headers='{ X-Api-Key = "${credential:web-token}", Accept = "text/plain" }',
+        )
+    )
+    c = load(text)
+    (m,) = c.monitors
+    assert c.daemon.api_token == f"{SECRET}-api"
+    assert m.spec.url == f"https://alice:{SECRET}-file@example.com/x"
+    assert m.spec.headers == (("X-Api-Key", f"{SECRET}-cred"), ("Accept", "text/plain"))
+    assert c.daemon.connectivity_check == (f"https://alice:{SECRET}-file@canary.example/",)
+    assert m.target == "https://***:***@example.com/x"
+    assert c.unresolved_credentials == ()
+    for shown in (repr(c), repr(m), repr(m.spec), repr(c.daemon), summarize(c), m.target):
+        _secret_free(shown)
+    assert repr(m.spec.headers[0][1]) == "'***'"  # a credential header, wholly masked
+    # the runner scrubs these from probe errors
+    assert {f"{SECRET}-file", f"{SECRET}-cred", "alice"} <= set(secrets_of(m.spec))
+
+
+def test_a_relative_file_is_relative_to_the_config_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "etc" / "uptimed"
+    conf.mkdir(parents=True)
+    (conf / "secrets").mkdir()
+    (conf / "secrets" / "token").write_text(SECRET + "\n")
+    (conf / "c.toml").write_text('[daemon]\napi_token = "${file:secrets/token}"\n' + HTTP)
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    (elsewhere / "secrets").mkdir()
+    (elsewhere / "secrets" / "token").write_text("wrong\n")
+    monkeypatch.chdir(elsewhere)
+    assert load_config(conf / "c.toml").daemon.api_token == SECRET
+    assert load_config("../etc/uptimed/c.toml").daemon.api_token == SECRET
+    # text without a file name: relative to the working directory
+    assert loads_config('[daemon]\napi_token = "${file:secrets/token}"\n' + HTTP).daemon.api_token == (
+        "wrong"
+    )
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "encoded"),
+    [
+        ("alice", "p@ss/w:rd", "alice:p%40ss%2Fw%3Ard"),
+        ("bob", "100% sure?#", "bob:100%25%20sure%3F%23"),
+        ("carol", "é", "carol:%C3%A9"),  # Latin-1, as UTF-8 percent-encoding (yarl decodes it)
+        ("dave", "a+b=c&d", "dave:a%2Bb%3Dc%26d"),
+    ],
+)
+def test_userinfo_values_are_percent_encoded(
+    monkeypatch: pytest.MonkeyPatch, user: str, password: str, encoded: str
+) -> None:
+    monkeypatch.setenv("U", user)
+    Path("pw").write_text(password + "\n")
+    (m,) = load(http(url='"http://${env:U}:${file:pw}@h.example:8080/p?q=1"')).monitors
+    assert m.spec.url == f"http://{encoded}@h.example:8080/p?q=1"
+    assert isinstance(m.spec.url, SecretText) and password in m.spec.url.secrets
+    assert m.target == "http://***:***@h.example:8080/p?q=1"
+    if len(password) >= 4:  # shorter ones are not scrubbed (redact.MIN_SCRUB_CHARS)
+        assert password in secrets_of(m.spec)
+
+
+def test_references_mix_with_literal_text_and_escapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T", SECRET)
+    (m,) = load(
+        http(
+            url='"https://svc-${env:T}@h/$${not-a-reference}"',
+            headers='{ X-Sig = "v1 ${env:T} ${env:T}", X-Literal = "$${env:T}" }',
+        )
+    ).monitors
+    assert m.spec.url == f"https://svc-{SECRET}@h/${{not-a-reference}}"
+    assert m.spec.headers == (("X-Sig", f"v1 {SECRET} {SECRET}"), ("X-Literal", "${env:T}"))
+    assert repr(m.spec.headers[0][1]) == "'v1 *** ***'"  # masked where the secret stands
+    assert SECRET in secrets_of(m.spec)  # not a credential-looking name: declared by the reference
+    _secret_free(repr(m))
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            {"headers": '{ Authorization = "Bearer ${env:UNSET_TOKEN}" }'},
+            ".headers.Authorization: ${env:UNSET_TOKEN}: the environment variable UNSET_TOKEN "
+            "is not set",
+        ),
+        (
+            {"headers": '{ Authorization = "${file:/nonexistent/uptimed/tok}" }'},
+            ".headers.Authorization: ${file:/nonexistent/uptimed/tok}: cannot read: no such file",
+        ),
+        (
+            {"url": '"https://u:${file:missing-pw}@h/"'},
+            '.url: ${file:missing-pw}: cannot read "{cwd}/missing-pw": no such file',
+        ),
+        (
+            {"headers": '{ X-Token = "${credential:../etc/shadow}" }'},
+            '.headers.X-Token: ${credential:../etc/shadow}: a credential name is a plain file name '
+            '(no "/", not "." or ".."), as in LoadCredential=NAME:PATH',
+        ),
+        (
+            {"headers": '{ X-Token = "${secret:tok}" }'},
+            ".headers.X-Token: ${secret:tok} is not a secret reference (use ${env:NAME}, "
+            "${file:PATH} or ${credential:NAME}; write $${ for a literal ${)",
+        ),
+        (
+            {"headers": '{ X-Token = "${credential:web-token}" }'},
+            ".headers.X-Token: ${credential:web-token}: $CREDENTIALS_DIRECTORY is not set; systemd "
+            "sets it for a unit with LoadCredential=web-token:PATH (outside systemd, use "
+            "${file:PATH})",
+        ),
+        (
+            {"url": '"https://h/${env:SECRET_VALUE}"'},
+            ".url: ${env:SECRET_VALUE}: in a URL, a reference can only stand in the user name or "
+            'password, as in "https://${env:WEB_USER}:${file:/etc/uptimed/web-password}@host/"',
+        ),
+        (
+            {"url": '"https://h/?token=${env:SECRET_VALUE}"'},
+            ".url: ${env:SECRET_VALUE}: in a URL, a reference can only stand in the user name or "
+            'password, as in "https://${env:WEB_USER}:${file:/etc/uptimed/web-password}@host/"',
+        ),
+        (
+            {"url": '"https://${env:SECRET_VALUE}.example/"'},
+            ".url: ${env:SECRET_VALUE}: in a URL, a reference can only stand in the user name or "
+            'password, as in "https://${env:WEB_USER}:${file:/etc/uptimed/web-password}@host/"',
+        ),
+        (
+            {"headers": '{ X-Token = "${env:MULTILINE}" }'},
+            ".headers.X-Token: ${env:MULTILINE}: the value it gives holds a line break or control "
+            "character, which a header value cannot carry",
+        ),
+        (
+            {"url": '"https://${env:SECRET_VALUE}:${env:SECRET_VALUE}@h/"', "body": '"x"'},
+            "",  # resolves: no error (a control for the other cases' environment)
+        ),
+    ],
+)
+def test_reference_errors_name_the_reference_never_the_value(
+    monkeypatch: pytest.MonkeyPatch, option: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("SECRET_VALUE", SECRET)
+    monkeypatch.setenv("MULTILINE", f"{SECRET}\nX-Injected: 1")
+    monkeypatch.delenv("UNSET_TOKEN", raising=False)
+    text = http(**option)
+    if not message:
+        load(text)
+        return
+    (line,) = errors(text)
+    assert line == WEB + message.replace("{cwd}", os.getcwd())
+    _secret_free(line)
+
+
+def test_every_unresolvable_reference_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("A", raising=False)
+    lines = errors(
+        '[daemon]\napi_token = "${file:no-token}"\n'
+        + http(url='"https://${env:A}:${file:no-pw}@h/"', headers='{ X = "${env:A}${env:A}" }')
+    )
+    cwd = os.getcwd()
+    assert lines == [
+        f'c.toml: daemon.api_token: ${{file:no-token}}: cannot read "{cwd}/no-token": no such file',
+        f"{WEB}.url: ${{env:A}}: the environment variable A is not set",
+        f'{WEB}.url: ${{file:no-pw}}: cannot read "{cwd}/no-pw": no such file',
+        f"{WEB}.headers.X: ${{env:A}}: the environment variable A is not set",  # once per value
+    ]
+
+
+def test_modes_resolve_check_and_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("pw").write_text(SECRET)
+    text = (
+        '[daemon]\napi_token = "${credential:api-token}"\n'
+        + http(
+            url='"https://web:${file:pw}@h/"',
+            headers='{ Authorization2 = "${credential:web-token}", X-Also = "${credential:api-token}" }',
+        )
+    )
+    Path("c.toml").write_text(text)
+    # resolve (the daemon): a credential without $CREDENTIALS_DIRECTORY is an error
+    with pytest.raises(ConfigError) as e:
+        load_config("c.toml")
+    assert [line.split(": ")[1] for line in e.value.errors] == [
+        "daemon.api_token",
+        'monitor[0] (id "web").headers.Authorization2',
+        'monitor[0] (id "web").headers.X-Also',
+    ]
+    # check (check-config): tolerated, left as written, and counted once per credential
+    c = load_config("c.toml", secrets="check")
+    (m,) = c.monitors
+    assert c.unresolved_credentials == ("api-token", "web-token")
+    assert c.daemon.api_token is None  # never the reference's text as a token
+    assert m.spec.headers[0] == ("Authorization2", "${credential:web-token}")
+    assert m.spec.url == f"https://web:{SECRET}@h/"  # files are read and checked all the same
+    assert summarize(c).split("\n")[-1] == (
+        "  secrets     2 secrets are read from systemd credentials when the daemon runs "
+        "(api-token, web-token)"
+    )
+    Path("pw").unlink()
+    with pytest.raises(ConfigError) as e:
+        load_config("c.toml", secrets="check")
+    assert e.value.errors == [
+        f'c.toml: monitor[0] (id "web").url: ${{file:pw}}: cannot read "{os.getcwd()}/pw": '
+        "no such file"
+    ]
+    # skip (status, report, maintenance): nothing is read, everything left as written
+    c = load_config("c.toml", secrets="skip")
+    (m,) = c.monitors
+    assert m.spec.url == "https://web:${file:pw}@h/" and m.target == "https://***:***@h/"
+    assert c.daemon.api_token is None and c.unresolved_credentials == ()
+    assert "secrets" not in summarize(c)
+    # ... but the syntax is still checked in every mode
+    for mode in ("resolve", "check", "skip"):
+        with pytest.raises(ConfigError) as e:
+            loads_config(http(headers='{ X = "${nope}" }'), "c.toml", secrets=mode)  # type: ignore[arg-type]
+        assert "${nope} is not a secret reference" in str(e.value)
+    # with the credentials there, check resolves them like resolve does
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "api-token").write_text("t1")
+    (creds / "web-token").write_text("t2")
+    Path("pw").write_text(SECRET)
+    environ = {"CREDENTIALS_DIRECTORY": str(creds)}
+    checked = loads_config(text, "c.toml", secrets="check", environ=environ)
+    assert checked == loads_config(text, "c.toml", environ=environ)
+    assert checked.unresolved_credentials == () and checked.daemon.api_token == "t1"
+
+
+def test_secrets_mode_is_checked() -> None:
+    with pytest.raises(ValueError, match="secrets must be one of resolve, check, skip"):
+        loads_config(HTTP, secrets="lazy")  # type: ignore[arg-type]
+
+
+def test_api_token_file_is_an_error_saying_what_to_write() -> None:
+    (line,) = errors('[daemon]\napi_token_file = "/etc/uptimed/api-token"\n' + HTTP)
+    assert line == (
+        "c.toml: daemon.api_token_file: was removed: api_token holds the token now; to read it "
+        'from the same file, write api_token = "${file:/etc/uptimed/api-token}" instead (or '
+        '"${credential:NAME}" for a systemd credential)'
+    )
+    (line,) = errors("[daemon]\napi_token_file = 1\n" + HTTP)
+    assert 'write api_token = "${file:PATH}" instead' in line
+    # also next to a valid api_token, and in every mode
+    with pytest.raises(ConfigError):
+        loads_config(
+            '[daemon]\napi_token = "x"\napi_token_file = "t"\n' + HTTP, secrets="skip"
+        )
+
+
+def test_a_changed_token_file_gives_a_new_token_on_the_next_load() -> None:
+    """What a SIGHUP reload does: load_config again, and files are read again."""
+    Path("c.toml").write_text('[daemon]\napi_token = "${file:token}"\n' + HTTP)
+    Path("token").write_text("first\n")
+    first = load_config("c.toml")
+    Path("token").write_text("second\n")
+    second = load_config("c.toml")
+    assert (first.daemon.api_token, second.daemon.api_token) == ("first", "second")
+    assert first.sha256 == second.sha256  # the config file itself did not change
+    assert first != second  # so a reload sees the change
+
+
+def test_literal_credentials_are_masked_too() -> None:
+    (m,) = load(
+        http(
+            url=f'"https://bob:{SECRET}@h/"',
+            headers=f'{{ X-Auth-Token = "{SECRET}", Cookie = "sid={SECRET}" }}',
+        )
+    ).monitors
+    for shown in (repr(m), repr(m.spec)):
+        _secret_free(shown)
+    # a control character in a credential header is reported without echoing the value
+    (line,) = errors(http(headers=f'{{ Authorization = "Bearer {SECRET}\\r\\nX: 1" }}'))
+    assert line == (
+        f"{WEB}.headers.Authorization: the value (not shown: a credential): header values cannot "
+        "hold line breaks or control characters"
+    )
+
+
+# requests aiohttp refuses (the rules at the top of uptimed.config) ------------------------------
+#
+# Each case is refused by the loader, and the very same options given straight to the probe fail
+# inside aiohttp before any request reaches the target: if aiohttp stops refusing one (or
+# refuses it differently), the second half fails and the refusal can go.
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    url: str  # "{target}" is the loopback target's host:port
+    error: str  # the loader's message, after f'{WEB}.'
+    aiohttp: str  # in the probe's error: aiohttp's own text
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    body: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+    def toml(self, where: str) -> str:
+        options = {"url": _toml_string(self.url.replace("{target}", where))}
+        if self.headers:
+            options["headers"] = _toml_value(dict(self.headers))
+        if self.method != "GET":
+            options["method"] = _toml_string(self.method)
+        if self.body is not None:
+            options["body"] = _toml_string(self.body)
+        return http(**options)
+
+    def spec(self, where: str) -> HttpSpec:
+        url = self.url.replace("{target}", where)
+        for name, value in self.env:  # resolved as the loader would: percent-encoded
+            url = url.replace(f"${{env:{name}}}", config_module.percent_encode(value, safe=""))
+        return HttpSpec(
+            url=url,
+            timeout=3.0,
+            method=self.method,
+            headers=self.headers,
+            body=None if self.body is None else self.body.encode(),
+        )
+
+
+CANNOT_COMBINE = (
+    "cannot be combined with a user name or password in url (aiohttp refuses the request): keep "
+    "this header and remove the userinfo from url, or remove this header (the url's user name and "
+    "password are sent as Basic auth)"
+)
+COMBINE = "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL"
+LATIN1 = (
+    "the user name or password has a character outside Latin-1, which aiohttp cannot send as "
+    'Basic auth: take the credentials out of url and send the header yourself: Authorization = '
+    '"Basic <base64 of UTF-8 user:password>"'
+)
+NOT_A_LENGTH = "is not a number of bytes, which aiohttp refuses"
+LEAVE_IT_OUT = ": leave Content-Length out (aiohttp sends the body's length itself)"
+
+REFUSALS = {
+    "userinfo and Authorization": Refusal(
+        "http://user:pw@{target}/echo",
+        f"headers.Authorization: {CANNOT_COMBINE}",
+        COMBINE,
+        headers=(("Authorization", "Bearer t0ken"),),
+    ),
+    "a user name alone and authorization, any case": Refusal(
+        "http://user@{target}/echo",
+        f"headers.authorization: {CANNOT_COMBINE}",
+        COMBINE,
+        headers=(("authorization", "Bearer t0ken"),),
+    ),
+    "an empty user and password and Authorization": Refusal(
+        "http://:@{target}/echo",
+        f"headers.AUTHORIZATION: {CANNOT_COMBINE}",
+        COMBINE,
+        headers=(("AUTHORIZATION", "Bearer t0ken"),),
+    ),
+    "a user name with a colon": Refusal(
+        "http://a%3Ab:pw@{target}/echo",
+        'url: "http://***:***@{target}/echo": the user name holds a ":" (written %3A), which '
+        "Basic auth cannot carry (aiohttp refuses the request): use a user name without one",
+        'A ":" is not allowed in login',
+    ),
+    "a password outside Latin-1, percent-encoded": Refusal(
+        "http://user:%E2%82%AC@{target}/echo",
+        f'url: "http://***:***@{{target}}/echo": {LATIN1}',
+        "UnicodeEncodeError: 'latin-1' codec can't encode character",
+    ),
+    "a user name outside Latin-1, as written": Refusal(
+        "http://żaneta:pw@{target}/echo",
+        f'url: "http://***:***@{{target}}/echo": {LATIN1}',
+        "UnicodeEncodeError: 'latin-1' codec can't encode character",
+    ),
+    "a password outside Latin-1, from a reference": Refusal(
+        "http://user:${env:EURO_PASSWORD}@{target}/echo",
+        "url: ${env:EURO_PASSWORD}: the value has a character outside Latin-1, which aiohttp "
+        "cannot send as Basic auth: take the credentials out of url and send the header "
+        'yourself, e.g. Authorization = "Basic ${file:PATH}" with the base64 of UTF-8 '
+        '"user:password" in that file',
+        "UnicodeEncodeError: 'latin-1' codec can't encode character",
+        env=(("EURO_PASSWORD", "100€"),),
+    ),
+    "a user name with a colon, from a reference": Refusal(
+        "http://${env:COLON_USER}:pw@{target}/echo",
+        'url: ${env:COLON_USER}: the user name it gives holds a ":", which Basic auth cannot '
+        "carry (aiohttp refuses the request): use a user name without one",
+        'A ":" is not allowed in login',
+        env=(("COLON_USER", "dom:ain"),),
+    ),
+    "a Content-Length that is not a number, with a body": Refusal(
+        "http://{target}/echo",
+        f'headers.Content-Length: "abc" {NOT_A_LENGTH} with a body{LEAVE_IT_OUT}',
+        "Invalid Content-Length header",
+        headers=(("Content-Length", "abc"),),
+        method="POST",
+        body="x",
+    ),
+    "a Content-Length with a space, with an empty body": Refusal(
+        "http://{target}/echo",
+        f'headers.content-length: " 0" {NOT_A_LENGTH} with a body{LEAVE_IT_OUT}',
+        "Invalid Content-Length header",
+        headers=(("content-length", " 0"),),
+        method="PUT",
+        body="",
+    ),
+    "a Content-Length that is not a number, with Expect: 100-continue": Refusal(
+        "http://{target}/echo",
+        f'headers.Content-Length: "+1" {NOT_A_LENGTH} with "Expect: 100-continue"{LEAVE_IT_OUT}',
+        "Invalid Content-Length header",
+        headers=(("Expect", "100-Continue"), ("Content-Length", "+1")),
+    ),
+    "text after an IPv6 literal": Refusal(
+        "http://[::1]x/echo",
+        'url: "http://[::1]x/echo" is not a URL aiohttp can request (Invalid IPv6 URL)',
+        "InvalidUrlClientError",
+    ),
+    "a backslash in the userinfo": Refusal(
+        "http://us\\er:pw@{target}/echo",
+        'url: "http://***:***@{target}/echo" is not a URL aiohttp can request (Invalid URL: '
+        "backslash ('\\') is not allowed in the authority component per RFC 3986.)",
+        "InvalidUrlClientError",
+    ),
+}
+
+
+@pytest.fixture
+async def http_ctx() -> AsyncIterator[ProbeContext]:
+    session = make_session()
+    try:
+        yield ProbeContext(http=session)
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize("case", list(REFUSALS.values()), ids=list(REFUSALS))
+async def test_refused_by_the_loader_and_by_aiohttp(
+    case: Refusal,
+    http_ctx: ProbeContext,
+    target: Target,  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    where = f"127.0.0.1:{target.port}"
+    for name, value in case.env:
+        monkeypatch.setenv(name, value)
+    # (a) the config is refused, at the key, with what to do instead
+    (line,) = errors(case.toml(where))
+    assert line == f"{WEB}.{case.error.replace('{target}', where)}"
+    _secret_free(line)
+    # (b) the same options given to the real probe fail inside aiohttp, nothing sent. (Which
+    # error kind the probe gives such a failure is its own business, not asserted here.)
+    result = await probe(case.spec(where), http_ctx)
+    assert not result.ok, result
+    assert case.aiohttp in (result.error or ""), result.error
+    assert target.requests == []
+
+
+# What each refusal's message suggests, or the nearest accepted options, does work.
+ACCEPTED = {
+    "userinfo alone, sent as Basic auth": Refusal(
+        "http://user:pw@{target}/echo", "", "Authorization: Basic dXNlcjpwdw=="
+    ),
+    "Authorization alone": Refusal(
+        "http://{target}/echo",
+        "",
+        "Authorization: Bearer t0ken",
+        headers=(("Authorization", "Bearer t0ken"),),
+    ),
+    "an empty userinfo is none, for aiohttp too": Refusal(
+        "http://@{target}/echo",
+        "",
+        "Authorization: Bearer t0ken",
+        headers=(("Authorization", "Bearer t0ken"),),
+    ),
+    "Basic auth written as a header, UTF-8": Refusal(
+        "http://{target}/echo",
+        "",
+        "Authorization: Basic " + base64.b64encode("user:100€".encode()).decode(),
+        headers=(("Authorization", "Basic " + base64.b64encode("user:100€".encode()).decode()),),
+    ),
+    "a Latin-1 password": Refusal(
+        "http://user:%C3%A9t%C3%A9@{target}/echo",
+        "",
+        "Authorization: Basic " + base64.b64encode("user:été".encode("latin-1")).decode(),
+    ),
+    "a password with a colon": Refusal(
+        "http://user:a%3Ab@{target}/echo",
+        "",
+        "Authorization: Basic " + base64.b64encode(b"user:a:b").decode(),
+    ),
+    "a numeric Content-Length with a body": Refusal(
+        "http://{target}/echo",
+        "",
+        "Content-Length: 1",
+        headers=(("Content-Length", "1"),),
+        method="POST",
+        body="x",
+    ),
+    "Expect: 100-continue without a Content-Length": Refusal(
+        "http://{target}/echo", "", "Expect: 100-continue", headers=(("Expect", "100-continue"),)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ACCEPTED.values()), ids=list(ACCEPTED))
+async def test_near_misses_are_accepted_and_work(
+    case: Refusal,
+    http_ctx: ProbeContext,
+    target: Target,  # noqa: F811 - the fixture
+) -> None:
+    where = f"127.0.0.1:{target.port}"
+    (m,) = load(case.toml(where)).monitors
+    assert m.spec.url == case.spec(where).url and m.spec.headers == case.spec(where).headers
+    result = await probe(m.spec, http_ctx)
+    assert result.ok, result
+    (request,) = target.requests
+    name, _, value = case.aiohttp.partition(": ")
+    assert request.header(name) == value
+
+
+async def test_resolved_credentials_reach_the_target_and_nothing_else(
+    http_ctx: ProbeContext,
+    target: Target,  # noqa: F811 - the fixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A password with "@", "/" and ":" from a file, a header from a credential: the target gets
+    them decoded, while the config's repr, target and summary show none of them."""
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "tenant").write_text(f"{SECRET}-tenant\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    Path("pw").write_text(f"p@ss/w:rd-{SECRET}\n")
+    where = f"127.0.0.1:{target.port}"
+    c = load(
+        http(
+            url=f'"http://alice:${{file:pw}}@{where}/echo"',
+            headers='{ X-Tenant = "${credential:tenant}" }',
+        )
+    )
+    (m,) = c.monitors
+    assert (await probe(m.spec, http_ctx)).ok
+    (request,) = target.requests
+    basic = base64.b64encode(f"alice:p@ss/w:rd-{SECRET}".encode()).decode()
+    assert request.header("Authorization") == f"Basic {basic}"
+    assert request.header("X-Tenant") == f"{SECRET}-tenant"
+    for shown in (repr(c), summarize(c), m.target):
+        _secret_free(shown)
+    # a failure's message is scrubbed of them by the runner (secrets_of + scrub)
+    message = f"server said: bad tenant {SECRET}-tenant for p@ss/w:rd-{SECRET}"
+    _secret_free(scrub(message, secrets_of(m.spec)))

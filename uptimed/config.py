@@ -638,7 +638,8 @@ def summarize(config: Config) -> str:
     ]
     pending = config.unresolved_credentials
     if pending:
-        names = ", ".join(pending[:5]) + (f", ... {len(pending) - 5} more" if len(pending) > 5 else "")
+        more = f", ... {len(pending) - 5} more" if len(pending) > 5 else ""
+        names = ", ".join(pending[:5]) + more
         are = "secrets are" if len(pending) > 1 else "secret is"
         text = f"{len(pending)} {are} read from systemd credentials when the daemon runs ({names})"
         rows.append(("secrets", text))

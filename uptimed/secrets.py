@@ -222,7 +222,8 @@ def _read(ref: Reference, path: str, shown_path: bool) -> str:
     except IsADirectoryError:
         raise SecretError(f"{ref.shown}: cannot read{where}: is a directory") from None
     except OSError as e:
-        raise SecretError(f"{ref.shown}: cannot read{where}: {e.strerror or type(e).__name__}") from None
+        why = e.strerror or type(e).__name__
+        raise SecretError(f"{ref.shown}: cannot read{where}: {why}") from None
     if len(data) > MAX_SECRET_BYTES:
         raise SecretError(
             f"{ref.shown}: the file{where} is larger than {MAX_SECRET_BYTES // 1024} KiB; "
