@@ -3666,6 +3666,12 @@ def test_secrets_mode_is_checked() -> None:
         loads_config(HTTP, secrets="lazy")  # type: ignore[arg-type]
 
 
+def test_a_blank_resolved_token_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BLANK", "  ")
+    (line,) = errors('[daemon]\napi_token = "${env:BLANK}"\n' + HTTP)
+    assert line == "c.toml: daemon.api_token: ${env:BLANK} gives a blank token"
+
+
 def test_api_token_file_is_an_error_saying_what_to_write() -> None:
     (line,) = errors('[daemon]\napi_token_file = "/etc/uptimed/api-token"\n' + HTTP)
     assert line == (

@@ -785,6 +785,11 @@ def _safe_url(url: str) -> str:
     return masked.split("?")[0] + ("?…" if "?" in masked else "")
 
 
+def _shown_refs(value: _Secret) -> str:
+    """The references of a resolved value, for a message: ``${env:A}, ${file:b}``."""
+    return ", ".join(ref.shown for ref in value.values)
+
+
 def _shown_url(url: str) -> str:
     """A checked URL as it may be shown: a SecretText's own redacted form (computed before its
     references were resolved), else the URL redacted."""
@@ -1216,6 +1221,8 @@ class _Checker:
             # Left as written, the token would be the reference's text, which anyone reading
             # the config knows: no token at all is the safe value for a mode that needs none.
             return None
+        if not token.text.strip():  # e.g. an environment variable set to spaces
+            return self.error(path, f"{_shown_refs(token)} gives a blank token")
         bad = [ref for ref, text in token.values.items() if _CONTROL.search(text)]
         if bad:
             return self.error(
