@@ -47,8 +47,38 @@ reset), ``ServerDisconnectedError`` → reset, a parser error (aiohttp reports i
 protocol with no status, ``ClientPayloadError`` → reset if the body was cut short by a
 Content-Length/EOF mismatch, protocol if the chunked framing was broken or cut,
 ``TooManyRedirects`` and unusable redirect locations → redirects. Messages are built here from
-exception types, errnos and SSL reasons, never from the URL; the catch-all ``error`` path quotes
-the exception text with the URL's userinfo and all header values blanked out.
+exception types, errnos and SSL reasons, never from the URL; the catch-all paths quote the
+exception text with the URL's userinfo and all header values blanked out.
+
+**Target failure or ours** (``internal``: no verdict, see :mod:`probes.spec`). A probe must not
+bill the target for a bug of ours, nor hide the target's failure as one. The rule:
+
+- The target's failure: timeouts, and every network or protocol error: aiohttp's
+  ``ClientError`` family (connection, DNS, TLS, disconnects, payload, parser, redirects), its
+  parser's ``HttpProcessingError``, ``EOFError``, ``OSError`` and ``ssl.SSLError``; an
+  unclassified one of these is ``error``.
+- Ours, whatever the exception says: the session was closed under the probe (the daemon is
+  stopping); the spec's own URL is unusable (``InvalidURL``, ``NonHttpUrlClientError``: the
+  target was never contacted; the same exceptions for a redirect's location are the target's);
+  an ``OSError`` of this machine's resources (:func:`probes.tcp.classify_os_error`); a
+  ``ClientError`` that only wraps a non-network exception (aiohttp's "Failed to send bytes"
+  around a ``TypeError`` from our body).
+- ``ValueError`` (``UnicodeError`` included) depends on when it was raised. Before our request
+  was fully sent it is ours: a spec aiohttp refuses while building or writing the request (a
+  bad method, a header with CR/LF, a host name IDNA cannot encode, ``Authorization`` together
+  with credentials in the URL: "Cannot combine AUTHORIZATION header with AUTH argument or
+  credentials encoded in URL"). Once a reply has come, it is the reply's: while a reply is
+  read, or the body, → protocol; between a redirect reply and the next request (aiohttp raises
+  the same "Cannot combine" error for a same-origin redirect to a URL with credentials while we
+  send ``Authorization``) → redirects. When is known from :class:`_Response` (see below).
+- Everything else (``TypeError``, ``AttributeError``, ``AssertionError``, ``KeyError``,
+  ``RuntimeError``, ...) is a bug in our code or aiohttp's, even if a reply triggered it: ours.
+
+Internal results carry the exception (:attr:`ProbeResult.exception`) for the caller's log.
+``ClientSession(response_class=_Response)`` counts the requests sent and the replies read per
+probe: it overrides ``ClientResponse.start(connection)`` (public name, undocumented), which
+aiohttp calls once per hop after the request is written and which returns once the reply's
+status line and headers are parsed.
 """
 
 from __future__ import annotations
@@ -64,10 +94,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
-from aiohttp.connector import NEEDS_CLEANUP_CLOSED
+from aiohttp.connector import NEEDS_CLEANUP_CLOSED, Connection
 from aiohttp.http_exceptions import ContentLengthError, HttpProcessingError
 
-from probes.spec import HttpSpec, ProbeContext, ProbeResult
+from probes.spec import INTERNAL, HttpSpec, ProbeContext, ProbeResult
 from probes.tcp import classify_os_error, one_line
 
 __all__ = ["make_session", "probe"]
@@ -76,13 +106,17 @@ __all__ = ["make_session", "probe"]
 class _Marks:
     """Per-probe phase accumulators, filled in by the resolver and connector below."""
 
-    __slots__ = ("resolve", "connect", "tls", "tcp_done")
+    __slots__ = ("resolve", "connect", "tls", "tcp_done", "sent", "replies")
 
     def __init__(self) -> None:
         self.resolve: float | None = None
         self.connect: float | None = None
         self.tls: float | None = None
         self.tcp_done = 0.0
+        #: Requests written and replies (status line and headers) read, over redirect hops:
+        #: they tell an exception of ours from one the target's reply caused (see _stage).
+        self.sent = 0
+        self.replies = 0
 
 
 _marks: ContextVar[_Marks | None] = ContextVar("probes_http_marks", default=None)
@@ -149,6 +183,19 @@ class _TimedConnector(aiohttp.TCPConnector):
                 m.connect = (m.connect or 0.0) + (end - t)
 
 
+class _Response(aiohttp.ClientResponse):
+    """Counts, in the current probe's marks, the requests written and the replies read."""
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        m = _marks.get()
+        if m is None:
+            return await super().start(connection)
+        m.sent += 1  # aiohttp calls start() once the request is written
+        resp = await super().start(connection)
+        m.replies += 1
+        return resp
+
+
 if not hasattr(aiohttp.TCPConnector, "_wrap_create_connection"):  # pragma: no cover
     raise ImportError(
         f"probes.http: aiohttp {aiohttp.__version__} has no "
@@ -174,6 +221,7 @@ def make_session(max_connections: int = 0) -> aiohttp.ClientSession:
         timeout=aiohttp.ClientTimeout(),  # no limits: each probe has its own asyncio.timeout
         auto_decompress=False,
         trust_env=False,
+        response_class=_Response,
     )
     if "_retry_connection" not in aiohttp.ClientSession.ATTRS:  # pragma: no cover
         raise RuntimeError(
@@ -193,6 +241,7 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
     status: int | None = None
     kind: str | None = None
     message: str | None = None
+    internal: BaseException | None = None
     try:
         async with asyncio.timeout(spec.timeout):
             async with request(
@@ -230,9 +279,12 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
     except TimeoutError:
         kind, message = "timeout", f"no complete reply within {spec.timeout:g} s"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result; cancellation passes
-        kind, message, exc_status = _classify(exc, spec)
+        closed = bool(getattr(ctx.http, "closed", False))
+        kind, message, exc_status = _classify(exc, spec, _stage(marks, headers_at), closed)
         if exc_status is not None:  # a redirect limit: the last reply's headers were just parsed
             status = exc_status
+        if kind == INTERNAL:
+            internal = exc
     finally:
         _marks.reset(token)
     end = perf_counter()
@@ -263,12 +315,36 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
         error=message,
         status_code=status,
         phases=phases,
+        exception=internal,
     )
 
 
-def _classify(exc: Exception, spec: HttpSpec) -> tuple[str, str, int | None]:
-    """``(error_kind, message, status_code or None)`` for an exception raised by a request."""
+# When an exception was raised, from the marks (see the module docstring, "Target failure or ours").
+_REQUEST = "request"  # before our (first) request was fully written
+_REPLY = "reply"  # while a reply's status line and headers were read, or the final body
+_REDIRECT = "redirect"  # after a complete redirect reply, before the next reply
+
+
+def _stage(marks: _Marks, headers_at: float) -> str:
+    if marks.sent == 0:
+        return _REQUEST
+    if headers_at or marks.sent > marks.replies:
+        return _REPLY
+    return _REDIRECT
+
+
+#: Exceptions a network or a peer causes: a ClientError wrapping anything else wraps our bug.
+_NETWORK_ERRORS = (OSError, ssl.SSLError, aiohttp.ClientError, HttpProcessingError, TimeoutError, EOFError)
+
+
+def _classify(
+    exc: Exception, spec: HttpSpec, stage: str, closed: bool
+) -> tuple[str, str, int | None]:
+    """``(error_kind, message, status_code or None)`` for an exception raised by a request:
+    ``stage`` says when (:func:`_stage`), ``closed`` whether the session was closed by then."""
     name = type(exc).__name__
+    if closed:  # "Connector is closed", "Session is closed": the daemon is stopping
+        return INTERNAL, f"{name}: the HTTP session was closed during the probe", None
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "dns", one_line(f"cannot resolve {exc.host}: {_reason(exc.os_error)}"), None
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
@@ -279,8 +355,11 @@ def _classify(exc: Exception, spec: HttpSpec) -> tuple[str, str, int | None]:
         text = f"TLS failed with {exc.host}:{exc.port}: {_reason(exc.os_error)}"
         return "tls", one_line(text), None
     if isinstance(exc, aiohttp.ClientConnectorError):
+        kind = classify_os_error(exc.os_error)
         text = f"cannot connect to {exc.host}:{exc.port}: {_reason(exc.os_error)}"
-        return classify_os_error(exc.os_error), one_line(text), None
+        if kind == INTERNAL:  # named, like every internal error, for the daemon's log
+            text = f"{name}: {text}"
+        return kind, one_line(text), None
     if isinstance(exc, aiohttp.TooManyRedirects):
         last = exc.history[-1].status if exc.history else None
         return "redirects", f"more than {spec.max_redirects} redirects", last
@@ -302,14 +381,35 @@ def _classify(exc: Exception, spec: HttpSpec) -> tuple[str, str, int | None]:
             return "reset", "server closed the connection before the end of the body", None
         detail = type(cause).__name__ if cause is not None else name
         return "protocol", f"invalid or incomplete body ({detail})", None
+    if isinstance(exc, HttpProcessingError):  # the parser's own error, should one escape unwrapped
+        return "protocol", one_line(f"invalid HTTP reply: {_parser_reason(exc)}"), None
+    if isinstance(exc, EOFError):  # asyncio.IncompleteReadError: the peer closed mid-read
+        return "reset", "server closed the connection before a complete reply", None
     if isinstance(exc, ssl.SSLError):
         return "tls", one_line(f"TLS error: {_reason(exc)}"), None
     if isinstance(exc, OSError):  # includes ClientOSError (resets while reading or writing)
-        return classify_os_error(exc), one_line(f"connection error: {_reason(exc)}"), None
+        kind = classify_os_error(exc)
+        if kind == INTERNAL:
+            return kind, one_line(f"{name}: {_reason(exc)}"), None
+        return kind, one_line(f"connection error: {_reason(exc)}"), None
     if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
-        return "error", f"invalid URL ({name})", None  # its text is the URL: not shown
-    # Mostly a spec aiohttp refuses (bad method or header, userinfo and Authorization both set).
-    return "error", one_line(f"{name}: {_redact(str(exc), spec)}"), None
+        # The spec's own URL (a redirect's went to "redirects" above): never sent anywhere.
+        return INTERNAL, f"{name}: invalid URL (not shown)", None  # its text is the URL
+    text = one_line(f"{name}: {_redact(str(exc), spec)}")
+    if isinstance(exc, aiohttp.ClientError):
+        cause = exc.__cause__
+        if cause is not None and not isinstance(cause, _NETWORK_ERRORS):
+            return INTERNAL, text, None  # e.g. "Failed to send bytes ...: TypeError(...)"
+        return "error", text, None  # a network failure aiohttp gives no finer type
+    if isinstance(exc, ValueError) and stage != _REQUEST:
+        # Raised on data the target sent: its message may quote that data, so only its head.
+        head = _head(str(exc))
+        if stage == _REDIRECT:
+            return "redirects", one_line(f"redirect that cannot be followed ({name}: {head})"), None
+        return "protocol", one_line(f"invalid HTTP reply ({name}: {head})"), None
+    # A spec aiohttp refuses before sending (bad method or header, userinfo and Authorization
+    # both set), or a bug of ours or aiohttp's: no verdict on the target.
+    return INTERNAL, text, None
 
 
 def _reason(exc: BaseException | None) -> str:
@@ -330,16 +430,22 @@ def _reason(exc: BaseException | None) -> str:
 
 def _redact(text: str, spec: HttpSpec) -> str:
     """``text`` without the spec's header values or URL userinfo (the error path only)."""
-    secrets = [value for _, value in spec.headers]
+    # It runs on the error path, where the spec may be the bug: it must not raise itself.
+    secrets = [value for _, value in spec.headers if isinstance(value, str)]
     try:
         parts = urlsplit(spec.url)
         secrets += [parts.username or "", parts.password or ""]
-    except ValueError:
-        secrets.append(spec.url)
+    except (ValueError, TypeError, AttributeError):
+        secrets.append(spec.url if isinstance(spec.url, str) else "")
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= 3:
             text = text.replace(secret, "***")
     return text
+
+
+def _head(text: str) -> str:
+    """The first line of ``text`` up to its first colon: the part a peer does not control."""
+    return text.split("\n", 1)[0].split(":", 1)[0].strip()
 
 
 def _parser_reason(exc: HttpProcessingError) -> str:
@@ -348,5 +454,5 @@ def _parser_reason(exc: HttpProcessingError) -> str:
     # from our request headers), so only the text before the first colon is kept.
     cause = exc.__cause__
     original = cause if isinstance(cause, HttpProcessingError) else exc
-    text = str(original.message or "").split("\n", 1)[0].split(":", 1)[0].strip()
+    text = _head(str(original.message or ""))
     return type(original).__name__ + (f" ({text})" if text else "")

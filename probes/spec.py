@@ -13,8 +13,17 @@ Error kinds (``ProbeResult.error_kind``), the same for every probe kind:
 ``redirects``     more redirects than the limit, or a redirect to an unusable location
 ``protocol``      the reply is not valid HTTP (garbage bytes, oversized or too many headers)
 ``body_too_large``  the body is larger than ``max_body_bytes``
-``error``         anything else (the message says what); a bug if it shows up often
+``error``         any other network failure (the message says what); a bug if it shows up often
+``internal``      **not the target's failure**: a bug in uptimed or a library it uses, a spec
+                  the HTTP client refuses before sending anything, or the daemon's own
+                  resources (file descriptors, memory). It gives no verdict on the target: its
+                  time counts as if the probe had not run (unknown once the last verdict's
+                  ``max_gap`` is over), never as down. See :mod:`probes.http` for the rule.
 ================  ==========================================================================
+
+Every kind but ``internal`` is a verdict on the target (a failure). A probe returns ``internal``
+results itself where it can tell (:mod:`probes.http`), and the daemon turns any exception a
+probe raises into one (a probe must not raise, so one that does has a bug).
 """
 
 from __future__ import annotations
@@ -34,7 +43,11 @@ ERROR_KINDS: tuple[str, ...] = (
     "protocol",
     "body_too_large",
     "error",
+    "internal",
 )
+
+#: The error kind of a result that is no verdict on the target (see the table above).
+INTERNAL = "internal"
 
 #: The HTTP phases, in order. ``connect`` is the TCP handshake alone; ``tls`` is the TLS handshake.
 HTTP_PHASES: tuple[str, ...] = ("resolve", "connect", "tls", "processing", "transfer")
@@ -47,6 +60,10 @@ class ProbeResult:
     ``duration`` is seconds on the monotonic clock from the probe's start to its end.
     ``phases`` maps phase names (:data:`HTTP_PHASES` for HTTP) to seconds; phases that did not
     happen (no DNS for an IP literal, no TLS for plain HTTP) are absent.
+
+    ``exception`` is set on :data:`INTERNAL` results only: the exception behind it, so that the
+    caller can log its traceback. It keeps the exception's frames alive, so a caller that keeps
+    results (or queues them) drops it first (``dataclasses.replace(r, exception=None)``).
     """
 
     ok: bool
@@ -55,6 +72,12 @@ class ProbeResult:
     error: str | None = None
     status_code: int | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def internal(self) -> bool:
+        """Whether this result is no verdict on the target (error kind :data:`INTERNAL`)."""
+        return self.error_kind == INTERNAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,13 @@ Both are recorded for failed probes as well (time spent until the failure), as l
 phase started. The whole probe is bounded by ``spec.timeout`` (``asyncio.timeout``).
 
 :func:`classify_os_error` maps an ``OSError`` to an error kind; :mod:`probes.http` uses it too.
+Errors of the daemon's own machine are no verdict on the target (error kind ``internal``, see
+:mod:`probes.spec`): out of file descriptors or memory (``EMFILE``, ``ENFILE``, ``ENOBUFS``,
+``ENOMEM``), or an address family this host does not support (``EAFNOSUPPORT``: an IPv6 target
+on a host without IPv6). When a name resolves to several addresses, a refusal or timeout from
+one of them wins over such a local error on another. Exceptions other than ``OSError`` (a port
+out of range, which ``getaddrinfo`` would silently take modulo 65536, or a host name IDNA cannot
+encode) are not caught: a spec like that is a bug, which the daemon records as ``internal``.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import errno
 import socket
 from time import perf_counter
 
-from probes.spec import ProbeContext, ProbeResult, TcpSpec
+from probes.spec import INTERNAL, ProbeContext, ProbeResult, TcpSpec
 
 __all__ = ["classify_os_error", "one_line", "probe"]
 
@@ -35,11 +42,18 @@ _ERRNO_KINDS: dict[int, str] = {
     errno.ECONNABORTED: "reset",
     errno.EPIPE: "reset",
     errno.ETIMEDOUT: "timeout",
+    # The daemon's own machine, not the target: nothing was sent, or nothing could be.
+    errno.EMFILE: INTERNAL,
+    errno.ENFILE: INTERNAL,
+    errno.ENOBUFS: INTERNAL,
+    errno.ENOMEM: INTERNAL,
+    errno.EAFNOSUPPORT: INTERNAL,
 }
 
 
 def classify_os_error(exc: BaseException | None) -> str:
-    """The error kind for an ``OSError`` (``dns`` for ``socket.gaierror``), else ``error``."""
+    """The error kind for an ``OSError`` (``dns`` for ``socket.gaierror``, ``internal`` for the
+    daemon's own resources), else ``error``."""
     if isinstance(exc, socket.gaierror):
         return "dns"
     if isinstance(exc, OSError) and exc.errno is not None:
@@ -67,6 +81,8 @@ async def probe(spec: TcpSpec, ctx: ProbeContext) -> ProbeResult:
     start = perf_counter()
     phases: dict[str, float] = {}
     host, port = spec.host, spec.port
+    if not 0 < port < 65536:  # getaddrinfo takes it modulo 65536: another port would be probed
+        raise ValueError(f"port {port} out of range 1-65535")
     sock: socket.socket | None = None
     try:
         async with asyncio.timeout(spec.timeout):
@@ -82,20 +98,27 @@ async def probe(spec: TcpSpec, ctx: ProbeContext) -> ProbeResult:
                 finally:
                     phases["resolve"] = perf_counter() - t
             t = perf_counter()
-            first_error: OSError | None = None
+            first_error: OSError | None = None  # the first answer from the network
+            local_error: OSError | None = None  # the first failure of this machine itself
             try:
                 for family, type_, proto, _, address in infos:
-                    sock = socket.socket(family, type_, proto)
-                    sock.setblocking(False)
                     try:
+                        sock = socket.socket(family, type_, proto)
+                        sock.setblocking(False)
                         await loop.sock_connect(sock, address)
                         break
                     except OSError as exc:
-                        sock.close()
-                        sock = None
-                        first_error = first_error or exc
+                        if sock is not None:
+                            sock.close()
+                            sock = None
+                        # A refusal from one address says more about the target than an
+                        # address family this host lacks (or a full fd table) says about it.
+                        if classify_os_error(exc) == INTERNAL:
+                            local_error = local_error or exc
+                        else:
+                            first_error = first_error or exc
                 else:
-                    raise first_error or OSError("no address to connect to")
+                    raise first_error or local_error or OSError("no address to connect to")
             finally:
                 phases["connect"] = perf_counter() - t
     except TimeoutError:
@@ -104,6 +127,9 @@ async def probe(spec: TcpSpec, ctx: ProbeContext) -> ProbeResult:
         kind = classify_os_error(exc)
         if kind == "dns":
             return _fail(start, phases, kind, one_line(f"cannot resolve {host}: {exc.strerror}"))
+        if kind == INTERNAL:  # the exception type, for the daemon's log and counter
+            text = f"{type(exc).__name__}: {host}:{port}: {_os_error_text(exc)}"
+            return _fail(start, phases, kind, one_line(text), exc)
         return _fail(start, phases, kind, one_line(f"{host}:{port}: {_os_error_text(exc)}"))
     finally:
         if sock is not None:
@@ -111,7 +137,18 @@ async def probe(spec: TcpSpec, ctx: ProbeContext) -> ProbeResult:
     return ProbeResult(ok=True, duration=perf_counter() - start, phases=phases)
 
 
-def _fail(start: float, phases: dict[str, float], kind: str, message: str) -> ProbeResult:
+def _fail(
+    start: float,
+    phases: dict[str, float],
+    kind: str,
+    message: str,
+    exception: BaseException | None = None,
+) -> ProbeResult:
     return ProbeResult(
-        ok=False, duration=perf_counter() - start, error_kind=kind, error=message, phases=phases
+        ok=False,
+        duration=perf_counter() - start,
+        error_kind=kind,
+        error=message,
+        phases=phases,
+        exception=exception,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -19,7 +20,14 @@ from targets import (  # noqa: F401 - target, tls_cert and tls_target are fixtur
 )
 
 from probes.http import make_session, probe
-from probes.spec import ERROR_KINDS, HTTP_PHASES, HttpSpec, ProbeContext, ProbeResult
+from probes.spec import (
+    ERROR_KINDS,
+    HTTP_PHASES,
+    INTERNAL,
+    HttpSpec,
+    ProbeContext,
+    ProbeResult,
+)
 
 SLACK = 0.25  # seconds a probe may overrun its timeout (loop scheduling on a busy CI box)
 
@@ -43,6 +51,8 @@ async def run(ctx: ProbeContext, url: str, **kwargs: object) -> ProbeResult:
     else:
         assert result.error_kind in ERROR_KINDS
         assert result.error and "\n" not in result.error and len(result.error) <= 200
+    # Only an internal result (no verdict on the target) carries its exception, for the log.
+    assert (result.exception is not None) == result.internal == (result.error_kind == INTERNAL)
     assert set(result.phases) <= set(HTTP_PHASES)
     assert all(v >= 0 for v in result.phases.values()), result.phases
     assert 0 <= result.duration <= spec.timeout + SLACK
@@ -386,15 +396,60 @@ async def test_no_credentials_in_messages(
     assert results[-2].error_kind == "protocol"
 
 
-async def test_invalid_spec_is_an_error_result(ctx: ProbeContext, target: Target) -> None:
+async def test_invalid_spec_is_internal_not_the_targets_failure(ctx: ProbeContext, target: Target) -> None:
+    """A spec aiohttp refuses before sending anything gives no verdict on the target."""
     for url in ("ftp://127.0.0.1/", "http:///nohost", "http://[::1/"):
         r = await run(ctx, url)
-        assert (r.ok, r.error_kind) == (False, "error")
+        assert (r.ok, r.error_kind) == (False, INTERNAL)
+        assert "invalid URL" in (r.error or "") and "127.0.0.1" not in (r.error or "")
     r = await run(ctx, target.url("/status/200"), method="GE T")
-    assert (r.error_kind, r.error) == ("error", r.error) and "Method" in (r.error or "")
+    assert r.error_kind == INTERNAL and (r.error or "").startswith("ValueError: Method")
     r = await run(ctx, target.url("/status/200"), headers=(("X-Key", "hunter2\r\nX-Evil: 1"),))
-    assert r.error_kind == "error" and "hunter2" not in (r.error or "")
+    assert r.error_kind == INTERNAL and "hunter2" not in (r.error or "")
+    assert isinstance(r.exception, ValueError)  # raised while the request was being written
+    r = await run(ctx, target.url("/status/200"), headers=(("X-Count", 1),))  # a bug of ours
+    assert r.error_kind == INTERNAL and (r.error or "").startswith("TypeError: ")
+    r = await run(ctx, f"http://{'a' * 64}.example/")  # a label IDNA cannot encode
+    assert r.error_kind == INTERNAL and (r.error or "").startswith("UnicodeError: ")
     assert not target.requests
+
+
+async def test_authorization_with_credentials_in_the_url_is_internal(ctx: ProbeContext) -> None:
+    """aiohttp's "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded
+    in URL" is raised before anything is sent: a spec of ours, not the target's failure."""
+    async with serve_target() as t:
+        url = t.url("/status/200").replace("://", "://user:hunter2@", 1)
+        r = await run(ctx, url, headers=(("Authorization", "Bearer t0ken-secret"),))
+        assert not t.requests and t.connections == 0
+    assert (r.ok, r.error_kind) == (False, INTERNAL)
+    assert (r.error or "").startswith("ValueError: Cannot combine AUTHORIZATION header"), r.error
+    assert "hunter2" not in (r.error or "") and "t0ken-secret" not in (r.error or "")
+    assert isinstance(r.exception, ValueError)
+
+
+async def test_the_same_error_after_a_redirect_is_the_targets(ctx: ProbeContext) -> None:
+    """aiohttp raises the same ValueError when a same-origin redirect adds credentials to the
+    URL while we send Authorization: the target's redirect cannot be followed."""
+    async with serve_target() as t:
+        location = quote(t.url("/status/200").replace("://", "://user:hunter2@", 1), safe="")
+        r = await run(ctx, t.url(f"/goto?url={location}"), headers=(("Authorization", "Bearer x"),))
+        assert [q.path for q in t.requests] == ["/goto"]
+    assert (r.ok, r.error_kind, r.exception) == (False, "redirects", None)
+    assert "ValueError" in (r.error or "") and "hunter2" not in (r.error or "")
+
+
+async def test_a_refused_connection_is_still_the_targets_failure(ctx: ProbeContext) -> None:
+    with closed_port() as port:
+        r = await run(ctx, f"http://127.0.0.1:{port}/")
+    assert (r.error_kind, r.exception) == ("refused", None)
+
+
+async def test_a_session_closed_under_the_probe_is_internal() -> None:
+    session = make_session()
+    await session.close()  # what happens to a probe still running at shutdown
+    async with serve_target() as t:
+        r = await run(ProbeContext(http=session), t.url("/status/200"))
+    assert r.error_kind == INTERNAL and "closed" in (r.error or "")
 
 
 async def test_missing_session_is_a_bug_not_a_result() -> None:

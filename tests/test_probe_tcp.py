@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import socket
 
 import pytest
 from targets import Target, blackhole_port, closed_port, target  # noqa: F401 - target: fixture
 
-from probes.spec import ERROR_KINDS, ProbeContext, ProbeResult, TcpSpec
+from probes.spec import ERROR_KINDS, INTERNAL, ProbeContext, ProbeResult, TcpSpec
 from probes.tcp import classify_os_error, probe
 
 SLACK = 0.25
@@ -26,6 +27,7 @@ async def run(host: str, port: int, timeout: float = 2.0) -> ProbeResult:
     else:
         assert result.error_kind in ERROR_KINDS
         assert result.error and "\n" not in result.error
+    assert (result.exception is not None) == (result.error_kind == INTERNAL)
     assert set(result.phases) <= {"resolve", "connect"}
     assert all(v >= 0 for v in result.phases.values())
     assert sum(result.phases.values()) <= result.duration + 1e-6
@@ -121,3 +123,16 @@ def test_classify_os_error() -> None:
     assert classify_os_error(ConnectionResetError("Cannot write to closing transport")) == "reset"
     assert classify_os_error(OSError("no errno")) == "error"
     assert classify_os_error(ValueError()) == "error"
+
+
+def test_the_daemons_own_resources_are_internal_not_the_targets() -> None:
+    """Out of file descriptors or memory, or no such address family here: not the target."""
+    for code in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM, errno.EAFNOSUPPORT):
+        assert classify_os_error(OSError(code, os.strerror(code))) == INTERNAL, errno.errorcode[code]
+
+
+async def test_a_port_out_of_range_is_a_bug_not_another_port() -> None:
+    """getaddrinfo would take 70000 as 4464 and probe that: the probe raises instead (a bug in
+    the spec, which the daemon records as internal)."""
+    with pytest.raises(ValueError, match="out of range"):
+        await probe(TcpSpec(host="127.0.0.1", port=70000, timeout=1.0), CTX)

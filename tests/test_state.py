@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probes.spec import INTERNAL
 from uptimed.state import DOWN, UP, Segment, StateMachine, Thresholds
 
 GAP = 25  # max_gap for interval 10, timeout 5
@@ -201,3 +202,52 @@ def test_interrupt_cuts_the_open_segment_at_the_stretch_and_starts_afresh_after_
     writes, tr = m.observe(41, False)  # afresh: the failure before the stretch does not count
     assert writes == [Segment(41, 41 + GAP, UP)] and tr is None
     assert m.interrupt(41 + GAP + 5, 200) == []  # the verdict had expired before: nothing to cut
+
+
+# -- internal errors: no verdict ------------------------------------------------------------------
+
+steps_with_bugs = st.lists(
+    st.tuples(
+        st.sampled_from([0, 1, 3, 10, 10, 10, 11, 24, 25, 26, 60]),
+        st.sampled_from(["ok", "fail", "fail", "internal"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(steps_with_bugs, st.integers(1, 4), st.integers(1, 4), st.data())
+def test_an_internal_error_is_as_if_the_probe_had_not_run(
+    steps: list[tuple[int, str]], f: int, s: int, data: st.DataObject
+) -> None:
+    """Results of kind ``internal`` (a bug of ours) interleaved anywhere, even after a restart
+    from a snapshot: the same writes, transitions and state as without them, and the timeline
+    of the reference fed only the real results."""
+    th = Thresholds(f, s, GAP)
+    split = data.draw(st.integers(0, len(steps)))
+    with_bugs, without = StateMachine(th), StateMachine(th)
+    stored: dict[int, Segment] = {}
+    t, real = 1000, []
+    for i, (dt, what) in enumerate(steps):
+        t += dt
+        if i == split:
+            with_bugs = StateMachine(th, with_bugs.snapshot())
+        got = with_bugs.observe(t, what == "ok", INTERNAL if what == "internal" else None if what == "ok" else "refused")
+        if what == "internal":
+            assert got == ([], None)
+            continue
+        real.append((t, what == "ok"))
+        assert got == without.observe(t, what == "ok", None if what == "ok" else "refused")
+        for seg in got[0]:
+            stored[seg.start] = seg
+    assert with_bugs.snapshot() == without.snapshot()
+    assert sample(stored) == (reference_states(real, f, s, GAP) if real else {})
+
+
+def test_an_internal_error_first_gives_no_verdict_at_all() -> None:
+    m = StateMachine(Thresholds(1, 1, GAP))
+    assert m.observe(0, False, INTERNAL) == ([], None)
+    assert m.state is None and m.last_ts is None and m.segment is None
+    writes, tr = m.observe(10, False, "refused")  # the first real result, as for a new monitor
+    assert writes == [Segment(10, 10 + GAP, DOWN, "refused")] and tr is not None

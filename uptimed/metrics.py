@@ -5,6 +5,16 @@ Per-monitor series follow blackbox_exporter where the meaning is the same (``pro
 each with a ``monitor`` label and the configured static labels. The values are read from the live
 monitors at scrape time; nothing is updated per probe except plain attributes.
 
+Every per-monitor series (here and in :mod:`uptimed.sla_metrics`) carries the static label
+*names* of all monitors (:func:`static_label_names`), a monitor lacking one with the value ``""``
+(which Prometheus treats as absent), so that a family has one label layout: see
+:func:`monitor_labels`.
+
+An internal error (error kind ``internal``: no verdict on the target, see :mod:`uptimed.runner`)
+leaves no ``probe_*`` series until the next real result, as ``uptimed_monitor_up`` leaves none
+while unknown: ``probe_success 0`` would page someone about a target that may be fine. It is
+counted in ``uptimed_probe_internal_errors_total``, not in ``uptimed_probes_total``.
+
 :class:`MonitorCollector` is a prometheus_client custom collector (``collect()`` yields metric
 families), which is what OpenMetrics scrapes and tests use. For the classic text format, which
 Prometheus scrapes by default, it also renders itself directly: prometheus_client formats every
@@ -23,6 +33,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from probes.spec import INTERNAL
 from uptimed import __version__
 from uptimed.runner import LiveMonitor
 
@@ -33,8 +44,13 @@ FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("probe_http_status_code", "gauge", "HTTP status code of the last probe's reply (0 if none)."),
     ("probe_http_duration_seconds", "gauge", "Duration of each phase of the last HTTP probe, in seconds."),
     ("uptimed_monitor_up", "gauge", "Confirmed state after thresholds: 1 up, 0 down; absent while unknown."),
-    ("uptimed_probes_total", "counter", "Probes run, by result (success or failure)."),
+    ("uptimed_probes_total", "counter", "Probes that gave a verdict, by result (success or failure)."),
     ("uptimed_probe_failures_total", "counter", "Failed probes by classified error kind."),
+    (
+        "uptimed_probe_internal_errors_total",
+        "counter",
+        "Probes that failed because of uptimed itself (a bug, a refused spec, its own resources): no verdict.",
+    ),
     ("uptimed_maintenance_active", "gauge", "Whether a maintenance window covers the monitor now (1) or not (0)."),
 )
 
@@ -75,7 +91,7 @@ class MonitorCollector:
     def render_text(self) -> str:
         """The Prometheus text format 0.0.4."""
         mons = list(self.monitors())
-        self._extra = extra = tuple(sorted({k for m in mons for k, _ in m.config.labels}))
+        self._extra = extra = static_label_names(m.config.labels for m in mons)
         if len(self._label_cache) > 2 * len(mons) + 1000:
             self._label_cache.clear()  # monitors come and go with reloads: don't grow forever
         now = int(time.time() * 1000)
@@ -106,21 +122,35 @@ class MonitorCollector:
         key = (m.config.id, m.config.labels, extra)
         s = self._label_cache.get(key)
         if s is None:
-            static = dict(m.config.labels)
-            parts = [f'monitor="{escape_label(m.config.id)}"'] + [f'{k}="{escape_label(static.get(k, ""))}"' for k in extra]
-            s = self._label_cache[key] = ",".join(parts)
+            s = self._label_cache[key] = monitor_labels(m.config.id, m.config.labels, extra)
         return s
 
 
-UP_FAMILY = 4  # uptimed_monitor_up and uptimed_maintenance_active change with time: computed at
-MAINTENANCE_FAMILY = 7  # scrape time; the other families are cached per monitor
+def static_label_names(label_sets: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, ...]:
+    """The static label names of all the monitors (their ``config.labels``), sorted: the ones
+    every per-monitor series carries."""
+    return tuple(sorted({k for labels in label_sets for k, _ in labels}))
+
+
+def monitor_labels(monitor_id: str, labels: Iterable[tuple[str, str]], extra: tuple[str, ...]) -> str:
+    """``monitor="id",env="prod",team=""``: a per-monitor series' labels, without braces. Each name
+    in ``extra`` (:func:`static_label_names`) is there, with ``""`` where the monitor lacks it."""
+    static = dict(labels)
+    parts = [f'monitor="{escape_label(monitor_id)}"'] + [f'{k}="{escape_label(static.get(k, ""))}"' for k in extra]
+    return ",".join(parts)
+
+
+_NAMES = [name for name, _, _ in FAMILIES]
+UP_FAMILY = _NAMES.index("uptimed_monitor_up")  # these two change with time: computed at scrape
+MAINTENANCE_FAMILY = _NAMES.index("uptimed_maintenance_active")  # time; the others are cached
 
 
 def _lines(m: LiveMonitor, lbl: str) -> tuple[str, ...]:
-    """A monitor's lines for every family but uptimed_monitor_up, in FAMILIES order."""
+    """A monitor's lines for every family but uptimed_monitor_up and uptimed_maintenance_active,
+    in FAMILIES order."""
     last = m.last
     success = duration = status = phases = ""
-    if last is not None:
+    if last is not None and last.error_kind != INTERNAL:  # an internal error: no verdict, no probe_*
         success = f"probe_success{{{lbl}}} {'1.0' if last.ok else '0.0'}\n"
         duration = f"probe_duration_seconds{{{lbl}}} {last.duration!r}\n"
         if m.config.kind == "http":
@@ -136,7 +166,9 @@ def _lines(m: LiveMonitor, lbl: str) -> tuple[str, ...]:
     failures = "".join(
         f'uptimed_probe_failures_total{{{lbl},error_kind="{k}"}} {n}.0\n' for k, n in sorted(m.failures.items())
     )
-    return success, duration, status, phases, probes, failures
+    # Always there, from 0: an alert on its increase() then fires on the very first one.
+    internal = f"uptimed_probe_internal_errors_total{{{lbl}}} {m.internal_errors}.0\n"
+    return success, duration, status, phases, probes, failures, internal
 
 
 def escape_label(v: str) -> str:

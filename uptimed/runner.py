@@ -8,19 +8,35 @@ confirmed state changes. This is the hot path: it does as little as it can per p
 With connectivity checks (``[daemon] connectivity_check``), a result is stored at once but
 judged by its state machine only once the next check says the daemon's own network was fine
 (:class:`uptimed.connectivity.Holdback`; :meth:`Runner.checked` applies each check's decision).
+
+**Internal errors** (error kind ``internal``, :data:`probes.spec.INTERNAL`) are no verdict on
+the target: a probe that raises (a bug: probes return the target's failures as results), or one
+that says it failed because of us (:mod:`probes.http`, :mod:`probes.tcp`). Such a result is
+stored as a raw result but never reaches the state machine (nor the connectivity gate), so its
+time counts exactly as if the probe had not run: the last verdict holds until its ``max_gap``,
+then the time is unknown, in the timeline and in every SLA figure. It is not counted in
+``uptimed_probes_total`` nor ``uptimed_probe_failures_total`` but in
+``uptimed_probe_internal_errors_total``, and logged at ERROR once per monitor and distinct
+message (type and redacted text; at most :data:`INTERNAL_LOG_LIMIT` of them, so a bug that
+varies its text cannot flood the log at one probe a second), with its traceback at DEBUG. The
+traceback is scrubbed of the spec's secrets (:func:`uptimed.redact.secrets_of`) only: DEBUG is
+for the operator's own eyes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from probes import http as http_probe
 from probes import tcp as tcp_probe
-from probes.spec import ProbeContext, ProbeResult
+from probes.spec import INTERNAL, ProbeContext, ProbeResult
+from probes.tcp import one_line
 from uptimed.config import Monitor
 from uptimed.connectivity import Check, Holdback
 from uptimed.redact import scrub, secrets_of
@@ -39,13 +55,19 @@ PROBES: dict[str, Callable[[Any, ProbeContext], Awaitable[ProbeResult]]] = {
 #: A result held back until a connectivity check decides on it: (monitor, stamp, result).
 Held = tuple["LiveMonitor", int, ProbeResult]
 
+#: Distinct internal-error messages logged per monitor (see the module docstring).
+INTERNAL_LOG_LIMIT = 8
+
 
 def thresholds(m: Monitor) -> Thresholds:
     return Thresholds(m.failure_threshold, m.success_threshold, int(m.max_gap * 1000))
 
 
 class LiveMonitor:
-    __slots__ = ("config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "rendered", "gate")
+    __slots__ = (
+        "config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "internal_errors",
+        "internal_logged", "rendered", "gate",
+    )  # fmt: skip
 
     def __init__(self, config: Monitor, db_id: int, machine: StateMachine):
         self.config = config
@@ -55,8 +77,12 @@ class LiveMonitor:
         self.secrets = secrets_of(config.spec)
         self.last: ProbeResult | None = None
         self.ok_total = 0
-        #: failures by error kind (their sum is the failure count)
+        #: failures by error kind (their sum is the failure count); internal errors are apart
         self.failures: dict[str, int] = {}
+        #: results of kind internal: no verdict, neither a success nor a failure
+        self.internal_errors = 0
+        #: the internal-error messages logged already (at most INTERNAL_LOG_LIMIT + 1)
+        self.internal_logged: set[str] = set()
         #: (label string, formatted series) kept by the metrics collector
         self.rendered: tuple[str, tuple[str, ...]] | None = None
         #: The runner's connectivity gate once it has probed this monitor (None without checks).
@@ -68,6 +94,7 @@ class LiveMonitor:
         self.probe = PROBES[config.kind]
         self.secrets = secrets_of(config.spec)
         self.machine.thresholds = thresholds(config)
+        self.internal_logged = set()  # a changed spec may fix a bug or make a new one: say so again
 
     def confirmed_state(self, now_ms: int) -> int | None:
         """UP, DOWN, or None while there is no verdict (or the last one has expired).
@@ -127,9 +154,8 @@ class Runner:
                 t0 = time.perf_counter()
                 try:
                     result = await m.probe(cfg.spec, self.ctx)
-                except Exception as e:  # a probe must not raise; if one does, it is our bug
-                    log.exception("monitor %s: probe raised", cfg.id)
-                    result = ProbeResult(False, time.perf_counter() - t0, "error", f"internal error: {type(e).__name__}")
+                except Exception as e:  # noqa: BLE001 - a probe must not raise: one that does has a bug
+                    result = internal_result(e, time.perf_counter() - t0)
         finally:
             self.in_flight -= 1
             if not self.in_flight:
@@ -138,6 +164,15 @@ class Runner:
         if result.error and m.secrets:
             result = _scrubbed(result, m.secrets)
         ts = int(start * 1000)
+        if result.error_kind == INTERNAL:
+            # No verdict: the state machine (and the gate, which only feeds it) never sees it, so
+            # that its time is exactly as if the probe had not run. The raw result is kept.
+            m.last = result = note_internal(m, result)
+            self.on_result(m)
+            if gate is not None:
+                m.gate = gate
+            self.store.record(m.db_id, ts, result, [], m.machine.snapshot())
+            return
         if result.ok:
             m.ok_total += 1
         else:
@@ -206,5 +241,40 @@ def log_transition(cfg: Monitor, tr: Transition, result: ProbeResult) -> None:
         )  # fmt: skip
 
 
+def internal_result(exc: Exception, duration: float) -> ProbeResult:
+    """The result of a probe that raised ``exc``: internal, with its type and text."""
+    return ProbeResult(
+        False, duration, INTERNAL, one_line(f"{type(exc).__name__}: {exc}".rstrip(": ")), exception=exc
+    )
+
+
+def note_internal(m: LiveMonitor, result: ProbeResult) -> ProbeResult:
+    """Count an internal result and log it if its message is new for the monitor (see the
+    module docstring). Returns it without its exception: kept results must not hold frames."""
+    m.internal_errors += 1
+    exc = result.exception
+    key = result.error or ""
+    seen = m.internal_logged
+    if key not in seen and len(seen) <= INTERNAL_LOG_LIMIT:
+        seen.add(key)
+        cfg = m.config
+        if len(seen) > INTERNAL_LOG_LIMIT:
+            log.error(
+                "monitor %s: %d different internal errors; further ones are not logged"
+                " (uptimed_probe_internal_errors_total counts them)",
+                cfg.id, len(seen),
+            )  # fmt: skip
+        else:
+            log.error(
+                "monitor %s (%s): internal error, not the target's failure (no verdict: its time is"
+                " unknown, never down): %s",
+                cfg.id, cfg.target, result.error,
+            )  # fmt: skip
+            if exc is not None and log.isEnabledFor(logging.DEBUG):
+                text = "".join(traceback.format_exception(exc)).rstrip()
+                log.debug("monitor %s: traceback of the internal error:\n%s", cfg.id, scrub(text, m.secrets))
+    return dataclasses.replace(result, exception=None) if exc is not None else result
+
+
 def _scrubbed(r: ProbeResult, secrets: tuple[str, ...]) -> ProbeResult:
-    return ProbeResult(r.ok, r.duration, r.error_kind, scrub(r.error or "", secrets), r.status_code, r.phases)
+    return dataclasses.replace(r, error=scrub(r.error or "", secrets))

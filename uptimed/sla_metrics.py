@@ -9,6 +9,11 @@ adds the time between the last point it counted and the newest point whose state
 is final up to a monitor's last probe, or up to the first probe of a pending run (a run of
 failures below the threshold may still be backdated into an outage). Maintenance is excluded;
 a window added retroactively changes reports, not what was already exported.
+
+Per-monitor series carry the monitor's static labels exactly as ``probe_success`` does
+(:func:`uptimed.metrics.monitor_labels`: every static label name of the config's monitors, ``""``
+where a monitor lacks one), so that they join on them. Service and SLO series have none: they
+are not a monitor's, and their members' labels may differ.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from uptimed import connectivity, daily
 from uptimed.config import Config
-from uptimed.metrics import escape_label
+from uptimed.metrics import escape_label, monitor_labels, static_label_names
 from uptimed.report import Data, Targets, data_range, one_snapshot, resolve_scope, slo_evaluation, slo_window
 from uptimed.store import connect
 
@@ -89,9 +94,14 @@ class SlaMetrics:
         advance = {k: (self._counted_to(("monitor", k)), upto[k]) for k in scope.monitors}
         targets.prepare_each({k: w for k, w in advance.items() if w[1] > w[0]})
         lines: dict[str, list[str]] = {name: [] for name in HELP}
+        static = {m.id: m.labels for m in config.monitors}
+        extra = static_label_names(static.get(key, ()) for key in scope.monitors)
         for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
             for key in keys:
-                lbl = f'{kind}="{escape_label(key)}"'
+                if kind == "monitor":  # the same labels as its probe_success
+                    lbl = monitor_labels(key, static.get(key, ()), extra)
+                else:
+                    lbl = f'{kind}="{escape_label(key)}"'
                 for name, length in WINDOWS.items():
                     fig = targets.accounting(kind, key, (now - length, now))
                     if fig.availability is not None:

@@ -11,6 +11,11 @@ The rules (design.md, "Availability: the exact rules"):
 * With no verdict yet (a new monitor, or after more than ``max_gap`` without a probe) the
   monitor counts toward its threshold as if UP: its first success makes it UP at once, and
   failures confirm DOWN exactly as from UP.
+* A result of error kind ``internal`` (:data:`probes.spec.INTERNAL`: the probe failed because of
+  a bug of ours or the daemon's own resources) is no verdict: :meth:`StateMachine.observe`
+  ignores it, exactly as if that probe had not run. The last verdict holds until its
+  ``max_gap`` runs out and the time after is unknown; a pending run neither grows nor breaks;
+  the next real result carries on as it would have without the internal one in between.
 
 :class:`StateMachine` applies these rules one probe at a time and says which timeline segments
 to write. A segment is keyed by ``(monitor, start)``: writing a segment with an existing start
@@ -23,6 +28,8 @@ Times are integer milliseconds since the epoch. Nothing here reads a clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from probes.spec import INTERNAL
 
 UP = 1
 DOWN = 0
@@ -139,8 +146,9 @@ class StateMachine:
 
     def observe(self, ts: int, ok: bool, cause: str | None = None) -> tuple[list[Segment], Transition | None]:
         """Apply one probe result (``cause``: its error kind when it failed). Returns the segments
-        to write (upserts keyed by start) and the transition of the confirmed state, if any."""
-        if ts < self.floor:
+        to write (upserts keyed by start) and the transition of the confirmed state, if any.
+        An ``internal`` result changes nothing and writes nothing (see the module docstring)."""
+        if ts < self.floor or cause == INTERNAL:
             return [], None
         old, self._forgotten = self._forgotten, None
         writes, transition = self._observe(ts, ok, cause)
