@@ -340,6 +340,7 @@ _CAUSES: dict[str, str] = {
     "protocol": "invalid HTTP reply",
     "body_too_large": "response body too large",
     "error": "other error",
+    "internal": "internal error of uptimed, not the target's",
 }
 
 
