@@ -1,6 +1,6 @@
 """The JSON API (/api/v1/) and the SLA series on /metrics, against the real daemon.
 
-One daemon (with ``[daemon] api_token_file``) runs for the whole module against a loopback
+One daemon (with ``[daemon] api_token``, read from a file) runs for the whole module against a loopback
 target: ``web`` is up, ``db`` answers 503, ``cache`` is a TCP port that accepts. Tests run in file
 order: the SLA counters are scraped when the daemon is ready and again at the end, at least one
 15-second refresh later, while the tests in between use the time. Maintenance windows written
@@ -143,7 +143,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def write_config(tmp: Path, port: int, target_port: int, token_file: Path | None) -> Path:
     config = tmp / "c.toml"
-    token = f'api_token_file = "{token_file}"\n' if token_file else ""
+    token = f'api_token = "${{file:{token_file}}}"\n' if token_file else ""
     config.write_text(f"""
 [daemon]
 database = "{tmp / 'u.db'}"
@@ -411,6 +411,12 @@ BAD_READS = [
     "/api/v1/report?window=",
     "/api/v1/report?period=year&at=2999",  # has not begun
     "/api/v1/report?from=2999-01-01&to=2999-02-01",
+    # One service or SLO: the window parameters, checked as the report's; no scope parameters.
+    "/api/v1/services/shop?window=3x",
+    "/api/v1/services/shop?monitor=web",
+    "/api/v1/slos/web-slo?from=2026-10-02&to=2026-10-01",
+    "/api/v1/slos/web-slo?slo=shop-slo",
+    "/api/v1/monitors/web?monitor=db",
 ]
 
 
@@ -428,13 +434,101 @@ def test_bad_parameter_errors_name_the_parameter(daemon):
         return json.loads(request(daemon, "GET", path)[2])["error"]
 
     assert "bogus" in error("/api/v1/report?bogus=1")
-    assert "nosuch" in error("/api/v1/report?monitor=nosuch")
-    assert "yesterday" in error("/api/v1/report?from=yesterday&to=2026-10-01")
-    assert "--from" in error("/api/v1/report?from=2026-10-02&to=2026-10-01")  # named as the CLI flags
+    assert "'monitor': no such id: nosuch" in error("/api/v1/report?monitor=nosuch")
+    assert "'from': \"yesterday\" is not a time" in error("/api/v1/report?from=yesterday&to=2026-10-01")
+    assert "'from' (2026-10-02) must be before 'to'" in error("/api/v1/report?from=2026-10-02&to=2026-10-01")
     assert "decade" in error("/api/v1/report?period=decade")
-    assert "--window" in error("/api/v1/report?window=0s")
+    assert "'window': 0s is empty" in error("/api/v1/report?window=0s")
+    assert "'at' goes with 'period'" in error("/api/v1/report?at=2026-10")
     assert "has not begun" in error("/api/v1/report?period=year&at=2999")
     assert "out of range" in error("/api/v1/report?from=0001-01-01&to=0001-01-02&timezone=Asia/Tokyo")
+    # Named as this API names them, never as the CLI's flags (tests/test_contract.py: every error).
+    for path in BAD_READS:
+        assert not re.search(r"--[a-z]", error(path)), path
+
+
+ENDPOINTS = {
+    ("GET", "/api/v1/"), ("GET", "/api/v1/monitors"), ("GET", "/api/v1/monitors/{id}"), ("GET", "/api/v1/services"),
+    ("GET", "/api/v1/services/{id}"), ("GET", "/api/v1/slos"), ("GET", "/api/v1/slos/{id}"),
+    ("GET", "/api/v1/incidents"), ("GET", "/api/v1/report"), ("GET", "/api/v1/maintenance"),
+    ("POST", "/api/v1/maintenance"), ("DELETE", "/api/v1/maintenance/{id}"),
+}  # fmt: skip
+
+
+def test_the_api_lists_its_endpoints(daemon):
+    status, _, text = request(daemon, "GET", "/")
+    assert status == 200 and "/api/v1/" in text  # where the index points
+    for path in ("/api/v1/", "/api/v1"):
+        index = get_json(daemon, path)
+        eps = {(e["method"], e["path"]): e for e in index["endpoints"]}
+        assert set(eps) == ENDPOINTS and len(index["endpoints"]) == len(ENDPOINTS)
+        for e in index["endpoints"]:
+            assert isinstance(e["description"], str) and e["description"] and "\n" not in e["description"], e
+            assert e["needs_token"] is (e["method"] != "GET"), e
+        assert index["writes_enabled"] is True
+        window = ["from", "to", "period", "at", "window", "timezone"]
+        assert eps[("GET", "/api/v1/services/{id}")]["parameters"] == window
+        assert "for" in eps[("POST", "/api/v1/maintenance")]["body"]
+    # Every read listed answers, and takes the parameters listed (one of them, at least).
+    ids = {"monitors": "web", "services": "shop", "slos": "web-slo"}
+    for method, path in sorted(ENDPOINTS):
+        if method == "GET":
+            url = re.sub(r"/(\w+)/\{id\}", lambda m: f"/{m[1]}/{ids[m[1]]}", path)
+            params = eps[(method, path)]["parameters"]
+            query = "?window=1h" if "window" in params else "?all=1" if "all" in params else ""
+            get_json(daemon, url + query)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/api/v1/nosuch"), ("GET", "/api/v1/monitors/web/extra"), ("POST", "/api/v1/nosuch"),
+    ("GET", "/api/v1/monitors/"), ("GET", "/api/v1/v2"), ("DELETE", "/api/v1/maintenance/1/2"),
+])  # fmt: skip
+def test_unknown_paths_under_the_api_get_a_json_404(daemon, method, path):
+    status, headers, text = request(daemon, method, path)
+    assert status == 404 and headers["Content-Type"].startswith("application/json"), (status, text)
+    assert path in json.loads(text)["error"] and "/api/v1/" in json.loads(text)["error"]
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("PUT", "/api/v1/maintenance", "GET, POST, HEAD"), ("DELETE", "/api/v1/monitors", "GET, HEAD"),
+    ("POST", "/api/v1/", "GET, HEAD"), ("POST", "/api/v1", "GET, HEAD"), ("GET", "/api/v1/maintenance/1", "DELETE"),
+])  # fmt: skip
+def test_a_known_path_with_another_method_gets_a_json_405(daemon, method, path, allowed):
+    status, headers, text = request(daemon, method, path, token=TOKEN)
+    assert status == 405 and headers["Content-Type"].startswith("application/json"), (status, text)
+    assert headers["Allow"] == allowed and method in json.loads(text)["error"]
+
+
+def _settled(item: dict[str, Any], to: str) -> dict[str, Any]:
+    """An item without what depends on the moment it was read (see _comparable)."""
+    out = json.loads(json.dumps(item))
+    for i in out["incidents"]:
+        if i["end"] is None or i["end"] >= to:
+            i.pop("end")
+            i.pop("duration_seconds")
+    return out
+
+
+def test_one_service_and_one_slo(daemon):
+    """/services/{id} and /slos/{id}: the report's figures for that one item, over the same
+    window parameters; a 404 for an id the config does not have."""
+    lo, hi = iso(daemon.started - 2), iso(time.time() - 1.5)  # a window whose data is final
+    rep = get_json(daemon, f"/api/v1/report?from={lo}&to={hi}")
+    for kind, key in (("services", "shop"), ("services", "edge"), ("slos", "shop-slo"), ("slos", "web-slo")):
+        one = get_json(daemon, f"/api/v1/{kind}/{key}?from={lo}&to={hi}")
+        (want,) = [x for x in rep[kind] if x["id"] == key]
+        if kind == "services":
+            assert list(one)[:3] == ["id", "from", "to"] and (one["from"], one["to"]) == (lo, hi)
+            want = {"id": key, "from": lo, "to": hi, **want}
+        assert _settled(one, hi) == _settled(want, hi), key
+    # Without a window: the default, the SLO over its own period.
+    slo = get_json(daemon, "/api/v1/slos/web-slo")
+    assert slo["id"] == "web-slo" and slo["basis"] == "period" and slo["period"] == "month"
+    assert get_json(daemon, "/api/v1/services/backend?window=1h")["monitors"] == ["cache"]
+    for path in ("/api/v1/services/nosuch", "/api/v1/slos/nosuch", "/api/v1/services/web", "/api/v1/slos/shop"):
+        status, headers, text = request(daemon, "GET", path)
+        assert status == 404 and headers["Content-Type"].startswith("application/json"), (path, text)
+        assert path.rsplit("/", 1)[1] in json.loads(text)["error"]
 
 
 # -- writes ----------------------------------------------------------------------------------------
@@ -442,14 +536,24 @@ def test_bad_parameter_errors_name_the_parameter(daemon):
 
 def test_post_maintenance_needs_the_token(daemon):
     body = {"monitor": "cache", "for": "1m", "reason": "deploy"}
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN},
-                    {"Authorization": f"Basic {TOKEN}"}, {"Authorization": f"Bearer {TOKEN}x"}):  # fmt: skip
+    for auth in (None, "Bearer wrong", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer", "Bearer ",
+                 f"Bearer{TOKEN}", f"Bearer {TOKEN} {TOKEN}", f"Token {TOKEN}", f"Bearer\t{TOKEN}"):  # fmt: skip
+        headers = {} if auth is None else {"Authorization": auth}
         status, h, text = request(daemon, "POST", "/api/v1/maintenance", body, headers=headers)
         assert status == 401, (headers, status, text)
         assert h["Content-Type"].startswith("application/json") and json.loads(text)["error"]
+        assert h["WWW-Authenticate"] == "Bearer"
     assert get_json(daemon, "/api/v1/maintenance?all=1") == []  # nothing was written
     status, _, text = request(daemon, "DELETE", "/api/v1/maintenance/1")
     assert status == 401, text
+
+
+def test_the_bearer_scheme_is_case_insensitive(daemon):
+    """RFC 9110: the scheme in any case, one space or more before the token. (With the token, a
+    window that does not exist is a 404; without, a 401.)"""
+    for auth in (f"bearer {TOKEN}", f"BEARER {TOKEN}", f"bEaReR {TOKEN}", f"Bearer   {TOKEN}", f"bearer  {TOKEN} "):
+        status, _, text = request(daemon, "DELETE", "/api/v1/maintenance/99999", headers={"Authorization": auth})
+        assert status == 404, (auth, status, text)
 
 
 def test_maintenance_through_the_api_takes_effect_without_a_restart(daemon):
@@ -504,15 +608,40 @@ def test_maintenance_on_a_service_covers_its_monitors(daemon):
     wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache")
 
 
+def test_maintenance_for_several_targets_at_once(daemon):
+    """monitor and service each an id or a list: one window per target, listed in the answer."""
+    body = {"service": ["backend"], "monitor": "cache", "for": "5m", "reason": "both"}
+    auth = {"Authorization": f"bearer  {TOKEN}"}  # the scheme in any case, spaces after it
+    status, _, text = request(daemon, "POST", "/api/v1/maintenance", body, headers=auth)
+    assert status == 200, text
+    ws = json.loads(text)
+    assert [(w["target_kind"], w["target"], w["reason"]) for w in ws] == [
+        ("monitor", "cache", "both"), ("service", "backend", "both")
+    ]
+    assert len({(w["start"], w["end"]) for w in ws}) == 1 and ws[0]["id"] < ws[1]["id"]
+    assert [x["id"] for x in get_json(daemon, "/api/v1/maintenance")] == [w["id"] for w in ws]
+    wait_metric(daemon, "uptimed_maintenance_active", 1, 4, monitor="cache")
+    for w in ws:
+        assert request(daemon, "DELETE", f"/api/v1/maintenance/{w['id']}", token=TOKEN)[0] == 200
+    wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache")
+    # A list of one is answered with a list too; a string, with the window itself (as ever).
+    status, _, text = request(daemon, "POST", "/api/v1/maintenance", {"monitor": ["cache"], "for": "1m"}, TOKEN)
+    assert status == 200 and [w["target"] for w in json.loads(text)] == ["cache"], text
+    assert request(daemon, "DELETE", f"/api/v1/maintenance/{json.loads(text)[0]['id']}", token=TOKEN)[0] == 200
+
+
 def test_cli_maintenance_reaches_the_running_daemon(daemon):
-    out = cli("maintenance", "add", "-c", str(daemon.config), "--monitor", "cache", "--for", "5m", "--reason", "cli")
+    out = cli("maintenance", "add", "-c", str(daemon.config), "--monitor", "cache", "--for", "5m", "--reason", "cli",
+              "--service", "backend")  # fmt: skip
     assert out.returncode == 0, out.stderr
-    window_id = re.search(r"maintenance window (\d+)", out.stdout)[1]
+    ids = re.findall(r"^maintenance window (\d+): (?:monitor cache|service backend) from ", out.stdout, re.MULTILINE)
+    assert len(ids) == 2 == len(out.stdout.splitlines()), out.stdout
     assert wait_metric(daemon, "uptimed_maintenance_active", 1, 4, monitor="cache") < 2.5
     listed = get_json(daemon, "/api/v1/maintenance")
-    assert [(str(x["id"]), x["reason"]) for x in listed] == [(window_id, "cli")]
-    out = cli("maintenance", "end", "-c", str(daemon.config), window_id)
-    assert out.returncode == 0, out.stderr
+    assert [(str(x["id"]), x["reason"]) for x in listed] == [(ids[0], "cli"), (ids[1], "cli")]
+    for window_id in ids:
+        out = cli("maintenance", "end", "-c", str(daemon.config), window_id)
+        assert out.returncode == 0, out.stderr
     assert wait_metric(daemon, "uptimed_maintenance_active", 0, 4, monitor="cache") < 2.5
 
 
@@ -521,12 +650,24 @@ BAD_WRITES = [
     (b"[1, 2]", "JSON object"),
     (b'"monitor"', "JSON object"),
     (json.dumps({"monitor": "cache", "for": "1m", "colour": "red"}).encode(), "colour"),
-    (json.dumps({"monitor": "cache", "service": "backend", "for": "1m"}).encode(), "exactly one"),
-    (json.dumps({"for": "1m"}).encode(), "exactly one"),
-    (json.dumps({"monitor": "nosuch", "for": "1m"}).encode(), "nosuch"),
-    (json.dumps({"service": "nosuch", "for": "1m"}).encode(), "nosuch"),
-    (json.dumps({"monitor": ["cache"], "for": "1m"}).encode(), "monitor"),
-    (json.dumps({"monitor": "cache"}).encode(), "for"),
+    (json.dumps({"for": "1m"}).encode(), "give at least one target: 'monitor' or 'service'"),
+    (json.dumps({"monitor": [], "service": [], "for": "1m"}).encode(), "give at least one target"),
+    (json.dumps({"monitor": "nosuch", "for": "1m"}).encode(), "'monitor': no such id: nosuch"),
+    (json.dumps({"service": "nosuch", "for": "1m"}).encode(), "'service': no such id: nosuch"),
+    # All or none: one unknown target refuses the others.
+    (json.dumps({"monitor": ["cache"], "service": ["backend", "nosuch"], "for": "1m"}).encode(), "nosuch"),
+    (json.dumps({"monitor": [1], "for": "1m"}).encode(), "'monitor': give an id or a list of ids"),
+    (json.dumps({"monitor": {"id": "cache"}, "for": "1m"}).encode(), "'monitor'"),
+    (json.dumps({"monitor": "cache"}).encode(), "give 'for' (a duration), or 'start' and 'end'"),
+    (json.dumps({"monitor": "cache", "for": "1m", "start": "2030-01-01T00:00:00Z"}).encode(), "not both"),
+    (json.dumps({"monitor": "cache", "for": "1m", "start": "2030-01-01", "end": "2030-01-02"}).encode(),
+     "give 'for', or 'start' and 'end', not both"),
+    (json.dumps({"monitor": "cache", "start": "2030-01-01T00:00:00Z"}).encode(), "'start' and 'end' go together"),
+    (json.dumps({"monitor": "cache", "for": 30}).encode(), "'for': give text"),
+    (json.dumps({"monitor": "cache", "for": ""}).encode(), "'for': empty"),
+    (json.dumps({"monitor": "cache", "for": "1m", "reason": "two\nlines"}).encode(), "'reason': one line"),
+    (json.dumps({"monitor": "cache", "start": "1969-01-01T00:00:00Z", "end": "1970-01-02T00:00:00Z",
+                 "reason": "old"}).encode(), "before 1970"),
     (json.dumps({"monitor": "cache", "for": "soon"}).encode(), "soon"),
     (json.dumps({"monitor": "cache", "for": "30"}).encode(), "30"),
     (json.dumps({"monitor": "cache", "for": "0s"}).encode(), "end after it starts"),
@@ -536,7 +677,7 @@ BAD_WRITES = [
     (json.dumps({"monitor": "cache", "start": "2030-01-02T00:00:00Z", "end": "2030-01-01T00:00:00Z"}).encode(),
      "end after it starts"),
     (json.dumps({"monitor": "cache", "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z"}).encode(),
-     "reason"),
+     "excludes recorded time: give a 'reason'"),
     (json.dumps({"monitor": "cache", "start": "2020-01-01T00:00:00Z", "end": "2020-01-02T00:00:00Z",
                  "reason": 123}).encode(), "reason"),
     (json.dumps({"monitor": "cache", "for": "1m", "by": ["x"]}).encode(), "by"),
@@ -551,12 +692,16 @@ def test_bad_writes_get_400_with_a_json_error(daemon, raw, needle):
     assert status == 400, (raw, status, text)
     assert headers["Content-Type"].startswith("application/json")
     assert needle in json.loads(text)["error"], text
+    assert not re.search(r"--[a-z]", json.loads(text)["error"]), text  # the API's names, not the CLI's flags
 
 
 def test_bad_writes_wrote_nothing(daemon):
     listed = get_json(daemon, "/api/v1/maintenance?all=1")
-    # Only the three windows the tests above added (and ended).
-    assert [(x["target"], x["reason"]) for x in listed] == [("cache", "deploy"), ("backend", None), ("cache", "cli")]
+    # Only the windows the tests above added (and ended).
+    assert [(x["target"], x["reason"]) for x in listed] == [
+        ("cache", "deploy"), ("backend", None), ("cache", "both"), ("backend", "both"), ("cache", None),
+        ("cache", "cli"), ("backend", "cli"),
+    ]  # fmt: skip
     assert all(x["ended_early_at"] for x in listed), listed
 
 
@@ -613,9 +758,9 @@ def test_promtool_check_metrics_is_clean(daemon):
     assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
 
 
-async def test_without_a_token_file_writes_are_403(tmp_path, target):
-    d = DaemonProc(tmp_path, monitors(target))  # no api_token_file
-    assert "api_token_file" not in d.config.read_text()
+async def test_without_a_token_writes_are_403(tmp_path, target):
+    d = DaemonProc(tmp_path, monitors(target))  # no api_token
+    assert "api_token" not in d.config.read_text()
     async with d:
         status, body = await d.get("/api/v1/maintenance")
         assert status == 200 and json.loads(body) == []
@@ -625,18 +770,56 @@ async def test_without_a_token_file_writes_are_403(tmp_path, target):
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
                 async with s.post(url, json={"monitor": "cache", "for": "1m"}, headers=headers) as r:
                     assert r.status == 403, await r.text()
-                    assert "api_token_file" in (await r.json())["error"]
+                    assert "[daemon] api_token" in (await r.json())["error"]
                 async with s.delete(f"{url}/1", headers=headers) as r:
                     assert r.status == 403
         assert await d.stop() == 0
     assert d.sql("SELECT count(*) FROM maintenance") == [(0,)]
 
 
+async def test_a_new_token_takes_effect_at_once(tmp_path):
+    """The daemon may swap the token at run time (api.token = new): the next request sees it."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from uptimed.api import Api
+    from uptimed.config import load_config
+    from uptimed.store import Store
+
+    config = write_config(tmp_path, free_port(), 9, None)
+    cfg = load_config(str(config))
+    store = Store(str(tmp_path / "u.db"))
+    store.open()
+    store.start(version="test", config_sha256=cfg.sha256)
+    api = Api(lambda: cfg, dict, store, "old-token")
+    app = web.Application()
+    api.routes(app)
+    try:
+        async with TestClient(TestServer(app)) as client:
+
+            async def status(token: str) -> int:
+                headers = {"Authorization": f"Bearer {token}"}
+                async with client.delete("/api/v1/maintenance/7", headers=headers) as r:
+                    return r.status
+
+            assert await status("old-token") == 404  # authorized: there is no window 7
+            api.token = "new-token"
+            assert (await status("old-token"), await status("new-token")) == (401, 404)
+            api.token = None
+            assert await status("new-token") == 403
+            api.token = "again"
+            assert await status("again") == 404
+            async with client.get("/api/v1/") as r:
+                assert (await r.json())["writes_enabled"] is True
+    finally:
+        store.close()
+
+
 def test_a_missing_token_file_stops_the_start(tmp_path, target):
     config = write_config(tmp_path, free_port(), target, tmp_path / "nope")
     r = cli("run", "-c", str(config))
-    assert r.returncode == 1, r.stderr
-    assert "api_token_file" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2, r.stderr  # a config error: the secret it refers to is not there
+    assert "daemon.api_token" in r.stderr and str(tmp_path / "nope") in r.stderr and "Traceback" not in r.stderr
 
 
 def test_sla_counters_only_grow_and_follow_the_clock(daemon):
@@ -645,9 +828,11 @@ def test_sla_counters_only_grow_and_follow_the_clock(daemon):
     they agree with the report (they count only final time, so they lag it by at most a refresh)."""
     first, t_first = daemon.first_scrape, daemon.first_scrape_at
     scrapes = [first]
-    while time.monotonic() < t_first + 16.5:
+    while True:  # at least one scrape, the last one 16.5 s or more after the first (the tests above may take longer)
         time.sleep(min(2.0, max(0.0, t_first + 16.5 - time.monotonic())))
         scrapes.append(metrics(daemon))
+        if time.monotonic() >= t_first + 16.5:
+            break
     last = scrapes[-1]
     elapsed = time.monotonic() - t_first
     names = ("uptimed_up_seconds_total", "uptimed_down_seconds_total")

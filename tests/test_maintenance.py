@@ -1,9 +1,15 @@
 """Maintenance windows and service hours: exact DST cases written out by hand, and hypothesis
-cross-checks against slow references that are obviously right."""
+cross-checks against slow references that are obviously right; and ad-hoc windows through
+``uptimed maintenance`` (several targets at once, all or none; the JSON list)."""
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -711,3 +717,129 @@ def test_service_hours_match_minute_sampling(
             cells.append((t, nxt))
         t = nxt
     assert service_hours_outside(hours, lo, hi) == merge(cells)
+
+
+# -- the CLI: uptimed maintenance add | list ----------------------------------------------------
+
+CLI_CONFIG = """
+[daemon]
+database = "{db}"
+
+[[monitor]]
+id = "web"
+kind = "tcp"
+host = "127.0.0.1"
+port = 9
+
+[[monitor]]
+id = "db"
+kind = "tcp"
+host = "127.0.0.1"
+port = 9
+
+[[service]]
+id = "shop"
+monitors = ["web", "db"]
+"""
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path) -> str:
+    """A config and its database (made as the daemon makes it: the CLI never creates one)."""
+    from uptimed.store import Store
+
+    db = tmp_path / "u.db"
+    store = Store(str(db))
+    store.open()
+    store.close()
+    config = tmp_path / "c.toml"
+    config.write_text(CLI_CONFIG.format(db=db))
+    return str(config)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from uptimed.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def listed(capsys: pytest.CaptureFixture[str], config: str) -> list[dict[str, Any]]:
+    code, out, err = run_cli(capsys, "maintenance", "list", "-c", config, "--all", "--format", "json")
+    assert code == 0, err
+    windows: list[dict[str, Any]] = json.loads(out)
+    return windows
+
+
+def test_maintenance_add_takes_several_targets(cli_config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--service", "shop",
+                             "--monitor", "db", "--for", "30m", "--reason", "upgrade", "--by", "alice")  # fmt: skip
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert [re.sub(r"^maintenance window \d+: (\S+ \S+) from .*$", r"\1", x) for x in lines] == [
+        "monitor web", "monitor db", "service shop"
+    ]  # one line per window: monitors, then services, each in the order given
+    ws = listed(capsys, cli_config)
+    assert [(w["target_kind"], w["target"]) for w in ws] == [("monitor", "web"), ("monitor", "db"), ("service", "shop")]
+    assert {(w["start"], w["end"], w["reason"], w["created_by"]) for w in ws} == {
+        (ws[0]["start"], ws[0]["end"], "upgrade", "alice")
+    }
+    for line, w in zip(lines, ws, strict=True):
+        assert line == f"maintenance window {w['id']}: {w['target_kind']} {w['target']} from {w['start']} to {w['end']}"
+    # A target given twice is one window.
+    code, out, _ = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--monitor", "web",
+                           "--for", "1m")  # fmt: skip
+    assert code == 0 and len(out.splitlines()) == 1
+
+
+def test_maintenance_add_is_all_or_none(cli_config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--service", "shop",
+                             "--service", "nosuch", "--for", "30m")  # fmt: skip
+    assert code == 2 and out == ""
+    assert err == "uptimed maintenance: error: --service: no such id: nosuch (known: shop)\n"
+    assert listed(capsys, cli_config) == []
+    # A check that only the writing makes (a window in the past, here) refuses every target too.
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--monitor", "db",
+                             "--start", "2020-01-01", "--end", "2020-01-02")  # fmt: skip
+    assert code == 2 and out == "" and "give a --reason" in err
+    assert listed(capsys, cli_config) == []
+
+
+def test_add_all_writes_every_window_or_none(cli_config: str) -> None:
+    """One transaction: a failure at the last target takes back the ones before."""
+    from uptimed import adhoc
+    from uptimed.config import load_config
+
+    config = load_config(cli_config)
+    conn = adhoc.open_db(config.daemon.database)
+    try:
+        now = 1_800_000_000_000
+        req = adhoc.maintenance_request(config, {"monitor": ["web", "db"], "for": "1h"}, now, by="test")
+        conn.execute(
+            "CREATE TEMP TRIGGER refuse_db BEFORE INSERT ON maintenance WHEN NEW.target = 'db'"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+        with pytest.raises(sqlite3.IntegrityError):
+            adhoc.add_all(conn, req, now)
+        assert conn.execute("SELECT count(*) FROM maintenance").fetchone() == (0,)
+        assert not conn.in_transaction
+        conn.execute("DROP TRIGGER refuse_db")
+        assert [(w.target, w.start, w.end) for w in adhoc.add_all(conn, req, now)] == [
+            ("web", now, now + H), ("db", now, now + H)
+        ]
+    finally:
+        conn.close()
+
+
+def test_maintenance_list_json_ends_with_a_newline(cli_config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "maintenance", "list", "-c", cli_config, "--format", "json")
+    assert code == 0 and out == "[]\n"
+    assert run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--for", "5m")[0] == 0
+    for extra in ((), ("--all",), ("--cancelled",)):
+        code, out, _ = run_cli(capsys, "maintenance", "list", "-c", cli_config, "--format", "json", *extra)
+        assert code == 0 and out.endswith("]\n") and not out.endswith("\n\n"), out
+        assert len(json.loads(out)) == (0 if extra == ("--cancelled",) else 1)

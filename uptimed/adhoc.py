@@ -7,19 +7,80 @@ lists it with who added it and when.
 
 Ending a window that has not begun cancels it: its row stays (the audit trail: ``end`` equals
 ``start``, ``ended_early_at`` says when), but it excludes nothing and no list or report shows it.
+
+A request for windows is validated here, once, for both front ends: :func:`maintenance_request`
+takes the fields by the library's names (``monitor``, ``service``, ``for``, ``start``, ``end``,
+``reason``, ``by``) and raises :class:`RequestError`, which names the field at fault so that the
+CLI can say ``--for`` and the API ``'for'``. :func:`add_all` then writes one window per target in
+one transaction. Report requests use the same error (:func:`uptimed.report.resolve_window`).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from uptimed.periods import iso
+from uptimed.durations import parse_duration, quote
+from uptimed.periods import iso, parse_time, zone
 from uptimed.schema import migrate
 from uptimed.store import connect
+
+if TYPE_CHECKING:
+    from uptimed.config import Config
+
+_REF = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")
+_PLAIN = re.compile(r"[\w.:@/][\w.:@/-]*")  # an id shown as it is; anything else in quotes
+
+
+class RequestError(ValueError):
+    """A bad request to the library (a maintenance window, a report's window or scope).
+
+    ``field`` names the field at fault by the library's name (``for``, ``start``, ``reason``,
+    ``from``, ``window``, ...). ``template`` is the sentence; it names fields only as ``{name}``
+    placeholders (braces of the values in it doubled), so that each front end says it in its own
+    words: :meth:`render` with a function from a field's name to the front end's (the CLI's
+    ``--for``, the API's ``'for'``). ``str()`` renders them as ``--name``, for callers that print
+    any ValueError; a front end renders explicitly."""
+
+    def __init__(self, field: str, template: str):
+        self.field = field
+        self.template = template
+        super().__init__(self.render(lambda name: f"--{name}"))
+
+    @classmethod
+    def of(cls, field: str, error: object) -> RequestError:
+        """``{field}: <error>``: a value its parser refused, in the parser's words."""
+        return cls(field, f"{{{field}}}: {escape(str(error))}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The fields the sentence names, in order."""
+        return tuple(m[1] for m in _REF.finditer(self.template) if m[1])
+
+    def render(self, name: Callable[[str], str]) -> str:
+        return _REF.sub(lambda m: name(m[1]) if m[1] else m[0][0], self.template)
+
+    def __reduce__(self) -> tuple[type[RequestError], tuple[str, str]]:
+        return type(self), (self.field, self.template)
+
+
+def escape(text: str) -> str:
+    """``text`` for a :class:`RequestError` template: as it is, not read as placeholders."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def check_ids(field: str, asked: Iterable[str], known: Collection[str]) -> None:
+    """RequestError naming the ids in ``asked`` that are not in ``known``, if any."""
+    unknown = [a for a in asked if a not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        named = ", ".join(a if _PLAIN.fullmatch(a) else quote(a) for a in unknown)
+        raise RequestError(field, f"{{{field}}}: no such id: {escape(named)} (known: {escape(listed)})")
 
 
 @dataclass(frozen=True)
@@ -51,6 +112,12 @@ class Window:
 
 COLUMNS = "id, target_kind, target, start, end, reason, created_by, created_at, ended_early_at"
 RETROACTIVE_SLACK = 60_000  # ms: a start a minute in the past is "now", not a retroactive exclusion
+#: The fields of a request for maintenance windows (:func:`maintenance_request`).
+MAINTENANCE_FIELDS = ("monitor", "service", "for", "start", "end", "reason", "by")
+_EXAMPLES = {
+    "for": ' (a duration, e.g. "30m")', "start": ' (a time, e.g. "2026-10-01T08:00:00Z")',
+    "end": ' (a time, e.g. "2026-10-01T09:00:00Z")',
+}  # fmt: skip
 
 
 def is_retroactive(start: int, created_at: int, end: int | None = None) -> bool:
@@ -69,19 +136,150 @@ def open_db(path: str) -> sqlite3.Connection:
     return conn
 
 
+@dataclass(frozen=True)
+class Request:
+    """A valid request for maintenance: one window over ``[start, end)`` for each target."""
+
+    targets: tuple[tuple[str, str], ...]  # (target_kind, id): monitors, then services, as asked, each once
+    start: int
+    end: int
+    reason: str | None
+    by: str
+
+
+def maintenance_request(config: Config, fields: Mapping[str, Any], now: int, *, by: str) -> Request:
+    """The one validation of a request for maintenance windows, the CLI's and the API's.
+
+    ``fields`` by their names (:data:`MAINTENANCE_FIELDS`; absent or None: not given):
+    ``monitor`` and ``service``, an id or a list of ids each (together at least one target, all
+    of them known); ``for`` (a duration from ``now``) or ``start`` and ``end`` (times, a date
+    being midnight UTC); ``reason`` (one line; blank is none), required for a window in the
+    past; ``by`` (one line; blank or absent: the ``by`` argument). Raises :class:`RequestError`.
+    """
+    unknown = sorted(set(fields) - set(MAINTENANCE_FIELDS))
+    if unknown:
+        listed = ", ".join(f"{{{f}}}" for f in MAINTENANCE_FIELDS)
+        named = escape(", ".join(quote(f) for f in unknown))
+        raise RequestError(unknown[0], f"unknown field(s): {named} (known: {listed})")
+    targets: dict[tuple[str, str], None] = {}  # ordered, each once
+    for kind, known in (("monitor", [m.id for m in config.monitors]), ("service", [s.id for s in config.services])):
+        ids = _ids(kind, fields.get(kind))
+        check_ids(kind, ids, known)
+        targets.update(((kind, key), None) for key in ids)
+    if not targets:
+        raise RequestError("monitor", "give at least one target: {monitor} or {service} (several of each if need be)")
+    duration, start_text, end_text = (_text(f, fields.get(f)) for f in ("for", "start", "end"))
+    if duration is not None and (start_text is not None or end_text is not None):
+        raise RequestError("for", "give {for}, or {start} and {end}, not both")
+    if duration is not None:
+        try:
+            length = int(parse_duration(duration) * 1000)
+        except ValueError as e:
+            raise RequestError.of("for", e) from None
+        if length < 1:
+            raise RequestError("for", f"{{for}}: {escape(duration)} is empty: a window must end after it starts")
+        start, end = now, now + length
+    elif start_text is None and end_text is None:
+        raise RequestError("for", "give {for} (a duration), or {start} and {end} (times)")
+    elif start_text is None or end_text is None:
+        raise RequestError("start" if start_text is None else "end", "{start} and {end} go together")
+    else:
+        start, end = _time("start", start_text), _time("end", end_text)
+    reason = _line("reason", fields.get("reason"))
+    check_window(start, end, reason, now)
+    return Request(tuple(targets), start, end, reason, _line("by", fields.get("by")) or by)
+
+
+def _ids(field: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise RequestError(field, f"{{{field}}}: give an id or a list of ids (strings)")
+
+
+def _text(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestError(field, f"{{{field}}}: give text{_EXAMPLES.get(field, '')}, not {_kind(value)}")
+    if not value.strip():
+        raise RequestError(field, f"{{{field}}}: empty (give a value or leave it out)")
+    return value
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in a few words."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return escape(type(value).__name__)
+
+
+def _time(field: str, text: str) -> int:
+    try:
+        return parse_time(text, zone("UTC"))
+    except ValueError as e:
+        raise RequestError.of(field, e) from None
+
+
+def _line(field: str, value: Any) -> str | None:
+    """One line of text, stripped; None for none or blank."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RequestError(field, f"{{{field}}}: give text, not {_kind(value)}")
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise RequestError(field, f"{{{field}}}: one line of text, without control characters (a newline, a tab...)")
+    return value.strip() or None
+
+
+def check_window(start: int, end: int, reason: str | None, now: int) -> None:
+    """The rules of every window: it ends after it starts, not before 1970, and one in the
+    past (:func:`is_retroactive`) says why (``reason``). Raises :class:`RequestError`."""
+    if end <= start:
+        raise RequestError(
+            "end", f"{{end}} ({iso(end)}) is not after {{start}} ({iso(start)}): a window must end after it starts"
+        )
+    if start < 0:
+        raise RequestError("start", f"{{start}} ({iso(start)}) is before 1970: uptimed has recorded nothing earlier")
+    if is_retroactive(start, now, end) and not (reason and reason.strip()):
+        raise RequestError("reason", "a window that starts in the past excludes recorded time: give a {reason}")
+
+
 def add(
     conn: sqlite3.Connection, target_kind: str, target: str, start: int, end: int, reason: str | None, by: str, now: int
 ) -> Window:
-    if end <= start:
-        raise ValueError("the window must end after it starts")
-    if is_retroactive(start, now, end) and not (reason and reason.strip()):
-        raise ValueError("a window that starts in the past excludes recorded time: give a --reason")
+    """Add one window (checked by :func:`check_window`; the target is the caller's to check)."""
+    check_window(start, end, reason, now)
     cur = conn.execute(
         "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (target_kind, target, start, end, reason, by, now),
     )
     return get(conn, int(cur.lastrowid or 0))
+
+
+def add_all(conn: sqlite3.Connection, request: Request, now: int) -> list[Window]:
+    """The windows of a :func:`maintenance_request`, one per target, in one transaction (a
+    savepoint: inside the caller's transaction, or one of its own): all of them or none."""
+    conn.execute("SAVEPOINT adhoc_add")
+    try:
+        out = [add(conn, kind, key, request.start, request.end, request.reason, request.by, now)
+               for kind, key in request.targets]  # fmt: skip
+    except BaseException:
+        conn.execute("ROLLBACK TO adhoc_add")
+        conn.execute("RELEASE adhoc_add")
+        raise
+    conn.execute("RELEASE adhoc_add")
+    return out
 
 
 def get(conn: sqlite3.Connection, window_id: int) -> Window:

@@ -68,14 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p_maint = sub.add_parser("maintenance", help="Add, list and end ad-hoc maintenance windows.")
     msub = p_maint.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p_add = msub.add_parser("add", help="Add a window (in the past too: a retroactive exclusion, with a reason).")
+    p_add = msub.add_parser(
+        "add",
+        help="Add a window (in the past too: a retroactive exclusion, with a reason).",
+        description="Add one window per target (--monitor and --service, repeatable, mixed), all or none.",
+    )
     p_list = msub.add_parser("list", help="List ad-hoc windows that have not ended (--all: every one).")
     p_end = msub.add_parser("end", help="End a window now.")
     for p in (p_add, p_list, p_end):
         p.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
-    target = p_add.add_mutually_exclusive_group(required=True)
-    target.add_argument("--monitor", metavar="ID")
-    target.add_argument("--service", metavar="ID")
+    p_add.add_argument("--monitor", action="append", default=[], metavar="ID", help="a monitor (repeatable)")
+    p_add.add_argument("--service", action="append", default=[], metavar="ID", help="a service (repeatable)")
     p_add.add_argument("--for", dest="duration", metavar="DURATION", help="from now, e.g. 30m")
     p_add.add_argument("--start", metavar="T", help="start: a date or an RFC 3339 time (with --end)")
     p_add.add_argument("--end", metavar="T", help="end (exclusive)")
@@ -144,22 +147,16 @@ def _report(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _time(flag: str, text: str) -> int:
-    from uptimed.periods import parse_time, zone
+#: The flag of each field of the library's requests (uptimed.adhoc.RequestError names fields).
+FLAGS = {
+    "monitor": "--monitor", "service": "--service", "slo": "--slo", "for": "--for", "start": "--start",
+    "end": "--end", "reason": "--reason", "by": "--by", "from": "--from", "to": "--to", "period": "--period",
+    "at": "--at", "window": "--window", "timezone": "--timezone",
+}  # fmt: skip
 
-    try:
-        return parse_time(text, zone("UTC"))
-    except ValueError as e:
-        raise UsageError(f"{flag}: {e}") from None
 
-
-def _duration(flag: str, text: str) -> float:
-    from uptimed.durations import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as e:
-        raise UsageError(f"{flag}: {e}") from None
+def _flag(field: str) -> str:
+    return FLAGS.get(field, f"--{field}")
 
 
 def _maintenance(config: Config, args: argparse.Namespace) -> int:
@@ -168,26 +165,25 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
     from uptimed.store import now_ms
 
     now = now_ms()
+    request = None
+    if args.action == "add":  # checked before the database is opened: a bad request touches nothing
+        fields = {
+            "monitor": args.monitor, "service": args.service, "for": args.duration, "start": args.start,
+            "end": args.end, "reason": args.reason, "by": args.by,
+        }  # fmt: skip
+        try:
+            request = adhoc.maintenance_request(config, fields, now, by="" if (args.by or "").strip() else _login())
+        except adhoc.RequestError as e:
+            raise UsageError(e.render(_flag)) from None
     conn = adhoc.open_db(config.daemon.database)
     try:
-        if args.action == "add":
-            kind, key = ("monitor", args.monitor) if args.monitor else ("service", args.service)
-            known = [m.id for m in config.monitors] if kind == "monitor" else [s.id for s in config.services]
-            if key not in known:
-                raise UsageError(f"--{kind}: no such id: {key} (known: {', '.join(known) or 'none'})")
-            if args.duration and (args.start or args.end):
-                raise UsageError("give --for, or --start and --end, not both")
-            if args.duration:
-                start, end = now, now + int(_duration("--for", args.duration) * 1000)
-            elif args.start and args.end:
-                start, end = _time("--start", args.start), _time("--end", args.end)
-            else:
-                raise UsageError("give --for DURATION, or --start T and --end T")
+        if request is not None:
             try:
-                w = adhoc.add(conn, kind, key, start, end, args.reason, args.by or _login(), now)
-            except ValueError as e:
-                raise UsageError(str(e)) from None
-            print(f"maintenance window {w.id}: {kind} {key} from {iso(w.start)} to {iso(w.end)}")
+                ws = adhoc.add_all(conn, request, now)
+            except adhoc.RequestError as e:
+                raise UsageError(e.render(_flag)) from None
+            for w in ws:
+                print(f"maintenance window {w.id}: {w.target_kind} {w.target} from {iso(w.start)} to {iso(w.end)}")
         elif args.action == "end":
             try:
                 w = adhoc.end(conn, args.id, now)
@@ -212,12 +208,13 @@ def _maintenance_table(ws: list[Any], now: int) -> str:
     from uptimed import adhoc
     from uptimed.periods import iso
 
-    rows = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
+    rows: list[tuple[str, ...]] = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
     for w in ws:
         state = "cancelled" if w.cancelled else "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
         if adhoc.is_retroactive(w.start, w.created_at, w.end):
             state += ", retroactive"
-        rows.append((str(w.id), f"{w.target_kind} {w.target}", iso(w.start), iso(w.end), state, w.created_by, w.reason or ""))
+        start, end = iso(w.start) or "", iso(w.end) or ""
+        rows.append((str(w.id), f"{w.target_kind} {w.target}", start, end, state, str(w.created_by), w.reason or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(v.ljust(n) for v, n in zip(r, widths)).rstrip() for r in rows)
 

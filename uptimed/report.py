@@ -21,11 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 from uptimed import adhoc, sla
+from uptimed.adhoc import RequestError, check_ids, escape
 from uptimed.config import SLO, Config, Policy
 from uptimed.durations import format_duration, parse_duration
 from uptimed.intervals import Interval, clip, normalize, subtract, union
 from uptimed.maintenance import expand, service_hours_outside
-from uptimed.periods import calendar_period, iso, parse_time, to_ms, zone
+from uptimed.periods import PERIODS, calendar_period, iso, parse_time, to_ms, zone
 
 BURN_WINDOWS: dict[str, int] = {
     "5m": 300_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
@@ -50,14 +51,13 @@ def resolve_scope(
     config: Config, monitors: Sequence[str] = (), services: Sequence[str] = (), slos: Sequence[str] = ()
 ) -> Scope:
     """What a report covers. No filter: everything. A service brings its member monitors, an SLO
-    its target. Unknown ids raise ValueError naming them."""
+    its target. Unknown ids raise :class:`~uptimed.adhoc.RequestError` naming them (fields
+    ``monitor``, ``service``, ``slo``)."""
     mon_ids = {m.id: m for m in config.monitors}  # dicts: ordered, and fast to look up
     svc = {s.id: s for s in config.services}
     slo = {s.id: s for s in config.slos}
-    for flag, asked, known in (("--monitor", monitors, mon_ids), ("--service", services, svc), ("--slo", slos, slo)):
-        unknown = [a for a in asked if a not in known]
-        if unknown:
-            raise ValueError(f"{flag}: no such id: {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
+    for field, asked, known in (("monitor", monitors, mon_ids), ("service", services, svc), ("slo", slos, slo)):
+        check_ids(field, asked, known)
     if not (monitors or services or slos):
         return Scope(tuple(mon_ids), tuple(svc), tuple(config.slos))
     want_m, want_s = set(monitors), set(services)
@@ -102,53 +102,61 @@ def resolve_window(
     window: str | None = None,
     timezone: str | None = None,
 ) -> Window:
-    """The report window from the CLI's or the API's parameters (named as the CLI flags are in
-    errors): ``--from``/``--to``, or ``--period`` [``--at``], or ``--window`` (default 30d, with
-    each SLO over its own window). Time after ``now`` is never part of it: a window that has
-    not begun is an error, one under way ends at ``now``."""
+    """The report window from the CLI's or the API's parameters, by the names they share
+    (``from``, ``to``, ``period``, ``at``, ``window``, ``timezone``; errors are
+    :class:`~uptimed.adhoc.RequestError` naming them): ``from``/``to``, or ``period``
+    [``at``], or ``window`` (default 30d, with each SLO over its own window). Time after
+    ``now`` is never part of it: a window that has not begun is an error, one under way ends at
+    ``now``."""
     try:
         tz = zone(timezone or "UTC")
     except ValueError as e:
-        raise ValueError(f"--timezone: {e}") from None
-    given = {"--from": start, "--to": end, "--period": period, "--at": at, "--window": window}
-    for flag, value in given.items():
+        raise RequestError.of("timezone", e) from None
+    given = {"from": start, "to": end, "period": period, "at": at, "window": window}
+    for field, value in given.items():
         if value is not None and not value.strip():
-            raise ValueError(f"{flag}: empty (give a value or leave the flag out)")
-    chosen = [f for f, v in (("--from/--to", start or end), ("--period", period), ("--window", window)) if v]
+            raise RequestError(field, f"{{{field}}}: empty (give a value or leave it out)")
+    chosen = [f for f, v in (("{from}/{to}", start or end), ("{period}", period), ("{window}", window)) if v]
     if len(chosen) > 1:
-        raise ValueError(f"give one of --from/--to, --period, --window (got {' and '.join(chosen)})")
+        at_fault = "window" if window else "period"
+        got = " and ".join(chosen)
+        raise RequestError(at_fault, f"give one of {{from}}/{{to}}, {{period}}, {{window}} (got {got})")
     if at and not period:
-        raise ValueError("--at goes with --period")
+        raise RequestError("at", "{at} goes with {period}")
     if start or end:
         if not (start and end):
-            raise ValueError("--from and --to go together")
-        lo, hi = _time("--from", start, tz), _time("--to", end, tz)
+            raise RequestError("to" if start else "from", "{from} and {to} go together")
+        lo, hi = _time("from", start, tz), _time("to", end, tz)
+        lo_text, hi_text = escape(start), escape(end)
         if hi <= lo:
-            raise ValueError(f"--from ({start}) must be before --to ({end})")
+            raise RequestError("to", f"{{from}} ({lo_text}) must be before {{to}} ({hi_text})")
         if lo >= now:
-            raise ValueError(f"--from ({start}) is in the future: a report covers time that has passed")
+            raise RequestError("from", f"{{from}} ({lo_text}) is in the future: a report covers time that has passed")
         if lo < EARLIEST:
-            raise ValueError(f"--from ({start}) is before 1970: {NOTHING_EARLIER}")
+            raise RequestError("from", f"{{from}} ({lo_text}) is before 1970: {NOTHING_EARLIER}")
         return Window(lo, min(hi, now), tz.key, requested_end=hi)
     if period:
+        which = "at" if period in PERIODS else "period"  # "period" alone: not one (the CLI offers choices)
         try:
             lo, hi = calendar_period(period, at, tz, now)
         except ValueError as e:
-            raise ValueError(f"--period/--at: {e}") from None
+            raise RequestError(which, f"{{period}}/{{at}}: {escape(str(e))}") from None
+        p, a = escape(period), escape(str(at or iso(lo)))
         if lo >= now:
-            raise ValueError(f"--period/--at: the {period} of {at or iso(lo)} has not begun (it starts {iso(lo)})")
+            raise RequestError(which, f"{{period}}/{{at}}: the {p} of {a} has not begun (it starts {iso(lo)})")
         if lo < EARLIEST:
-            raise ValueError(f"--period/--at: the {period} of {at} begins before 1970: {NOTHING_EARLIER}")
-        # With --timezone, one zone for everything; without, each SLO uses its own.
+            raise RequestError(which, f"{{period}}/{{at}}: the {p} of {a} begins before 1970: {NOTHING_EARLIER}")
+        # With a time zone given, one zone for everything; without, each SLO uses its own.
         return Window(lo, min(hi, now), tz.key, None if timezone else (period, at), requested_end=hi)
     try:
         length = parse_duration(window or "30d")
     except ValueError as e:
-        raise ValueError(f"--window: {e}") from None
+        raise RequestError.of("window", e) from None
+    w = escape(window or "30d")
     if length * 1000 < 1:
-        raise ValueError(f"--window: {window} is empty (give a duration of at least 1s, e.g. 30d)")
+        raise RequestError("window", f"{{window}}: {w} is empty (give a duration of at least 1s, e.g. 30d)")
     if now - length * 1000 < EARLIEST:
-        raise ValueError(f"--window: {window} reaches back before 1970: {NOTHING_EARLIER}")
+        raise RequestError("window", f"{{window}}: {w} reaches back before 1970: {NOTHING_EARLIER}")
     return Window(now - int(length * 1000), now, tz.key, own=window is None)
 
 
@@ -221,11 +229,11 @@ def slo_window(s: SLO, now: int, report: Window | None = None) -> SloWindow:
     return SloWindow(begin, end, lo, hi, basis, label, term_start, term_end, to_date, min(hi, now) if lo < now else None)
 
 
-def _time(flag: str, text: str, tz: Any) -> int:
+def _time(field: str, text: str, tz: Any) -> int:
     try:
         return parse_time(text, tz)
     except ValueError as e:
-        raise ValueError(f"{flag}: {e}") from None
+        raise RequestError.of(field, e) from None
 
 
 class Data:
