@@ -24,8 +24,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from uptimed import __version__
+from uptimed.adhoc import RequestError
 from uptimed.config import Config, ConfigError, load_config, summarize
 from uptimed.periods import PERIODS
+from uptimed.secrets import Mode
 from uptimed.store import NoDatabase
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
@@ -93,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config or os.environ.get("UPTIMED_CONFIG") or SYSTEM_CONFIG)
+        # Only the daemon needs the secrets; check-config checks them (systemd credentials
+        # exist only inside the unit); the other commands read the database and leave them be.
+        modes: dict[str, Mode] = {"run": "resolve", "check-config": "check"}
+        secrets = modes.get(args.command, "skip")
+        config = load_config(args.config or os.environ.get("UPTIMED_CONFIG") or SYSTEM_CONFIG, secrets=secrets)
     except ConfigError as e:
         print(e, file=sys.stderr)
         if args.config is None:
@@ -135,7 +141,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
         )  # fmt: skip
         scope = resolve_scope(config, args.monitor, args.service, args.slo)
     except ValueError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(e.render(_flag) if isinstance(e, RequestError) else str(e)) from None
     conn = connect(config.daemon.database, readonly=True)
     try:
         report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
