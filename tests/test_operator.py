@@ -210,3 +210,34 @@ async def test_secrets_from_files_and_the_environment_reach_the_target_and_nothi
     shown += d.log.read_text()
     for secret in (pw, header, tok1, tok2, "p%40ss"):
         assert secret not in shown, secret
+
+
+async def test_the_log_says_when_a_maintenance_window_begins_and_ends(tmp_path: Path) -> None:
+    def at(t: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+    async with serve_target() as t:
+        soon = time.time() + 3
+        monitors = (
+            f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "{t.url("/status/200")}"\n'
+            f'[[maintenance]]\nid = "deploy"\nmonitors = ["web"]\nstart = "{at(soon)}"\nend = "{at(soon + 2)}"\n'
+        )
+        async with DaemonProc(tmp_path, monitors) as d:
+            r = cli("maintenance", "add", "-c", str(d.config), "--monitor", "web", "--for", "2s")
+            assert r.returncode == 0, r.stderr
+            for _ in range(100):
+                if "maintenance ended: window 'deploy'" in d.log.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            assert await d.stop() == 0
+    lines = [ln.split(" INFO ", 1)[-1] for ln in d.log.read_text().splitlines() if "maintenance " in ln]
+    began = {ln.rsplit(", until ", 1)[0]: ln for ln in lines if "began" in ln}
+    assert sorted(began) == [
+        "maintenance began: ad-hoc window 1 on monitor web",
+        "maintenance began: window 'deploy' on monitor web",
+    ], lines
+    assert began["maintenance began: window 'deploy' on monitor web"].endswith(f"until {at(soon + 2)}")
+    for name in ("ad-hoc window 1", "window 'deploy'"):  # each ends once, after it began
+        ended = [i for i, ln in enumerate(lines) if ln == f"maintenance ended: {name}"]
+        assert len(ended) == 1 and ended[0] > lines.index(began[f"maintenance began: {name} on monitor web"])
+    assert len(lines) == 4, lines
