@@ -12,10 +12,11 @@ phase started. The whole probe is bounded by ``spec.timeout`` (``asyncio.timeout
 
 :func:`classify_os_error` maps an ``OSError`` to an error kind; :mod:`probes.http` uses it too.
 Errors of the daemon's own machine are no verdict on the target (error kind ``internal``, see
-:mod:`probes.spec`): out of file descriptors or memory (``EMFILE``, ``ENFILE``, ``ENOBUFS``,
-``ENOMEM``), or an address family this host does not support (``EAFNOSUPPORT``: an IPv6 target
-on a host without IPv6). When a name resolves to several addresses, a refusal or timeout from
-one of them wins over such a local error on another. Exceptions other than ``OSError`` (a port
+:mod:`probes.spec`): out of file descriptors or memory (``EMFILE``, ``ENFILE``, ``ENOMEM``).
+Not ``EAFNOSUPPORT`` (an IPv6 address on a host without IPv6) nor ``ENOBUFS``: the target
+chooses its addresses (an AAAA-only name, a redirect to an IPv6 literal), and a target must
+never be able to turn its outage into unknown time; they are ``error``. When a name resolves to
+several addresses, a refusal or timeout from one of them wins over a local error on another. Exceptions other than ``OSError`` (a port
 out of range, which ``getaddrinfo`` would silently take modulo 65536, or a host name IDNA cannot
 encode) are not caught: a spec like that is a bug, which the daemon records as ``internal``.
 """
@@ -45,9 +46,7 @@ _ERRNO_KINDS: dict[int, str] = {
     # The daemon's own machine, not the target: nothing was sent, or nothing could be.
     errno.EMFILE: INTERNAL,
     errno.ENFILE: INTERNAL,
-    errno.ENOBUFS: INTERNAL,
     errno.ENOMEM: INTERNAL,
-    errno.EAFNOSUPPORT: INTERNAL,
 }
 
 

@@ -109,8 +109,30 @@ async def test_status_after_kill_9_and_after_a_reload(tmp_path: Path) -> None:
         assert "not running: last heartbeat 4" in table and f"the process (pid {d.proc.pid}) is gone" in table
 
 
+def test_a_reload_and_a_clock_jump_each_start_a_run_but_only_a_reload_loads_the_config() -> None:
+    from uptimed.status import _starts
+
+    # newest first: (started, ended, heartbeat, end_reason, pid)
+    runs = [(50, None, 55, None, 7), (40, 50, 50, "clock_jump", 7), (30, 40, 40, "reload", 7),
+            (10, 30, 30, "clock_jump", 7), (0, 10, 10, "stop", 6)]  # fmt: skip
+    assert _starts(runs[0], iter(runs[1:])) == (10, 40)  # process start; the reload (a jump is none)
+    assert _starts(runs[1], iter(runs[2:])) == (10, 40)  # begun by the reload
+    assert _starts(runs[2], iter(runs[3:])) == (10, 10)  # begun by a jump: loaded at the start
+    assert _starts(runs[3], iter(runs[4:])) == (10, 10)
+
+
+def test_a_heartbeat_from_the_future_is_not_running() -> None:
+    from uptimed.status import _daemon
+
+    now = 1_000_000_000
+    for heartbeat, state in ((now + 3_600_000, "gone"), (now + 5_000, "running"), (now - 5_000, "running")):
+        d = _daemon((now - 9_000_000, None, heartbeat, None, 2**22 + 12345), now - 9_000_000, now - 9_000_000, now)
+        assert d["state"] == state, heartbeat
+    assert "in the future" in describe_daemon(d | {"state": "gone", "heartbeat_age_seconds": -3600.0})
+
+
 def test_describe_daemon_states() -> None:
-    base = {"pid": 7, "started": "T0", "config_loaded": "T0", "heartbeat_age_seconds": 41.2}
+    base = {"pid": 7, "started": "T0", "config_loaded": "T0", "heartbeat_age_seconds": 41.2, "process_alive": True}
     assert describe_daemon({**base, "state": "running"}) == "running (pid 7, since T0, last heartbeat 41 s ago)"
     assert describe_daemon({**base, "state": "stale"}).startswith("stale: last heartbeat 41 s ago, though pid 7")
     assert describe_daemon({**base, "state": "gone"}) == "not running: last heartbeat 41 s ago, the process (pid 7) is gone"
@@ -241,3 +263,11 @@ async def test_the_log_says_when_a_maintenance_window_begins_and_ends(tmp_path: 
         ended = [i for i, ln in enumerate(lines) if ln == f"maintenance ended: {name}"]
         assert len(ended) == 1 and ended[0] > lines.index(began[f"maintenance began: {name} on monitor web"])
     assert len(lines) == 4, lines
+
+
+def test_a_time_zone_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[[monitor]]\nid = "web"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n')
+    for tz in ("Europe", "x" * 300):
+        r = cli("report", "-c", str(config), "--timezone", tz)
+        assert r.returncode == 2 and "is not an IANA time zone" in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -250,3 +250,25 @@ def test_retention_deletes_old_latency_rollups_with_the_hourly_ones(tmp_path):
     s.close()
     assert c.execute("SELECT count(*) FROM rollup_hourly").fetchone()[0] == 1
     assert c.execute("SELECT hour FROM rollup_latency").fetchall() == [(now - 60_000 - (now - 60_000) % 3_600_000,)]
+
+
+def test_one_store_per_database_even_through_a_symlink(tmp_path):
+    from uptimed.store import DatabaseLocked
+
+    s = _open(tmp_path / "u.db")
+    (tmp_path / "alias.db").symlink_to(tmp_path / "u.db")
+    for path in (tmp_path / "u.db", tmp_path / "alias.db"):
+        with pytest.raises(DatabaseLocked, match=f"pid {os.getpid()}"):
+            _open(path)
+    s.close()
+    _open(tmp_path / "alias.db").close()  # released at close
+
+
+def test_a_failed_open_holds_nothing(tmp_path):
+    from uptimed.store import DatabaseLocked
+
+    (tmp_path / "u.db").write_bytes(b"not a database at all" * 100)
+    for _ in range(2):  # the second attempt fails the same way: not "locked" by the first
+        with pytest.raises(sqlite3.DatabaseError) as e:
+            _open(tmp_path / "u.db")
+        assert not isinstance(e.value, DatabaseLocked)

@@ -311,8 +311,7 @@ def end(conn: sqlite3.Connection, window_id: int, now: int) -> Window:
     return get(conn, window_id)
 
 
-def active(conn: sqlite3.Connection, now: int) -> list[tuple[str, str]]:
-    """(target_kind, target) of the windows in force at ``now``."""
-    return conn.execute(
-        "SELECT DISTINCT target_kind, target FROM maintenance WHERE start <= ? AND end > ?", (now, now)
-    ).fetchall()
+def active(conn: sqlite3.Connection, now: int) -> list[Window]:
+    """The windows in force at ``now``."""
+    rows = conn.execute(f"SELECT {COLUMNS} FROM maintenance WHERE start <= ? AND end > ? ORDER BY id", (now, now))
+    return [Window(*r) for r in rows]

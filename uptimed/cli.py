@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -118,8 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _maintenance(config, args)
     except UsageError as e:
         parser.exit(2, f"uptimed {args.command}: error: {e}\n")
-    except NoDatabase as e:
-        print(f"uptimed {args.command}: {e}", file=sys.stderr)
+    except (NoDatabase, sqlite3.Error) as e:  # sqlite3.Error: unreadable, locked, not a database
+        print(f"uptimed {args.command}: {e}" if isinstance(e, NoDatabase) else
+              f"uptimed {args.command}: cannot use database {config.daemon.database}: {e}", file=sys.stderr)  # fmt: skip
         return 1
     return _run(config, args.loop)
 

@@ -1232,7 +1232,8 @@ class _Checker:
             )
         if _CONTROL.search(token.text):  # literal text, not shown: it may be the token itself
             return self.error(path, "the token cannot hold a line break or control character")
-        return token.text
+        # Blanks around it could never be matched: a client's "Bearer  tok " is read as "tok".
+        return token.text.strip()
 
     def api_token_file(self, value: Any, path: str) -> Any:
         """The removed option: an error that says what to write instead."""

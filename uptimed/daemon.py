@@ -273,9 +273,7 @@ class Daemon:
 
     async def _refresh_maintenance(self) -> None:
         now = self.store.now_ms()
-        adhoc_now = await asyncio.wrap_future(
-            self.store.call(lambda conn: [w for w in adhoc.windows(conn, now) if w.start <= now])
-        )
+        adhoc_now = await asyncio.wrap_future(self.store.call(lambda conn: adhoc.active(conn, now)))
         members = {s.id: s.monitors for s in self.config.services}
         # window -> (what it covers, until when): logged when it begins and when it ends
         active: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}

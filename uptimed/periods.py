@@ -14,7 +14,7 @@ TIME_EXAMPLES = "examples: 2026-10-01, 2026-10-01T08:00:00Z, 2026-10-01T10:00:00
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         raise ValueError(f'"{name}" is not an IANA time zone (examples: UTC, Europe/Berlin)') from None
 
 

@@ -62,6 +62,9 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SEPARATORS = re.compile(r"([&;])")
 # Headers whose values are credentials, beyond names that look secret (x-api-key, x-auth-token).
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+#: What yarl (and so aiohttp's messages) leaves unencoded in a URL's userinfo: RFC 3986's
+#: sub-delims. "p@ss;word!" shows there as "p%40ss;word!", a third spelling to scrub.
+_YARL_USERINFO = "!$&'()*+,;="
 #: Secrets shorter than this are not scrubbed from free text (they would mangle every message).
 MIN_SCRUB_CHARS = 4
 
@@ -182,12 +185,13 @@ def secrets_of(spec: Any) -> tuple[str, ...]:
     try:
         url = getattr(spec, "url", None)
         for value in _declared(url):
-            found.update((value, quote(value, safe="")))
+            found.update((value, quote(value, safe=""), quote(value, safe=_YARL_USERINFO)))
         if isinstance(url, str):
             parts = urlsplit(url)
             userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
             for value in userinfo.split(":", 1) if userinfo else ():
-                found.update((value, unquote(value)))
+                plain = unquote(value)
+                found.update((value, plain, quote(plain, safe=_YARL_USERINFO)))
             for text in (parts.query, parts.fragment):
                 for piece in _SEPARATORS.split(text)[::2]:
                     name, sep, value = piece.partition("=")

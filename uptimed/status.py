@@ -28,7 +28,7 @@ def read_status(config: Config) -> dict[str, Any]:
     try:
         runs = conn.execute("SELECT started, ended, heartbeat, end_reason, pid FROM runs ORDER BY id DESC")
         last = runs.fetchone()
-        process_start = _process_start(last, runs) if last else None
+        starts = _starts(last, runs) if last else None
         rows = {
             r[0]: r[1:]
             for r in conn.execute(
@@ -40,7 +40,7 @@ def read_status(config: Config) -> dict[str, Any]:
     finally:
         conn.close()
     now = now_ms()
-    daemon = _daemon(last, process_start, now) if last else {"running": False, "state": "never"}
+    daemon = _daemon(last, *starts, now) if last and starts else {"running": False, "state": "never"}
     monitors = []
     for m in config.monitors:
         state, streak, last_ts, seg_start, seg_state, last_ok, kind, error = rows.get(m.id, (None,) * 8)
@@ -69,36 +69,41 @@ def read_status(config: Config) -> dict[str, Any]:
     return {"database": config.daemon.database, "daemon": daemon, "monitors": monitors}
 
 
-def _process_start(last: tuple[Any, ...], earlier: Any) -> int:
-    """When the process behind the last run started: a reload or a clock jump ends a run and
-    starts the next one in the same process, so walk back over those."""
-    started = last[0]
+def _starts(last: tuple[Any, ...], earlier: Any) -> tuple[int, int]:
+    """When the process behind the last run started, and when it last loaded its config: a
+    reload or a clock jump ends a run and starts the next one in the same process, so walk
+    back over those (a clock jump is no reload)."""
+    started = loaded = int(last[0])
+    reloaded = False
     for prev_started, _ended, _hb, reason, pid in earlier:
         if reason not in ("reload", "clock_jump") or pid != last[4]:
             break
-        started = prev_started
-    return int(started)
+        reloaded = reloaded or reason == "reload"
+        if not reloaded:
+            loaded = int(prev_started)
+        started = int(prev_started)
+    return started, loaded
 
 
-def _daemon(run: tuple[Any, ...], process_start: int | None, now: int) -> dict[str, Any]:
+def _daemon(run: tuple[Any, ...], process_start: int, config_loaded: int, now: int) -> dict[str, Any]:
     """Whether the daemon runs, judged from the heartbeat's age and whether its pid is alive, not
     only from the run record: ``kill -9`` leaves the record open, and the heartbeat alone cannot
     tell a hung daemon from a dead one."""
-    started, ended, heartbeat, reason, pid = run
-    age = max(now - heartbeat, 0) / 1000
+    _started, ended, heartbeat, reason, pid = run
+    age = (now - heartbeat) / 1000  # negative: a heartbeat from the future (a clock stepped back)
     alive = pid_alive(pid)
     out: dict[str, Any] = {
         "running": False,
         "pid": pid,
         "started": iso(process_start),
-        "config_loaded": iso(started),
+        "config_loaded": iso(config_loaded),
         "heartbeat": iso(heartbeat),
         "heartbeat_age_seconds": round(age, 1),
         "process_alive": alive,
     }
     if ended is not None:
         out.update(state="stopped", ended=iso(ended), end_reason=reason)
-    elif age <= STALE_AFTER:
+    elif abs(age) <= STALE_AFTER:
         # Fresh: it runs, even if its pid is not ours to see (another pid namespace).
         out.update(running=True, state="running")
     elif alive is False:
@@ -158,11 +163,14 @@ def describe_daemon(d: dict[str, Any]) -> str:
     if state == "gone":
         return f"not running: {beat}, the process (pid {d['pid']}) is gone"
     if state == "stale":
-        return f"stale: {beat}, though pid {d['pid']} exists (hung, or another process has its pid)"
+        alive = "exists (hung, or another process has its pid)" if d["process_alive"] else "may exist"
+        return f"stale: {beat}, though pid {d['pid']} {alive}"
     reload = f", config reloaded {d['config_loaded']}" if d["config_loaded"] != d["started"] else ""
     return f"running (pid {d['pid']}, since {d['started']}{reload}, {beat})"
 
 
 def _ago(seconds: float) -> str:
+    if seconds < 0:
+        return f"{-seconds:.0f} s in the future (has the clock been set back?)"
     return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
 

@@ -73,7 +73,8 @@ class DatabaseLocked(Exception):
 
 
 def lock_path(database: str) -> str:
-    return database + ".lock"
+    """Named after the real path, so that a symlink to the database cannot dodge the lock."""
+    return os.path.realpath(database) + ".lock"
 
 
 def lock_holder(database: str) -> int | None:
@@ -91,8 +92,8 @@ class NoDatabase(FileNotFoundError):
     """A command other than ``run`` found no database where the config puts it: it never
     creates one (a stray empty file the daemon never reads would take its writes)."""
 
-    def __init__(self, path: str):
-        super().__init__(f"no database at {path} (has the daemon run with this config?)")
+    def __init__(self, path: str, why: str = "has the daemon run with this config?"):
+        super().__init__(f"no database at {path} ({why})")
         self.path = path
 
 
@@ -101,8 +102,12 @@ def connect(path: str, *, readonly: bool = False, create: bool = True) -> sqlite
     creating the file only with ``create`` (the daemon). Raises :class:`NoDatabase` when the
     file must exist and does not."""
     if readonly or not create:
-        if not os.path.exists(path):
-            raise NoDatabase(path)
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            raise NoDatabase(path) from None
+        except PermissionError:  # e.g. systemd's private state directory, for a non-root user
+            raise NoDatabase(path, "permission denied: run this as root, or as the daemon's user") from None
         uri = f"file:{urllib.parse.quote(path)}?mode={'ro' if readonly else 'rw'}"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
@@ -161,6 +166,13 @@ class Store:
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
         self._lock()
+        try:
+            return self._open()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self) -> int:
         conn = connect(self.path)
         self._conn = conn
         db = Database(conn)
@@ -311,10 +323,16 @@ class Store:
                         (t, t, self.run_id),
                     )
             self._conn.execute("PRAGMA optimize")
+        self._release()
+
+    def _release(self) -> None:
+        """Close the database and release the lock (the lock file stays: unlinking it would
+        race with a daemon that has just opened it)."""
+        if self._conn is not None:
             self._conn.close()
             self._conn = None
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the lock; the file stays (unlinking it would race)
+            os.close(self._lock_fd)
             self._lock_fd = None
 
     # -- the writer thread -----------------------------------------------------------------
