@@ -170,8 +170,12 @@ async def test_a_running_daemon_prints_what_the_readme_shows(checkout: Path) -> 
         assert normalized(back(status, checkout)) == normalized(shown[status_cmd])
 
         async with aiohttp.ClientSession() as s:
-            async with s.get(f"http://127.0.0.1:{port}/metrics") as r:
-                metrics = await r.text()
+            while True:  # the SLA series appear at the first refresh after a verdict (every 15 s)
+                async with s.get(f"http://127.0.0.1:{port}/metrics") as r:
+                    metrics = await r.text()
+                if 'uptimed_availability_ratio{monitor="self-http"' in metrics or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.5)
             async with s.get(f"http://127.0.0.1:{port}/healthz") as r:
                 health = await r.text()
         mine = "\n".join(ln for ln in metrics.splitlines() if "self-http" in ln)
