@@ -43,6 +43,11 @@ CLOCK_JUMP = 1.0  # seconds of wall-clock vs monotonic disagreement that count a
 LATE = 5.0  # seconds: probes starting later than this make /healthz unhealthy
 
 
+#: The maintenance windows in force, by name ("ad-hoc window 3", "window 'sunday'"): what each
+#: covers, as (kind, id) pairs, and when it ends (ms).
+ActiveWindows = dict[str, tuple[tuple[tuple[str, str], ...], int]]
+
+
 class StartupError(Exception):
     """The daemon cannot start (database unusable, address in use...): the message says why."""
 
@@ -64,7 +69,7 @@ class Daemon:
         self._reloading: asyncio.Task[None] | None = None
         #: Monitors a maintenance window (config or ad hoc) covers now; refreshed every few seconds.
         self.in_maintenance: frozenset[str] = frozenset()
-        self._maintenance_active: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
+        self._maintenance_active: ActiveWindows = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -276,7 +281,7 @@ class Daemon:
         adhoc_now = await asyncio.wrap_future(self.store.call(lambda conn: adhoc.active(conn, now)))
         members = {s.id: s.monitors for s in self.config.services}
         # window -> (what it covers, until when): logged when it begins and when it ends
-        active: dict[str, tuple[tuple[tuple[str, str], ...], int]] = {}
+        active: ActiveWindows = {}
         for aw in adhoc_now:
             active[f"ad-hoc window {aw.id}"] = (((aw.target_kind, aw.target),), aw.end)
         for w in self.config.maintenance:
@@ -292,7 +297,7 @@ class Daemon:
         self.in_maintenance = frozenset(covered)
         self._log_maintenance(active)
 
-    def _log_maintenance(self, active: dict[str, tuple[tuple[tuple[str, str], ...], int]]) -> None:
+    def _log_maintenance(self, active: ActiveWindows) -> None:
         before, self._maintenance_active = self._maintenance_active, active
         for name in before.keys() - active.keys():
             log.info("maintenance ended: %s", name)
