@@ -184,7 +184,7 @@ def maintenance_request(config: Config, fields: Mapping[str, Any], now: int, *, 
     elif start_text is None or end_text is None:
         raise RequestError("start" if start_text is None else "end", "{start} and {end} go together")
     else:
-        start, end = _time("start", start_text), _time("end", end_text)
+        start, end = field_time("start", start_text), field_time("end", end_text)
     reason = _line("reason", fields.get("reason"))
     check_window(start, end, reason, now)
     return Request(tuple(targets), start, end, reason, _line("by", fields.get("by")) or by)
@@ -223,9 +223,10 @@ def _kind(value: Any) -> str:
     return escape(type(value).__name__)
 
 
-def _time(field: str, text: str) -> int:
+def field_time(field: str, text: str, tz: Any = None) -> int:
+    """A time field of a request (a date is midnight in ``tz``, UTC by default), in ms."""
     try:
-        return parse_time(text, zone("UTC"))
+        return parse_time(text, tz or zone("UTC"))
     except ValueError as e:
         raise RequestError.of(field, e) from None
 

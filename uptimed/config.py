@@ -781,8 +781,14 @@ def _safe_url(url: str) -> str:
     safe = redact_url(url)
     if safe != UNPARSABLE:
         return safe
-    masked = re.sub(r"//[^/?#]*@", "//***@", url)
+    masked = _mask_userinfo(url)
     return masked.split("?")[0] + ("?…" if "?" in masked else "")
+
+
+def _mask_userinfo(text: str) -> str:
+    """``text`` with every ``//user:password@`` masked: for text too broken to redact_url, so
+    that no message ever echoes a password."""
+    return re.sub(r"//[^/?#]*@", "//***@", text)
 
 
 def _shown_refs(value: _Secret) -> str:
@@ -1261,7 +1267,7 @@ class _Checker:
         if not isinstance(value, list):
             hint = ""
             if isinstance(value, str):
-                value = re.sub(r"//[^/?#]*@", "//***@", value)  # never echo a password
+                value = _mask_userinfo(value)
                 hint = f" (write [{_quote(value, 200)}])"
             return self.type_error(path, f"an array of targets {_CANARY_EXAMPLES}", value, hint)
         out: list[str] = []
@@ -1290,7 +1296,7 @@ class _Checker:
         if scheme in ("http", "https"):
             url = self.secret_url(value, path)
             return url if url is _BAD else url.value
-        shown = _quote(re.sub(r"//[^/?#]*@", "//***@", value), 100)  # never echo a password
+        shown = _quote(_mask_userinfo(value), 100)
         if scheme != "tcp":
             return self.error(
                 path,

@@ -21,12 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 from uptimed import adhoc, sla
-from uptimed.adhoc import RequestError, check_ids, escape
+from uptimed.adhoc import RequestError, check_ids, escape, field_time
 from uptimed.config import SLO, Config, Policy
 from uptimed.durations import format_duration, parse_duration
 from uptimed.intervals import Interval, clip, normalize, subtract, union
 from uptimed.maintenance import expand, service_hours_outside
-from uptimed.periods import PERIODS, calendar_period, iso, parse_time, to_ms, zone
+from uptimed.periods import PERIODS, calendar_period, iso, to_ms, zone
 
 BURN_WINDOWS: dict[str, int] = {
     "5m": 300_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
@@ -126,7 +126,7 @@ def resolve_window(
     if start or end:
         if not (start and end):
             raise RequestError("to" if start else "from", "{from} and {to} go together")
-        lo, hi = _time("from", start, tz), _time("to", end, tz)
+        lo, hi = field_time("from", start, tz), field_time("to", end, tz)
         lo_text, hi_text = escape(start), escape(end)
         if hi <= lo:
             raise RequestError("to", f"{{from}} ({lo_text}) must be before {{to}} ({hi_text})")
@@ -227,13 +227,6 @@ def slo_window(s: SLO, now: int, report: Window | None = None) -> SloWindow:
         begin = end = begin if begin >= now else end
     to_date = hi > now and (term_end is None or term_end > now)
     return SloWindow(begin, end, lo, hi, basis, label, term_start, term_end, to_date, min(hi, now) if lo < now else None)
-
-
-def _time(field: str, text: str, tz: Any) -> int:
-    try:
-        return parse_time(text, tz)
-    except ValueError as e:
-        raise RequestError.of(field, e) from None
 
 
 class Data:
