@@ -80,7 +80,10 @@ class Nginx:
     def __enter__(self) -> int:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         d = self.dir
-        temps = "".join(f"{k}_temp_path {d}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        temps = "".join(
+            f"{k}_temp_path {d}/{k};\n"
+            for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         Path(d, "nginx.conf").write_text(
             f"worker_processes {self.workers};\n"
             f"worker_rlimit_nofile {2 * self.connections + 100};\n"
@@ -90,7 +93,9 @@ class Nginx:
             + f"  server {{\n    listen 127.0.0.1:{self.port} backlog=4096;\n"
             '    location / { return 200 "ok"; }\n  }\n}\n'
         )  # fmt: skip
-        self.proc = subprocess.Popen([nginx, "-p", d, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf"])
+        self.proc = subprocess.Popen(
+            [nginx, "-p", d, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf"]
+        )
         wait_port(self.port)
         return self.port
 
@@ -105,7 +110,14 @@ class Nginx:
 
 
 def write_config(
-    path: Path, *, db: Path, listen_port: int, target_port: int, monitors: int, interval: float, timeout: float
+    path: Path,
+    *,
+    db: Path,
+    listen_port: int,
+    target_port: int,
+    monitors: int,
+    interval: float,
+    timeout: float,
 ) -> None:
     """A config of ``monitors`` HTTP monitors m0..m{N-1}, each GETting its own path on nginx."""
     lines = [
@@ -113,7 +125,9 @@ def write_config(
         f'[defaults]\ninterval = "{interval:g}s"\ntimeout = "{timeout:g}s"\n',
     ]
     for i in range(monitors):
-        lines.append(f'[[monitor]]\nid = "m{i}"\nkind = "http"\nurl = "http://127.0.0.1:{target_port}/m{i}"\n')
+        lines.append(
+            f'[[monitor]]\nid = "m{i}"\nkind = "http"\nurl = "http://127.0.0.1:{target_port}/m{i}"\n'
+        )
     path.write_text("\n".join(lines))
 
 
@@ -122,7 +136,17 @@ def start_daemon(
 ) -> subprocess.Popen[bytes]:
     """``python [python_args] -m uptimed run -c CONFIG --loop LOOP``, output to ``log``.
     ``python_args`` lets a caller slip in e.g. ``-m cProfile -o FILE``."""
-    cmd = [sys.executable, *(python_args or []), "-m", "uptimed", "run", "-c", str(config), "--loop", loop]
+    cmd = [
+        sys.executable,
+        *(python_args or []),
+        "-m",
+        "uptimed",
+        "run",
+        "-c",
+        str(config),
+        "--loop",
+        loop,
+    ]
     with open(log, "ab") as f:
         return subprocess.Popen(cmd, stdout=f, stderr=f, preexec_fn=raise_nofile)
 
@@ -155,7 +179,9 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
 # -- /metrics -------------------------------------------------------------------------------------
 
 
-def get(port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[bytes, float]:
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[bytes, float]:
     """GET on a fresh connection; returns (raw body, wall seconds until the last body byte)."""
     t0 = time.perf_counter()
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -176,7 +202,10 @@ def scrape(port: int, gzipped: bool = False) -> tuple[str, float, int]:
 
 def samples(text: str, name: str) -> list[tuple[str, float]]:
     """(label string, value) of every sample of ``name`` in a text exposition."""
-    return [(m[1] or "", float(m[2])) for m in re.finditer(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", text, re.M)]
+    return [
+        (m[1] or "", float(m[2]))
+        for m in re.finditer(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", text, re.M)
+    ]
 
 
 def total(text: str, name: str) -> float:

@@ -42,15 +42,19 @@ async def floor_loop(port: int, monitors: int, same_phases: bool) -> None:
     monitor "m{i}" (10 ms slots, so about M/100 probes share each wake-up, as in the daemon)."""
     import aiohttp
 
-    from uptimed.scheduler import phase_offset
+    from uptimed.core.schedule import phase_offset
 
     loop = asyncio.get_running_loop()
     count = {"done": 0, "failed": 0}
     stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGUSR1, lambda: print(count["done"], count["failed"], flush=True))
+    loop.add_signal_handler(
+        signal.SIGUSR1, lambda: print(count["done"], count["failed"], flush=True)
+    )
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=0.5)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=0.5)
+    ) as session:
 
         async def monitor(i: int) -> None:
             url = f"http://127.0.0.1:{port}/m{i}"
@@ -91,7 +95,13 @@ def floor_child(port: int, monitors: int, loop: str, same_phases: bool) -> None:
 
 class Measure:
     def __init__(self, probes: float, failed: float, seconds: float, cpu: float, rss: float):
-        self.probes, self.failed, self.seconds, self.cpu, self.rss = probes, failed, seconds, cpu, rss
+        self.probes, self.failed, self.seconds, self.cpu, self.rss = (
+            probes,
+            failed,
+            seconds,
+            cpu,
+            rss,
+        )
         self.ms_per_probe = cpu / probes * 1000 if probes else float("nan")
 
     def line(self, expected: int) -> str:
@@ -104,7 +114,16 @@ class Measure:
 
 
 def measure_floor(port: int, args: argparse.Namespace) -> Measure:
-    cmd = [sys.executable, __file__, "--floor-child", str(port), "--monitors", str(args.monitors), "--loop", args.loop]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--floor-child",
+        str(port),
+        "--monitors",
+        str(args.monitors),
+        "--loop",
+        args.loop,
+    ]
     cmd += ["--same-phases"] if args.same_phases else []
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=common.raise_nofile)
     assert child.stdout is not None
@@ -131,7 +150,13 @@ def measure_daemon(port: int, args: argparse.Namespace, work: Path) -> Measure:
     work.mkdir()
     cfg, log, listen = work / "c.toml", work / "daemon.log", common.free_port()
     common.write_config(
-        cfg, db=work / "u.db", listen_port=listen, target_port=port, monitors=args.monitors, interval=1, timeout=0.5
+        cfg,
+        db=work / "u.db",
+        listen_port=listen,
+        target_port=port,
+        monitors=args.monitors,
+        interval=1,
+        timeout=0.5,
     )
     proc = common.start_daemon(cfg, log, loop=args.loop)
     try:
@@ -140,7 +165,9 @@ def measure_daemon(port: int, args: argparse.Namespace, work: Path) -> Measure:
         def counters() -> tuple[float, float]:
             text = common.scrape(listen)[0]
             probes = common.samples(text, "uptimed_probes_total")
-            return sum(v for _, v in probes), sum(v for lbl, v in probes if 'result="failure"' in lbl)
+            return sum(v for _, v in probes), sum(
+                v for lbl, v in probes if 'result="failure"' in lbl
+            )
 
         time.sleep(args.warmup)
         (n0, f0), c0, t0 = counters(), common.cpu_seconds(proc.pid), time.monotonic()
@@ -155,10 +182,14 @@ def measure_daemon(port: int, args: argparse.Namespace, work: Path) -> Measure:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--monitors", type=int, default=500, help="M monitors at 1 s (default 500)")
-    p.add_argument("--window", type=float, default=15, help="measured seconds per round (default 15)")
+    p.add_argument(
+        "--window", type=float, default=15, help="measured seconds per round (default 15)"
+    )
     p.add_argument("--warmup", type=float, default=5, help="seconds before each window (default 5)")
     p.add_argument("--rounds", type=int, default=3, help="floor+daemon pairs (default 3)")
-    p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of both sides")
+    p.add_argument(
+        "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of both sides"
+    )
     p.add_argument(
         "--same-phases", action="store_true",
         help="fire the floor's monitors at the daemon's phases (10 ms slots) instead of at i/M",
@@ -184,11 +215,15 @@ def main() -> None:
             print(f"round {r} floor : {f.line(args.monitors)}", flush=True)
             d = measure_daemon(port, args, work / f"round{r}")
             ratios.append(d.ms_per_probe / f.ms_per_probe)
-            print(f"round {r} daemon: {d.line(args.monitors)}  -> ratio {ratios[-1]:.2f}", flush=True)
+            print(
+                f"round {r} daemon: {d.line(args.monitors)}  -> ratio {ratios[-1]:.2f}", flush=True
+            )
             floors.append(f.ms_per_probe)
             daemons.append(d.ms_per_probe)
     fm, dm = statistics.median(floors), statistics.median(daemons)
-    print(f"median: floor {fm:.4f} ms/probe, daemon {dm:.4f} ms/probe (ratio of medians {dm / fm:.2f})")
+    print(
+        f"median: floor {fm:.4f} ms/probe, daemon {dm:.4f} ms/probe (ratio of medians {dm / fm:.2f})"
+    )
     print(f"ratios: {', '.join(f'{x:.2f}' for x in ratios)}; median ratio {statistics.median(ratios):.2f} "
           f"(target <= 1.25)")  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)

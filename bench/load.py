@@ -7,7 +7,7 @@ warm-up, then watches a window of ``--duration`` seconds and reports:
 * probes: due slots in the window vs probes done (uptimed_probes_total delta, and rows of
   ``results`` matched to their due slot), lost slots, failures, skipped runs;
 * schedule lag p50/p99/max from the database (each result's ts vs its due slot, with
-  ``uptimed.scheduler.lateness``) and as estimated from ``uptimed_schedule_lag_seconds``;
+  ``uptimed.core.schedule.lateness``) and as estimated from ``uptimed_schedule_lag_seconds``;
 * RSS (max of samples every 2 s), CPU (% of one core) over the window;
 * /metrics: client wall time of 10 scrapes spread over the window, plain and gzip; size; series;
 * bytes on disk per stored result (after stopping the daemon and checkpointing the WAL), per table
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
-from uptimed.scheduler import ANCHOR_TS, lateness, phase_offset  # noqa: E402
+from uptimed.core.schedule import ANCHOR_TS, lateness, phase_offset  # noqa: E402
 
 TIMEOUT = 2.0
 SCRAPES = 10
@@ -50,8 +50,15 @@ RSS_EVERY = 2.0
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--monitors", type=int, default=10_000, help="N HTTP monitors (default 10000)")
-    p.add_argument("--interval", type=float, default=10, help="seconds between probes of a monitor (default 10)")
-    p.add_argument("--duration", type=float, default=180, help="measured window in seconds (default 180)")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=10,
+        help="seconds between probes of a monitor (default 10)",
+    )
+    p.add_argument(
+        "--duration", type=float, default=180, help="measured window in seconds (default 180)"
+    )
     p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     p.add_argument(
         "--profile", nargs="?", const="py-spy", choices=("py-spy", "cprofile"),
@@ -61,7 +68,9 @@ def main() -> None:
     if args.profile == "py-spy":
         why = pyspy_problem()
         if why:
-            print(f"py-spy cannot profile here ({why}); falling back to cProfile (main thread only)")
+            print(
+                f"py-spy cannot profile here ({why}); falling back to cProfile (main thread only)"
+            )
             args.profile = "cprofile"
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"load: {args.monitors} monitors at {args.interval:g} s (timeout {TIMEOUT:g} s), window {args.duration:g} s "
@@ -87,14 +96,20 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
             cfg, db=work / "u.db", listen_port=listen, target_port=port,
             monitors=args.monitors, interval=args.interval, timeout=TIMEOUT,
         )  # fmt: skip
-        python_args = ["-m", "cProfile", "-o", str(work / "daemon.pstats")] if args.profile == "cprofile" else []
+        python_args = (
+            ["-m", "cProfile", "-o", str(work / "daemon.pstats")]
+            if args.profile == "cprofile"
+            else []
+        )
         started = time.monotonic()
         proc = common.start_daemon(cfg, log, loop=args.loop, python_args=python_args)
         try:
             common.wait_ready(proc, listen, log)
             print(f"start-up: /healthz answered after {time.monotonic() - started:.1f} s")
             rss = [common.rss_mb(proc.pid)]
-            sleep_sampling(args.interval, proc.pid, rss)  # warm-up: one interval, every monitor probed once
+            sleep_sampling(
+                args.interval, proc.pid, rss
+            )  # warm-up: one interval, every monitor probed once
             spy = None
             if args.profile == "py-spy":
                 spy = subprocess.Popen([
@@ -121,7 +136,9 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
     window = t1 - t0
 
     print("\n== probes")
-    metric_done = common.total(m1, "uptimed_probes_total") - common.total(m0, "uptimed_probes_total")
+    metric_done = common.total(m1, "uptimed_probes_total") - common.total(
+        m0, "uptimed_probes_total"
+    )
     failed = failures(m1) - failures(m0)
     dbf = from_database(db, interval, t0, t1)
     print(f"expected       {n * duration / interval:10,.0f}  (N x duration / interval)")
@@ -141,7 +158,10 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
     if lags:
         print(f"database:  p50 {ms(common.percentile(lags, 0.5))}  p99 {ms(common.percentile(lags, 0.99))}  "
               f"max {ms(max(lags))}  over {len(lags):,d} results")  # fmt: skip
-    h0, h1 = common.histogram(m0, "uptimed_schedule_lag_seconds"), common.histogram(m1, "uptimed_schedule_lag_seconds")
+    h0, h1 = (
+        common.histogram(m0, "uptimed_schedule_lag_seconds"),
+        common.histogram(m1, "uptimed_schedule_lag_seconds"),
+    )
     delta = {le: h1[le] - h0.get(le, 0.0) for le in h1}
     if delta:
         print(f"histogram: p50 {ms(common.histogram_quantile(0.5, delta))}  "
@@ -176,7 +196,11 @@ def ms(seconds: float) -> str:
 
 
 def failures(text: str) -> float:
-    return sum(v for labels, v in common.samples(text, "uptimed_probes_total") if 'result="failure"' in labels)
+    return sum(
+        v
+        for labels, v in common.samples(text, "uptimed_probes_total")
+        if 'result="failure"' in labels
+    )
 
 
 def sleep_sampling(seconds: float, pid: int, rss: list[float]) -> None:
@@ -195,7 +219,15 @@ def watch(port: int, pid: int, duration: float, rss: list[float]) -> list[dict]:
         sleep_sampling(start + (k + 0.5) * duration / SCRAPES - time.monotonic(), pid, rss)
         text, t_plain, size = common.scrape(port)
         _, t_gzip, gz_size = common.scrape(port, gzipped=True)
-        out.append({"plain": t_plain, "plain bytes": size, "gzip": t_gzip, "gzip bytes": gz_size, "text": text})
+        out.append(
+            {
+                "plain": t_plain,
+                "plain bytes": size,
+                "gzip": t_gzip,
+                "gzip bytes": gz_size,
+                "text": text,
+            }
+        )
     sleep_sampling(start + duration - time.monotonic(), pid, rss)
     return out
 
@@ -208,7 +240,9 @@ def pyspy_problem() -> str | None:
     target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         time.sleep(0.5)
-        r = subprocess.run([exe, "dump", "--pid", str(target.pid)], capture_output=True, text=True, timeout=30)
+        r = subprocess.run(
+            [exe, "dump", "--pid", str(target.pid)], capture_output=True, text=True, timeout=30
+        )
         return None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["failed"])[0]
     finally:
         target.kill()
@@ -256,8 +290,12 @@ def from_database(db: Path, interval: float, t0: float, t1: float) -> dict:
 
 def disk(db: Path) -> None:
     """Bytes on disk per stored result, after a checkpoint, per table and for the whole file."""
+
     def sizes() -> str:
-        return ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in sorted(db.parent.glob(db.name + "*")))
+        return ", ".join(
+            f"{p.name} {p.stat().st_size / 1e6:.2f} MB"
+            for p in sorted(db.parent.glob(db.name + "*"))
+        )
 
     print(f"after stop:       {sizes()}")
     conn = sqlite3.connect(db)
@@ -278,7 +316,9 @@ def disk(db: Path) -> None:
     except sqlite3.OperationalError as e:
         print(f"(no per-table figures: this SQLite has no dbstat: {e})")
         return
-    print(f"{'table/index':44} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7} {'B/result':>9}")
+    print(
+        f"{'table/index':44} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7} {'B/result':>9}"
+    )
     for name, pgsize, used, pages in sorted(stat, key=lambda r: -r[1]):
         count = rows.get(name)
         per_row = f"{pgsize / count:7.1f}" if count else f"{'':7}"
@@ -293,19 +333,31 @@ def disk(db: Path) -> None:
 #: the component; frames of asyncio and the rest of the stdlib fall through to their caller.
 CATEGORIES = [
     ("logging", ("/logging/",)),
-    ("metrics rendering (/metrics)", ("uptimed/metrics.py", "uptimed/web.py", "prometheus_client/", "/gzip.py")),
-    ("store (SQLite writes, record())", ("uptimed/store.py", "/sqlite3/")),
-    ("state machine (uptimed/state.py)", ("uptimed/state.py",)),
+    (
+        "metrics rendering (/metrics)",
+        ("uptimed/web/metrics.py", "uptimed/web/app.py", "prometheus_client/", "/gzip.py"),
+    ),
+    ("store (SQLite writes, record())", ("uptimed/store/", "/sqlite3/")),
+    ("state machine (uptimed/core/state.py)", ("uptimed/core/state.py",)),
     ("APScheduler wake-ups / job submission", ("apscheduler/",)),
     ("HTTP probe code (probes/)", ("probes/",)),
-    ("runner / scheduler / daemon (uptimed/)", ("uptimed/runner.py", "uptimed/scheduler.py", "uptimed/daemon.py")),
-    ("aiohttp client, connection set-up, parsing",
-     ("aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "propcache/")),
+    (
+        "runner / scheduler / daemon (uptimed/)",
+        ("uptimed/daemon/runner.py", "uptimed/daemon/scheduler.py", "uptimed/daemon/app.py"),
+    ),
+    (
+        "aiohttp client, connection set-up, parsing",
+        ("aiohttp/", "aiohappyeyeballs/", "yarl/", "multidict/", "propcache/"),
+    ),
 ]
 EVENT_LOOP = "asyncio event loop itself (selector, timers, callbacks)"
 
 #: Innermost frames of a thread that waits (py-spy's idle detection misses a few of these).
-IDLE = [("select", "/selectors.py"), ("_worker", "concurrent/futures/thread.py"), ("wait", "/threading.py")]
+IDLE = [
+    ("select", "/selectors.py"),
+    ("_worker", "concurrent/futures/thread.py"),
+    ("wait", "/threading.py"),
+]
 
 
 def category(stack: list[dict]) -> str:
@@ -339,7 +391,9 @@ def summarize_speedscope(path: Path, log: Path) -> None:
     by_cat: collections.Counter[str] = collections.Counter()
     cumulative: collections.Counter[int] = collections.Counter()
     own: collections.Counter[int] = collections.Counter()
-    everywhere: set[int] = set()  # frames on every stack of a thread (main(), run_forever...): not news
+    everywhere: set[int] = (
+        set()
+    )  # frames on every stack of a thread (main(), run_forever...): not news
     waiting = 0.0
     for prof in data["profiles"]:
         common_frames: set[int] | None = None
@@ -355,7 +409,9 @@ def summarize_speedscope(path: Path, log: Path) -> None:
             common_frames = set(stack) if common_frames is None else common_frames & set(stack)
         everywhere |= common_frames or set()
     busy = sum(by_thread.values())
-    print(f"{busy:.1f} s of busy samples (about CPU seconds; {waiting:.1f} s more were waits) in {path}")
+    print(
+        f"{busy:.1f} s of busy samples (about CPU seconds; {waiting:.1f} s more were waits) in {path}"
+    )
     for name, w in by_thread.most_common():
         print(f"  thread {name}: {w:.1f} s ({w / busy:.0%})")
     print("by component (innermost matching frame):")
@@ -363,7 +419,9 @@ def summarize_speedscope(path: Path, log: Path) -> None:
         print(f"  {w / busy:6.1%}  {name}")
     for title, counter in (("cumulative (inclusive)", cumulative), ("self (exclusive)", own)):
         print(f"top 25 by {title}:")
-        for i, w in [(i, w) for i, w in counter.most_common() if i not in everywhere or counter is own][:25]:
+        for i, w in [
+            (i, w) for i, w in counter.most_common() if i not in everywhere or counter is own
+        ][:25]:
             print(f"  {w / busy:6.1%}  {short(frames[i])}")
 
 

@@ -48,13 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
-from uptimed import daily  # noqa: E402
-from uptimed import report as report_mod  # noqa: E402
 from uptimed.config import load_config  # noqa: E402
-from uptimed.report import Scope, Window, build_report, resolve_scope  # noqa: E402
-from uptimed.report_format import render  # noqa: E402
-from uptimed.sla_metrics import SlaMetrics  # noqa: E402
+from uptimed.core import daily  # noqa: E402
+from uptimed.render.report import render  # noqa: E402
+from uptimed.service import report as report_mod  # noqa: E402
+from uptimed.service.report import Scope, Window, build_report, resolve_scope  # noqa: E402
 from uptimed.store import Store, connect  # noqa: E402
+from uptimed.web.sla_metrics import SlaMetrics  # noqa: E402
 
 DAY = 86_400_000
 INTERVAL_S = 60
@@ -73,14 +73,30 @@ TARGET_SCRAPE = 0.250
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--monitors", type=int, default=10_000, help="N monitors (default 10000)")
-    p.add_argument("--outages", type=int, default=300, help="outages per monitor over the history (default 300)")
+    p.add_argument(
+        "--outages",
+        type=int,
+        default=300,
+        help="outages per monitor over the history (default 300)",
+    )
     p.add_argument("--days", type=int, default=90, help="days of history (default 90)")
-    p.add_argument("--repeat", type=int, default=5, help="timed runs of each whole-config measurement (default 5)")
-    p.add_argument("--scrapes", type=int, default=10, help="/metrics scrapes on the live daemon (default 10)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="timed runs of each whole-config measurement (default 5)",
+    )
+    p.add_argument(
+        "--scrapes", type=int, default=10, help="/metrics scrapes on the live daemon (default 10)"
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-daemon", action="store_true", help="skip the live daemon")
-    p.add_argument("--profile", action="store_true", help="profile build_report even if the targets are met")
-    p.add_argument("--keep", action="store_true", help="keep the work directory (database, config, daemon log)")
+    p.add_argument(
+        "--profile", action="store_true", help="profile build_report even if the targets are met"
+    )
+    p.add_argument(
+        "--keep", action="store_true", help="keep the work directory (database, config, daemon log)"
+    )
     args = p.parse_args()
     if args.days < 31:
         p.error("--days: at least 31 (the report covers 30 days)")
@@ -125,10 +141,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
     config = load_config(cfg)
     conn = connect(str(db), readonly=True)
     lo30 = now - 30 * DAY
-    in30 = conn.execute("SELECT count(*) FROM timeline WHERE start < ? AND end > ?", (now, lo30)).fetchone()[0]
+    in30 = conn.execute(
+        "SELECT count(*) FROM timeline WHERE start < ? AND end > ?", (now, lo30)
+    ).fetchone()[0]
     conn.close()
-    print(f"  timeline rows overlapping the last 30 days: {in30:,} ({in30 / max(n, 1):.0f} per monitor)")
-    print(f"  load_config of this file: median {ms(statistics.median(config_times))} (of {len(config_times)})")
+    print(
+        f"  timeline rows overlapping the last 30 days: {in30:,} ({in30 / max(n, 1):.0f} per monitor)"
+    )
+    print(
+        f"  load_config of this file: median {ms(statistics.median(config_times))} (of {len(config_times)})"
+    )
 
     # -- reports ---------------------------------------------------------------------------------
     print("\n== reports over [now-30d, now) (in-process build_report; first run, then median of "
@@ -153,7 +175,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
     results["one"] = timed(one_fn, max(21, args.repeat))
     rows_one = rows_read(one_fn)
     line("one monitor, json (resolve_scope + build_report)", results["one"], TARGET_ONE)
-    print(f"    timeline rows read: {rows_one:,}; incidents in the report: {len(one_fn()['monitors'][0]['incidents'])}")
+    print(
+        f"    timeline rows read: {rows_one:,}; incidents in the report: {len(one_fn()['monitors'][0]['incidents'])}"
+    )
     one_table = report_of(lambda: resolve_scope(config, [one]), False)
     results["one_table"] = timed(one_table, max(21, args.repeat))
     line("one monitor, table", results["one_table"], TARGET_ONE)
@@ -168,7 +192,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
     for lists, fmt in ((False, "table"), (True, "json")):
         mon_fn = report_of(lambda: Scope(all_ids, (), ()), lists)
         results[f"monitors_{fmt}"] = timed(mon_fn, args.repeat)
-        line(f"all {n} monitors, no services or SLOs, {fmt}", results[f"monitors_{fmt}"], TARGET_ALL if fmt == "table" else None)
+        line(
+            f"all {n} monitors, no services or SLOs, {fmt}",
+            results[f"monitors_{fmt}"],
+            TARGET_ALL if fmt == "table" else None,
+        )
     for lists, fmt in ((False, "table"), (True, "json")):
         full_fn = report_of(lambda: resolve_scope(config), lists)
         results[f"full_{fmt}"] = timed(full_fn, args.repeat)
@@ -180,7 +208,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
     t = time.perf_counter()
     text = render(rep, "json")
     listed = sum(len(x["incidents"]) for x in rep["monitors"] + rep["services"])
-    print(f"    the JSON lists {listed:,} incidents: {mb(len(text))}, rendered in {time.perf_counter() - t:.2f} s more")
+    print(
+        f"    the JSON lists {listed:,} incidents: {mb(len(text))}, rendered in {time.perf_counter() - t:.2f} s more"
+    )
     del rep, text
     full_fn = report_of(lambda: resolve_scope(config), False)
 
@@ -199,7 +229,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
         out = subprocess.run(cmd, capture_output=True, check=True).stdout
         cli.append(time.perf_counter() - t)
     json.loads(out)
-    print(f"\n== `uptimed report --window 30d --monitor {one} --format json` (subprocess wall time, reference)")
+    print(
+        f"\n== `uptimed report --window 30d --monitor {one} --format json` (subprocess wall time, reference)"
+    )
     print(f"  first {ms(cli[0])}, median of the others {ms(statistics.median(cli[1:]))} "
           f"(includes interpreter start-up and load_config; {len(out):,} bytes of JSON)")  # fmt: skip
 
@@ -208,11 +240,15 @@ def run(args: argparse.Namespace, work: Path) -> None:
     sla = SlaMetrics(now)
     results["refresh"] = timed(lambda: sla.refresh(config, now), args.repeat)
     line("refresh, whole config", results["refresh"], None)
-    print(f"    text left for scrapes: {len(sla.text):,} bytes, {common.series_count(sla.text):,} series")
+    print(
+        f"    text left for scrapes: {len(sla.text):,} bytes, {common.series_count(sla.text):,} series"
+    )
 
     # -- disk --------------------------------------------------------------------------------------
     print("\n== database size (as built, after a checkpoint)")
-    print(f"  file {mb(size_before)}; {size_before / max(counts['timeline'], 1):.1f} B per timeline row (whole file)")
+    print(
+        f"  file {mb(size_before)}; {size_before / max(counts['timeline'], 1):.1f} B per timeline row (whole file)"
+    )
     table_sizes(db)
 
     # -- the live daemon -----------------------------------------------------------------------
@@ -236,12 +272,18 @@ def run(args: argparse.Namespace, work: Path) -> None:
     missed = []
     for label, times, target in summary:
         med = statistics.median(times[1:] or times)
-        verdict = "" if target is None else (f"target < {ms(target)}  " + ("ok" if med < target else "MISSED"))
+        verdict = (
+            ""
+            if target is None
+            else (f"target < {ms(target)}  " + ("ok" if med < target else "MISSED"))
+        )
         if target is not None and med >= target:
             missed.append(label)
         print(f"  {label:<48} {ms(med):>10}   {verdict}")
     print(f"  database size: {mb(size_before)}")
-    print(f"  load average at the end: {loadavg()} (on {os.cpu_count()} CPUs: other work on the machine inflates these)")
+    print(
+        f"  load average at the end: {loadavg()} (on {os.cpu_count()} CPUs: other work on the machine inflates these)"
+    )
 
     if args.profile or any("report" in m for m in missed):
         print("\n== profile: cProfile of build_report, full scope (one run), top 20 by tottime")
@@ -262,7 +304,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
 # -- the live daemon -------------------------------------------------------------------------------
 
 
-def live(args: argparse.Namespace, cfg: Path, work: Path, port: int, results: dict[str, list[float]]) -> None:
+def live(
+    args: argparse.Namespace, cfg: Path, work: Path, port: int, results: dict[str, list[float]]
+) -> None:
     print(f"\n== live daemon: `uptimed run` on this database and config ({args.monitors} TCP monitors at "
           f"{INTERVAL_S} s to a closed loopback port), /metrics on 127.0.0.1:{port}")  # fmt: skip
     log = work / "daemon.log"
@@ -300,7 +344,9 @@ def live(args: argparse.Namespace, cfg: Path, work: Path, port: int, results: di
         cpu1, w1 = common.cpu_seconds(proc.pid), time.monotonic()
         rss = common.rss_mb(proc.pid)
         results["scrape"], results["scrape_gz"] = plain, gz
-        print(f"  {args.scrapes} scrapes over {w1 - w0:.0f} s, each plain then gzip (client wall time, connect to last byte):")
+        print(
+            f"  {args.scrapes} scrapes over {w1 - w0:.0f} s, each plain then gzip (client wall time, connect to last byte):"
+        )
         for label, v in (("plain", plain), ("gzip", gz)):
             print(f"    {label:<5}  median {ms(statistics.median(v)):>9}  p90 {ms(common.percentile(v, 0.9)):>9}  "
                   f"max {ms(max(v)):>9}   (target < {ms(TARGET_SCRAPE)})")  # fmt: skip
@@ -342,7 +388,9 @@ def write_config(path: Path, *, db: Path, listen: int, monitors: int, services: 
     path.write_text("\n".join(out))
 
 
-def build_database(db: Path, cfg: Path, *, n: int, outages: int, days: int, seed: int) -> tuple[int, dict[str, int]]:
+def build_database(
+    db: Path, cfg: Path, *, n: int, outages: int, days: int, seed: int
+) -> tuple[int, dict[str, int]]:
     """Create the schema with the project's Store, then fill it with sqlite3 in one transaction.
     Returns (now, rows per table); the history ends at ``now``."""
     store = Store(str(db))
@@ -389,18 +437,50 @@ def build_database(db: Path, cfg: Path, *, n: int, outages: int, days: int, seed
         chunk_rows += rows
         _, s, e, st, cause = rows[-1]
         last_ts = max(s, e - MAX_GAP)
-        states.append((mid, st, 0, None, last_ts, s, e, st, 0, st, cause, None if st else "refused", cause, None))
+        states.append(
+            (
+                mid,
+                st,
+                0,
+                None,
+                last_ts,
+                s,
+                e,
+                st,
+                0,
+                st,
+                cause,
+                None if st else "refused",
+                cause,
+                None,
+            )
+        )
         if len(chunk_rows) >= 200_000:
-            conn.executemany("INSERT INTO timeline (monitor, start, end, state, cause) VALUES (?,?,?,?,?)", chunk_rows)
+            conn.executemany(
+                "INSERT INTO timeline (monitor, start, end, state, cause) VALUES (?,?,?,?,?)",
+                chunk_rows,
+            )
             n_timeline += len(chunk_rows)
             chunk_rows = []
-    conn.executemany("INSERT INTO timeline (monitor, start, end, state, cause) VALUES (?,?,?,?,?)", chunk_rows)
+    conn.executemany(
+        "INSERT INTO timeline (monitor, start, end, state, cause) VALUES (?,?,?,?,?)", chunk_rows
+    )
     n_timeline += len(chunk_rows)
     conn.executemany("INSERT INTO monitor_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", states)
     adhoc = []
     for _ in range(ADHOC if n else 0):
         s = rng.randrange(h0, now - DAY)
-        adhoc.append(("monitor", f"m{rng.randrange(n)}", s, s + 3_600_000, "excused by contract", "bench", s + DAY))
+        adhoc.append(
+            (
+                "monitor",
+                f"m{rng.randrange(n)}",
+                s,
+                s + 3_600_000,
+                "excused by contract",
+                "bench",
+                s + DAY,
+            )
+        )
     conn.executemany(
         "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at) VALUES (?,?,?,?,?,?,?)",
         adhoc,
@@ -409,7 +489,13 @@ def build_database(db: Path, cfg: Path, *, n: int, outages: int, days: int, seed
     conn.execute("PRAGMA optimize")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    counts = {"monitors": n, "timeline": n_timeline, "runs": len(runs), "monitor_state": n, "maintenance": len(adhoc)}
+    counts = {
+        "monitors": n,
+        "timeline": n_timeline,
+        "runs": len(runs),
+        "monitor_state": n,
+        "maintenance": len(adhoc),
+    }
     return now, counts
 
 
@@ -483,7 +569,12 @@ def rows_read(fn: Callable[[], Any]) -> int:
 
 def line(label: str, times: list[float], target: float | None) -> None:
     rest = times[1:] or times
-    tail = "" if target is None else f"   target < {ms(target)}: " + ("ok" if statistics.median(rest) < target else "MISSED")
+    tail = (
+        ""
+        if target is None
+        else f"   target < {ms(target)}: "
+        + ("ok" if statistics.median(rest) < target else "MISSED")
+    )
     print(f"  {label}:\n    first {ms(times[0])}, median {ms(statistics.median(rest))} "
           f"(min {ms(min(rest))}, max {ms(max(rest))}, {len(rest)} runs){tail}")  # fmt: skip
 

@@ -50,7 +50,7 @@ Content-Length/EOF mismatch, protocol if the chunked framing was broken or cut,
 exception types, errnos and SSL reasons, never from the URL; the catch-all paths quote the
 exception text with the URL's userinfo and all header values blanked out.
 
-**Target failure or ours** (``internal``: no verdict, see :mod:`probes.spec`). A probe must not
+**Target failure or ours** (``internal``: no verdict, see :mod:`probes.base`). A probe must not
 bill the target for a bug of ours, nor hide the target's failure as one. The rule:
 
 - The target's failure: timeouts, and every network or protocol error: aiohttp's
@@ -88,6 +88,7 @@ import os
 import socket
 import ssl
 from contextvars import ContextVar
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,10 +98,29 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED, Connection
 from aiohttp.http_exceptions import ContentLengthError, HttpProcessingError
 
-from probes.spec import INTERNAL, HttpSpec, ProbeContext, ProbeResult
+from probes.base import INTERNAL, ProbeContext, ProbeResult
 from probes.tcp import classify_os_error, one_line
 
 __all__ = ["make_session", "probe"]
+
+
+#: The HTTP phases, in order. ``connect`` is the TCP handshake alone; ``tls`` is the TLS handshake.
+HTTP_PHASES: tuple[str, ...] = ("resolve", "connect", "tls", "processing", "transfer")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSpec:
+    url: str
+    timeout: float
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    #: Accepted status codes as inclusive ranges; the default is 2xx.
+    expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
+    follow_redirects: bool = True
+    max_redirects: int = 10
+    max_body_bytes: int = 1024 * 1024
+    verify_tls: bool = True
 
 
 class _Marks:
@@ -334,7 +354,14 @@ def _stage(marks: _Marks, headers_at: float) -> str:
 
 
 #: Exceptions a network or a peer causes: a ClientError wrapping anything else wraps our bug.
-_NETWORK_ERRORS = (OSError, ssl.SSLError, aiohttp.ClientError, HttpProcessingError, TimeoutError, EOFError)
+_NETWORK_ERRORS = (
+    OSError,
+    ssl.SSLError,
+    aiohttp.ClientError,
+    HttpProcessingError,
+    TimeoutError,
+    EOFError,
+)
 
 
 def _classify(

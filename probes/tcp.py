@@ -12,7 +12,7 @@ phase started. The whole probe is bounded by ``spec.timeout`` (``asyncio.timeout
 
 :func:`classify_os_error` maps an ``OSError`` to an error kind; :mod:`probes.http` uses it too.
 Errors of the daemon's own machine are no verdict on the target (error kind ``internal``, see
-:mod:`probes.spec`): out of file descriptors or memory (``EMFILE``, ``ENFILE``, ``ENOMEM``).
+:mod:`probes.base`): out of file descriptors or memory (``EMFILE``, ``ENFILE``, ``ENOMEM``).
 Not ``EAFNOSUPPORT`` (an IPv6 address on a host without IPv6) nor ``ENOBUFS``: the target
 chooses its addresses (an AAAA-only name, a redirect to an IPv6 literal), and a target must
 never be able to turn its outage into unknown time; they are ``error``. When a name resolves to
@@ -26,11 +26,20 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+from dataclasses import dataclass
 from time import perf_counter
 
-from probes.spec import INTERNAL, ProbeContext, ProbeResult, TcpSpec
+from probes.base import INTERNAL, ProbeContext, ProbeResult
 
 __all__ = ["classify_os_error", "one_line", "probe"]
+
+
+@dataclass(frozen=True, slots=True)
+class TcpSpec:
+    host: str
+    port: int
+    timeout: float
+
 
 _ERRNO_KINDS: dict[int, str] = {
     errno.ECONNREFUSED: "refused",

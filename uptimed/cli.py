@@ -25,11 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from uptimed import __version__
-from uptimed.adhoc import RequestError
-from uptimed.config import Config, ConfigError, load_config, summarize
-from uptimed.periods import PERIODS
-from uptimed.secrets import Mode
+from uptimed.config import load_config, summarize
+from uptimed.config.secrets import Mode
+from uptimed.core.times import PERIODS
+from uptimed.errors import ConfigError, UsageError
+from uptimed.model import Config
 from uptimed.store import NoDatabase
+from uptimed.store.adhoc import RequestError
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 SYSTEM_CONFIG = "/etc/uptimed/config.toml"
@@ -37,7 +39,9 @@ CONFIG_HELP = f"the TOML config file (default: $UPTIMED_CONFIG, else {SYSTEM_CON
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="uptimed", description="Uptime monitoring with exact availability figures.")
+    parser = argparse.ArgumentParser(
+        prog="uptimed", description="Uptime monitoring with exact availability figures."
+    )
     parser.add_argument("--version", action="version", version=f"uptimed {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -48,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     p_run = command("run", "Run the daemon: probe the monitors, record, serve /metrics.")
     p_run.add_argument(
-        "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop (uvloop needs uptimed[uvloop])"
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="event loop (uvloop needs uptimed[uvloop])",
     )
     command("check-config", "Validate a config file and print a summary.")
     p_status = command("status", "Show each monitor's confirmed state, read from the database.")
@@ -58,15 +65,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     when = p_report.add_argument_group("window (one of)")
     when.add_argument("--from", dest="start", metavar="T", help="start: a date or an RFC 3339 time")
     when.add_argument("--to", dest="end", metavar="T", help="end (exclusive)")
-    when.add_argument("--period", choices=PERIODS, help="a calendar period, in each SLO's time zone")
     when.add_argument(
-        "--at", metavar="WHICH", help="which period: 2026-10, 2026-Q4, 2026-W43, 2026, or a date in it (default: now)"
+        "--period", choices=PERIODS, help="a calendar period, in each SLO's time zone"
     )
-    when.add_argument("--window", metavar="DURATION", help="rolling, ending now, e.g. 30d (the default)")
-    p_report.add_argument("--timezone", default=None, metavar="TZ", help="zone for dates and periods (default UTC)")
-    p_report.add_argument("--monitor", action="append", default=[], metavar="ID", help="only this monitor (repeatable)")
-    p_report.add_argument("--service", action="append", default=[], metavar="ID", help="only this service (repeatable)")
-    p_report.add_argument("--slo", action="append", default=[], metavar="ID", help="only this SLO (repeatable)")
+    when.add_argument(
+        "--at",
+        metavar="WHICH",
+        help="which period: 2026-10, 2026-Q4, 2026-W43, 2026, or a date in it (default: now)",
+    )
+    when.add_argument(
+        "--window", metavar="DURATION", help="rolling, ending now, e.g. 30d (the default)"
+    )
+    p_report.add_argument(
+        "--timezone", default=None, metavar="TZ", help="zone for dates and periods (default UTC)"
+    )
+    p_report.add_argument(
+        "--monitor",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this monitor (repeatable)",
+    )
+    p_report.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this service (repeatable)",
+    )
+    p_report.add_argument(
+        "--slo", action="append", default=[], metavar="ID", help="only this SLO (repeatable)"
+    )
     p_report.add_argument("--format", choices=FORMATS, default="table")
 
     p_maint = sub.add_parser("maintenance", help="Add, list and end ad-hoc maintenance windows.")
@@ -76,20 +105,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Add a window (in the past too: a retroactive exclusion, with a reason).",
         description="Add one window per target (--monitor and --service, repeatable, mixed), all or none.",
     )
-    p_list = msub.add_parser("list", help="List ad-hoc windows that have not ended (--all: every one).")
+    p_list = msub.add_parser(
+        "list", help="List ad-hoc windows that have not ended (--all: every one)."
+    )
     p_end = msub.add_parser("end", help="End a window now.")
     for p in (p_add, p_list, p_end):
         p.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
-    p_add.add_argument("--monitor", action="append", default=[], metavar="ID", help="a monitor (repeatable)")
-    p_add.add_argument("--service", action="append", default=[], metavar="ID", help="a service (repeatable)")
+    p_add.add_argument(
+        "--monitor", action="append", default=[], metavar="ID", help="a monitor (repeatable)"
+    )
+    p_add.add_argument(
+        "--service", action="append", default=[], metavar="ID", help="a service (repeatable)"
+    )
     p_add.add_argument("--for", dest="duration", metavar="DURATION", help="from now, e.g. 30m")
-    p_add.add_argument("--start", metavar="T", help="start: a date or an RFC 3339 time (with --end)")
+    p_add.add_argument(
+        "--start", metavar="T", help="start: a date or an RFC 3339 time (with --end)"
+    )
     p_add.add_argument("--end", metavar="T", help="end (exclusive)")
     p_add.add_argument("--reason", metavar="TEXT", help="why; required for a window in the past")
     p_add.add_argument("--by", metavar="NAME", help="who adds it (default: the login name)")
     p_list.add_argument("--all", action="store_true", help="include windows that have ended")
     p_list.add_argument(
-        "--cancelled", action="store_true", help="only windows cancelled before they began (the audit trail)"
+        "--cancelled",
+        action="store_true",
+        help="only windows cancelled before they began (the audit trail)",
     )
     p_list.add_argument("--format", choices=("table", "json"), default="table")
     p_end.add_argument("id", type=int, metavar="ID")
@@ -100,11 +139,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # exist only inside the unit); the other commands read the database and leave them be.
         modes: dict[str, Mode] = {"run": "resolve", "check-config": "check"}
         secrets = modes.get(args.command, "skip")
-        config = load_config(args.config or os.environ.get("UPTIMED_CONFIG") or SYSTEM_CONFIG, secrets=secrets)
+        config = load_config(
+            args.config or os.environ.get("UPTIMED_CONFIG") or SYSTEM_CONFIG, secrets=secrets
+        )
     except ConfigError as e:
         print(e, file=sys.stderr)
         if args.config is None:
-            where = "$UPTIMED_CONFIG" if os.environ.get("UPTIMED_CONFIG") else f"the default, {SYSTEM_CONFIG}"
+            where = (
+                "$UPTIMED_CONFIG"
+                if os.environ.get("UPTIMED_CONFIG")
+                else f"the default, {SYSTEM_CONFIG}"
+            )
             print(f"(the config file is {where}: give another with -c FILE)", file=sys.stderr)
         return 2
     try:
@@ -126,13 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run(config, args.loop)
 
 
-class UsageError(Exception):
-    """A bad argument: reported in one line with exit status 2."""
-
-
 def _report(config: Config, args: argparse.Namespace) -> int:
-    from uptimed.report import build_report, resolve_scope, resolve_window
-    from uptimed.report_format import render
+    from uptimed.render.report import render
+    from uptimed.service.report import build_report, resolve_scope, resolve_window
     from uptimed.store import connect, now_ms
 
     now = now_ms()
@@ -155,7 +196,7 @@ def _report(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-#: The flag of each field of the library's requests (uptimed.adhoc.RequestError names fields).
+#: The flag of each field of the library's requests (uptimed.store.adhoc.RequestError names fields).
 FLAGS = {
     "monitor": "--monitor", "service": "--service", "slo": "--slo", "for": "--for", "start": "--start",
     "end": "--end", "reason": "--reason", "by": "--by", "from": "--from", "to": "--to", "period": "--period",
@@ -168,9 +209,8 @@ def _flag(field: str) -> str:
 
 
 def _maintenance(config: Config, args: argparse.Namespace) -> int:
-    from uptimed import adhoc
-    from uptimed.periods import iso
-    from uptimed.store import now_ms
+    from uptimed.core.times import iso
+    from uptimed.store import adhoc, now_ms
 
     now = now_ms()
     request = None
@@ -180,7 +220,9 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
             "end": args.end, "reason": args.reason, "by": args.by,
         }  # fmt: skip
         try:
-            request = adhoc.maintenance_request(config, fields, now, by="" if (args.by or "").strip() else _login())
+            request = adhoc.maintenance_request(
+                config, fields, now, by="" if (args.by or "").strip() else _login()
+            )
         except adhoc.RequestError as e:
             raise UsageError(e.render(_flag)) from None
     conn = adhoc.open_db(config.daemon.database)
@@ -191,14 +233,18 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
             except adhoc.RequestError as e:
                 raise UsageError(e.render(_flag)) from None
             for w in ws:
-                print(f"maintenance window {w.id}: {w.target_kind} {w.target} from {iso(w.start)} to {iso(w.end)}")
+                print(
+                    f"maintenance window {w.id}: {w.target_kind} {w.target} from {iso(w.start)} to {iso(w.end)}"
+                )
         elif args.action == "end":
             try:
                 w = adhoc.end(conn, args.id, now)
             except (LookupError, ValueError) as e:
                 raise UsageError(str(e)) from None
             if w.cancelled:
-                print(f"maintenance window {w.id} cancelled (it had not begun): it excludes nothing")
+                print(
+                    f"maintenance window {w.id} cancelled (it had not begun): it excludes nothing"
+                )
             else:
                 print(f"maintenance window {w.id} ended at {iso(w.end)}")
         else:
@@ -213,16 +259,34 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
 
 
 def _maintenance_table(ws: list[Any], now: int) -> str:
-    from uptimed import adhoc
-    from uptimed.periods import iso
+    from uptimed.core.times import iso
+    from uptimed.store import adhoc
 
     rows: list[tuple[str, ...]] = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
     for w in ws:
-        state = "cancelled" if w.cancelled else "ended" if w.end <= now else "active" if w.start <= now else "upcoming"
+        state = (
+            "cancelled"
+            if w.cancelled
+            else "ended"
+            if w.end <= now
+            else "active"
+            if w.start <= now
+            else "upcoming"
+        )
         if adhoc.is_retroactive(w.start, w.created_at, w.end):
             state += ", retroactive"
         start, end = iso(w.start) or "", iso(w.end) or ""
-        rows.append((str(w.id), f"{w.target_kind} {w.target}", start, end, state, str(w.created_by), w.reason or ""))
+        rows.append(
+            (
+                str(w.id),
+                f"{w.target_kind} {w.target}",
+                start,
+                end,
+                state,
+                str(w.created_by),
+                w.reason or "",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(v.ljust(n) for v, n in zip(r, widths)).rstrip() for r in rows)
 
@@ -234,14 +298,18 @@ def _login() -> str:
 
 
 def _run(config: Config, loop: str) -> int:
-    from uptimed.daemon import Daemon, StartupError
+    from uptimed.daemon.app import Daemon
+    from uptimed.errors import StartupError
 
     setup_logging(config.daemon.log_level)
     if loop == "uvloop":
         try:
             import uvloop
         except ImportError:
-            print("uptimed: --loop uvloop needs the uvloop package: pip install 'uptimed[uvloop]'", file=sys.stderr)
+            print(
+                "uptimed: --loop uvloop needs the uvloop package: pip install 'uptimed[uvloop]'",
+                file=sys.stderr,
+            )
             return 2
         factory = uvloop.new_event_loop
     else:
@@ -256,7 +324,7 @@ def _run(config: Config, loop: str) -> int:
 
 
 def _status(config: Config, fmt: str) -> int:
-    from uptimed.status import read_status, render_table
+    from uptimed.service.status import read_status, render_table
 
     status = read_status(config)
     if fmt == "json":
@@ -268,7 +336,11 @@ def _status(config: Config, fmt: str) -> int:
 
 def setup_logging(level: str) -> None:
     """One line per event on stderr. Under systemd the journal adds its own timestamps."""
-    fmt = "%(levelname)s %(message)s" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s %(levelname)s %(message)s"
+    fmt = (
+        "%(levelname)s %(message)s"
+        if os.environ.get("JOURNAL_STREAM")
+        else "%(asctime)s %(levelname)s %(message)s"
+    )
     logging.basicConfig(level=level.upper(), format=fmt, stream=sys.stderr)
     # APScheduler logs every run at INFO and every skipped run at WARNING: we count those ourselves.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)

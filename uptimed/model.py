@@ -1,0 +1,161 @@
+"""Frozen values shared by every layer: the validated configuration.
+
+:mod:`uptimed.config` builds these from a TOML file; everything downstream reads them and never
+the raw TOML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as time_of_day
+from decimal import Decimal
+from functools import cached_property
+
+from probes.http import HttpSpec
+from probes.tcp import TcpSpec
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    database: str  # an absolute path (see the rules for [daemon].database)
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 9464
+    log_level: str = "info"  # debug | info | warning | error
+    max_concurrency: int = 500  # probes in flight at once (bounds open sockets)
+    #: The bearer token for API writes, resolved from [daemon].api_token; None: write endpoints
+    #: off (also when its reference was left unresolved by secrets="check" or "skip").
+    api_token: str | None = field(default=None, repr=False)
+    connectivity_check: tuple[str, ...] = ()  # "tcp://host:port" or "http(s)://..." canaries
+
+
+@dataclass(frozen=True)
+class Monitor:
+    id: str
+    name: str
+    kind: str  # "http" | "tcp"
+    interval: float  # seconds, >= 1
+    timeout: float  # seconds, < interval
+    failure_threshold: int
+    success_threshold: int
+    labels: tuple[tuple[str, str], ...]  # [defaults].labels merged with the monitor's, sorted
+    enabled: bool
+    spec: HttpSpec | TcpSpec
+    target: str  # what is probed, safe to log: URL with credentials redacted, or "host:port"
+
+    @property
+    def max_gap(self) -> float:
+        """How long one probe's verdict may stand without the next one (seconds)."""
+        return 2 * self.interval + self.timeout
+
+
+@dataclass(frozen=True)
+class Retention:
+    raw: float = 14 * 86400.0  # seconds
+    rollup: float = 400 * 86400.0  # seconds: rollup_hourly rows
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A recurring maintenance window: occurrences of ``rrule`` (RFC 5545 RRULE body, e.g.
+    "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2", no DTSTART) or ``cron`` (5 fields), in local time of
+    ``timezone``, each lasting ``duration`` seconds of real time."""
+
+    rrule: str | None
+    cron: str | None
+    duration: float
+    timezone: str  # IANA name, e.g. "Europe/Berlin"
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """A maintenance window from the config: one-off (``start``/``end``) or recurring."""
+
+    id: str
+    monitors: tuple[str, ...]
+    services: tuple[str, ...]
+    reason: str | None
+    start: datetime | None  # timezone-aware (UTC); set for one-off windows
+    end: datetime | None
+    recurrence: Recurrence | None
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    monitors: tuple[str, ...]
+    rule: str  # "all" | "any" | "quorum"
+    quorum: int | None  # k, for rule "quorum": down when at least k members are down
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How time that is neither plainly up nor down counts toward attainment."""
+
+    unknown: str = "exclude"  # "exclude" | "down" | "up"
+    maintenance: str = "exclude"  # "exclude" | "up"
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    below: Decimal  # percent: applies when attainment < below
+    credit: Decimal  # percent of the charge, as configured
+
+
+@dataclass(frozen=True)
+class LatencyObjective:
+    threshold: float  # seconds
+    objective: Decimal  # percent of successful probes faster than threshold
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Weekly hours in which an SLO counts; time outside is not eligible."""
+
+    days: tuple[int, ...]  # 0 = Monday ... 6 = Sunday
+    start: time_of_day  # local wall time, inclusive
+    end: time_of_day  # local wall time, exclusive; 00:00 means midnight at the end of the day
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SLO:
+    id: str
+    target: str  # a monitor id or a service id
+    objective: Decimal  # percent, e.g. Decimal("99.9")
+    window: float | None  # rolling window, seconds (e.g. 30 days)
+    period: str | None  # calendar period: "week" | "month" | "quarter" | "year"
+    timezone: str  # IANA; calendar periods and reports are cut in it (default "UTC")
+    effective_from: datetime | None  # agreement term, aware
+    effective_until: datetime | None
+    customer: str | None
+    latency: LatencyObjective | None
+    credits: tuple[CreditTier, ...]  # sorted by ``below``, descending
+    service_hours: ServiceHours | None
+    policy: Policy
+    #: Below this coverage (percent of eligible time with a verdict) the verdict is
+    #: "insufficient data": never met, and no credit tier is claimed.
+    min_coverage: Decimal = Decimal(90)  # DEFAULT_MIN_COVERAGE, defined with the loader below
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    sha256: str  # of the file's bytes
+    daemon: DaemonConfig
+    monitors: tuple[Monitor, ...]
+    retention: Retention
+    services: tuple[Service, ...] = ()
+    slos: tuple[SLO, ...] = ()
+    maintenance: tuple[Maintenance, ...] = ()
+    #: secrets="check" only: names of the ${credential:NAME} references left unresolved because
+    #: $CREDENTIALS_DIRECTORY is not set (sorted, each once); the daemon reads them at its start.
+    unresolved_credentials: tuple[str, ...] = ()
+
+    def monitor(self, monitor_id: str) -> Monitor | None:
+        return self._monitors_by_id.get(monitor_id)
+
+    @cached_property
+    def _monitors_by_id(self) -> dict[str, Monitor]:
+        return {m.id: m for m in self.monitors}

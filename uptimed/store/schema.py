@@ -1,0 +1,198 @@
+"""The database schema, as forward-only migrations (sqlite-utils ``Migrations``).
+
+Rows are kept compact: monitors and error kinds are small integers, times are integer
+milliseconds since the epoch, durations integer microseconds. ``results`` and ``timeline`` are
+``WITHOUT ROWID`` tables keyed by ``(monitor, time)``, so one monitor's history is one range of
+one B-tree. ``PRAGMA user_version`` mirrors the number of applied migrations, so the schema
+version can be read with any SQLite tool.
+
+A migration is never edited once released: add a new one below.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("uptimed")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE monitors (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,      -- the id in the config file
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            first_seen INTEGER NOT NULL    -- ms
+        )"""
+    )
+    db.execute("CREATE TABLE error_kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    db.execute(
+        """CREATE TABLE results (
+            monitor INTEGER NOT NULL,
+            ts INTEGER NOT NULL,           -- probe start, ms (wall clock)
+            ok INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            status INTEGER,                -- HTTP status code
+            error_kind INTEGER,            -- error_kinds.id
+            error TEXT,
+            resolve_us INTEGER, connect_us INTEGER, tls_us INTEGER,
+            processing_us INTEGER, transfer_us INTEGER,
+            PRIMARY KEY (monitor, ts)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE timeline (
+            monitor INTEGER NOT NULL,
+            start INTEGER NOT NULL,        -- ms, inclusive
+            end INTEGER NOT NULL,          -- ms, exclusive; at most last probe + max_gap
+            state INTEGER NOT NULL,        -- 1 up, 0 down
+            PRIMARY KEY (monitor, start)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started INTEGER NOT NULL,      -- ms
+            ended INTEGER,                 -- ms; NULL while running
+            heartbeat INTEGER NOT NULL,    -- ms; the last time this run was known alive
+            end_reason TEXT,               -- stop | crash | clock_jump | reload
+            pid INTEGER,
+            version TEXT,
+            config_sha256 TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE monitor_state (
+            monitor INTEGER PRIMARY KEY,
+            state INTEGER, streak INTEGER NOT NULL, streak_start INTEGER, last_ts INTEGER,
+            seg_start INTEGER, seg_end INTEGER, seg_state INTEGER, floor INTEGER NOT NULL,
+            last_ok INTEGER, last_error_kind INTEGER, last_error TEXT
+        )"""
+    )
+
+
+@migrations()
+def m002_sla(db: Database) -> None:
+    # The cause of an outage (error kind of its first failure) outlives the raw results.
+    db.execute("ALTER TABLE timeline ADD COLUMN cause INTEGER")
+    db.execute("ALTER TABLE monitor_state ADD COLUMN seg_cause INTEGER")
+    db.execute("ALTER TABLE monitor_state ADD COLUMN streak_cause INTEGER")
+    db.execute(
+        """CREATE TABLE maintenance (
+            id INTEGER PRIMARY KEY,
+            target_kind TEXT NOT NULL,     -- monitor | service
+            target TEXT NOT NULL,          -- its id in the config
+            start INTEGER NOT NULL,        -- ms
+            end INTEGER NOT NULL,          -- ms, exclusive
+            reason TEXT,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,   -- ms
+            ended_early_at INTEGER         -- ms, when `maintenance end` cut it short
+        )"""
+    )
+    db.execute("CREATE INDEX maintenance_end ON maintenance (end)")
+    # Time when every connectivity canary failed: the daemon's own network was down, so this
+    # time is unknown for every monitor.
+    db.execute(
+        """CREATE TABLE degraded (
+            start INTEGER NOT NULL PRIMARY KEY,
+            end INTEGER NOT NULL,
+            run INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+    )
+
+
+@migrations()
+def m003_rollup_hourly(db: Database) -> None:
+    # Per monitor and hour, kept retention.rollup (400 d): the latency SLI outlives raw results.
+    # `fast` counts successful probes no slower than the latency threshold of an SLO on the
+    # monitor at the time they were written.
+    db.execute(
+        """CREATE TABLE rollup_hourly (
+            monitor INTEGER NOT NULL,
+            hour INTEGER NOT NULL,         -- ms, start of the hour (UTC)
+            probes INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            duration_sum_us INTEGER NOT NULL,
+            duration_min_us INTEGER NOT NULL,
+            duration_max_us INTEGER NOT NULL,
+            fast INTEGER NOT NULL,
+            PRIMARY KEY (monitor, hour)
+        ) WITHOUT ROWID"""
+    )
+
+
+@migrations()
+def m004_timeline_daily(db: Database) -> None:
+    # Day summaries of the timeline (uptimed.core.sla.DaySummary), written by the writer thread
+    # (uptimed.core.daily) once a day's rows are final: a 30-day report reads ~30 rows per monitor
+    # instead of every timeline row. Days in [since, upto) of a monitor are summarized; one
+    # without a row there was not summarizable (overlapping rows) and is read row by row.
+    db.execute(
+        """CREATE TABLE timeline_daily (
+            monitor INTEGER NOT NULL,
+            day INTEGER NOT NULL,          -- ms, 00:00 UTC
+            up_ms INTEGER NOT NULL,
+            down_ms INTEGER NOT NULL,
+            outages INTEGER NOT NULL,      -- DOWN rows starting in the day
+            longest_ms INTEGER NOT NULL,   -- longest DOWN row starting and ending in the day
+            carry_end INTEGER,             -- the DOWN row starting in the day, ending after it
+            carry_ms INTEGER,
+            PRIMARY KEY (monitor, day)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TABLE timeline_daily_state (
+            monitor INTEGER PRIMARY KEY,
+            since INTEGER NOT NULL,        -- ms: the day of the monitor's first timeline row
+            upto INTEGER NOT NULL          -- ms: days before this one are summarized
+        )"""
+    )
+
+
+@migrations()
+def m005_rollup_latency(db: Database) -> None:
+    # Latency SLIs per threshold (issue 14). rollup_hourly.fast counted probes against one
+    # threshold per monitor (the smallest of its SLOs' at the time, unrecorded), which every
+    # SLO of the monitor then read. From this version on `fast` is no longer read: its threshold
+    # is not known for certain. The column stays, and the writer still fills it as before, for an
+    # older uptimed reading this database.
+    #
+    # Per monitor, hour and threshold: `ok` successful probes counted against the threshold and
+    # `fast` of them no slower than it. Both count the same probes, so an hour counted from its
+    # middle on (a threshold added then) gives a consistent ratio. Kept retention.rollup, written
+    # in the same transaction as rollup_hourly.
+    db.execute(
+        """CREATE TABLE rollup_latency (
+            monitor INTEGER NOT NULL,
+            hour INTEGER NOT NULL,         -- ms, start of the hour (UTC)
+            threshold_us INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            fast INTEGER NOT NULL,         -- of `ok`: duration_us <= threshold_us
+            PRIMARY KEY (monitor, hour, threshold_us)
+        ) WITHOUT ROWID"""
+    )
+    # The thresholds counted now, each since when: every successful probe of the monitor from
+    # `since` on is counted in rollup_latency (when a threshold is first counted, the writer
+    # counts the raw results still kept, so `since` is the oldest of them; with none, the time
+    # counting began). A threshold no SLO has any more loses its row here (its rollups stay
+    # until retention); counted again later, it starts over. Reports compare rollup_latency.ok
+    # with rollup_hourly's successful probes to tell whether a window's count is complete.
+    db.execute(
+        """CREATE TABLE latency_tracked (
+            monitor INTEGER NOT NULL,
+            threshold_us INTEGER NOT NULL,
+            since INTEGER NOT NULL,        -- ms
+            PRIMARY KEY (monitor, threshold_us)
+        ) WITHOUT ROWID"""
+    )
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations; returns the schema version (number of applied migrations)."""
+    migrations.apply(db)
+    version = len(migrations.applied(db))
+    db.execute(f"PRAGMA user_version = {version}")
+    return version

@@ -1,0 +1,373 @@
+"""The JSON API under ``/api/v1/``: the same figures as ``uptimed report``, and maintenance.
+
+``GET /api/v1/`` lists the endpoints (:data:`ENDPOINTS`: method, path, what it gives, whether it
+needs the token, which parameters it takes). Reads run in a thread on a read-only connection.
+Writes (adding or ending a maintenance window) go through the store's writer thread and need
+``Authorization: Bearer <token>`` (the scheme in any case, spaces before the token allowed; the
+token compared in constant time), the token being ``[daemon] api_token``; without one the write
+endpoints are off (403). The token is :attr:`Api.token`, read at every request: assigning a new
+one (the daemon does, on SIGHUP) takes effect at once.
+
+Requests are checked by the library, as the CLI's are (:func:`uptimed.store.adhoc.maintenance_request`,
+:func:`uptimed.service.report.resolve_window` and ``resolve_scope``); their errors name the fields as this
+API does (``'for'``, ``'window'``), never as the CLI's flags. Bad parameters get a 400 with
+``{"error": "..."}``, never a 500; an unknown path under ``/api/v1/`` a 404 (a known one with
+another method, a 405), in JSON too.
+
+``POST /api/v1/maintenance`` takes ``monitor`` and ``service``, each an id or a list of ids
+(mixed: one window per target, all added in one transaction or none), and ``for`` or ``start``
+and ``end``, ``reason``, ``by``. It answers with the window added when the body names one target
+with a string (the form of earlier versions, which clients rely on), and with the list of the
+windows added (monitors first, then services, each in the order given) when it names several
+or uses a list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from uptimed import __version__
+from uptimed.core.state import STATE_NAMES
+from uptimed.core.times import iso
+from uptimed.daemon.runner import LiveMonitor
+from uptimed.model import Config
+from uptimed.service.report import build_report, resolve_scope, resolve_window
+from uptimed.store import Store, adhoc, connect
+
+API = "/api/v1"
+WINDOW_PARAMETERS = ("from", "to", "period", "at", "window", "timezone")
+REPORT_PARAMETERS = (*WINDOW_PARAMETERS, "monitor", "service", "slo")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # under API
+    handler: str  # the name of the Api method
+    description: str
+    token: bool = False  # needs the token
+    parameters: tuple[str, ...] = ()  # query parameters (any other is a 400)
+    body: tuple[str, ...] = ()  # fields of the JSON body
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method, "path": API + self.path, "description": self.description,
+            "needs_token": self.token, "parameters": list(self.parameters),
+        }  # fmt: skip
+        if self.body:
+            out["body"] = list(self.body)
+        return out
+
+
+ENDPOINTS = (
+    Endpoint("GET", "/", "index", "This list of endpoints."),
+    Endpoint("GET", "/monitors", "list_monitors", "Every monitor's live state: confirmed state, last probe."),
+    Endpoint("GET", "/monitors/{id}", "get_monitor", "One monitor: live state and report figures.",
+             parameters=WINDOW_PARAMETERS),
+    Endpoint("GET", "/services", "list_services", "The report figures of the services.", parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/services/{id}", "get_service", "One service's report figures.", parameters=WINDOW_PARAMETERS),
+    Endpoint("GET", "/slos", "list_slos", "The SLOs: attainment, error budget, burn rates, credit.",
+             parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/slos/{id}", "get_slo", "One SLO's figures.", parameters=WINDOW_PARAMETERS),
+    Endpoint("GET", "/incidents", "incidents", "Incidents of monitors and services, oldest first.",
+             parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/report", "report", "The whole report, as uptimed report --format json.",
+             parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/maintenance", "list_maintenance", "Ad-hoc maintenance windows that have not ended.",
+             parameters=("all", "cancelled")),
+    Endpoint("POST", "/maintenance", "add_maintenance", "Add a maintenance window per target (all or none).",
+             token=True, body=adhoc.MAINTENANCE_FIELDS),
+    Endpoint("DELETE", "/maintenance/{id}", "end_maintenance", "End a maintenance window now (cancel one not begun).",
+             token=True),
+)  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+def field_name(field: str) -> str:
+    """A field as this API's errors name it (a query parameter or a key of the JSON body)."""
+    return f"'{field}'"
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers, dumps=_dumps)
+
+
+class Api:
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        monitors: Callable[[], dict[str, LiveMonitor]],
+        store: Store,
+        token: str | None,
+    ):
+        self.config = config
+        self.monitors = monitors
+        self.store = store
+        self.token = token  # read at every request: a new value takes effect at once
+
+    def routes(self, app: web.Application) -> None:
+        r = app.router
+        for ep in ENDPOINTS:
+            handler = self._wrap(ep, getattr(self, ep.handler))
+            paths = (
+                [API, API + ep.path] if ep.path == "/" else [API + ep.path]
+            )  # /api/v1 and /api/v1/
+            for path in paths:
+                if ep.method == "GET":
+                    r.add_get(path, handler)  # and HEAD
+                else:
+                    r.add_route(ep.method, path, handler)
+                if path == API:
+                    r.add_route("*", API, self._wrap(None, self.fallback))
+        # Last: what no endpoint above took (aiohttp goes on looking past a path whose methods differ).
+        r.add_route("*", API + "/{tail:.*}", self._wrap(None, self.fallback))
+
+    def _wrap(
+        self, endpoint: Endpoint | None, handler: Callable[[web.Request], Awaitable[Any]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            try:
+                if endpoint is not None:
+                    _only(request, endpoint.parameters)
+                return web.json_response(await handler(request), dumps=_dumps)
+            except ApiError as e:
+                return _error(e.status, str(e), e.headers)
+            except adhoc.RequestError as e:
+                return _error(400, e.render(field_name))
+            except ValueError as e:
+                return _error(400, str(e))
+            except web.HTTPException as e:  # e.g. a body over the size limit
+                return _error(e.status, e.text or e.reason)
+
+        return wrapped
+
+    # -- the list of endpoints, and what none of them takes ----------------------------------
+
+    async def index(self, request: web.Request) -> dict[str, Any]:
+        return {
+            "name": "uptimed", "version": __version__, "api": API, "writes_enabled": self.token is not None,
+            "endpoints": [ep.as_json() for ep in ENDPOINTS],
+        }  # fmt: skip
+
+    async def fallback(self, request: web.Request) -> Any:
+        path = request.path
+        allowed = [ep.method for ep in ENDPOINTS if _pattern(ep).fullmatch(path)]
+        if path == API:
+            allowed = [ep.method for ep in ENDPOINTS if ep.path == "/"]
+        if allowed:
+            if "GET" in allowed:
+                allowed.append("HEAD")
+            methods = ", ".join(allowed)
+            raise ApiError(
+                405,
+                f"{request.method} is not allowed on {path} (allowed: {methods})",
+                {"Allow": methods},
+            )
+        raise ApiError(404, f"no endpoint {path}: GET {API}/ lists them")
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def _report(
+        self, request: web.Request, *, monitors: Sequence[str] = (), services: Sequence[str] = (),
+        slos: Sequence[str] = (),
+    ) -> dict[str, Any]:  # fmt: skip
+        """The report over the request's window; over the request's scope, or the one given."""
+        q = request.query
+        config = self.config()
+        now = self.store.now_ms()
+        w = resolve_window(
+            now, start=q.get("from"), end=q.get("to"), period=q.get("period"), at=q.get("at"),
+            window=q.get("window"), timezone=q.get("timezone"),
+        )  # fmt: skip
+        if monitors or services or slos:
+            scope = resolve_scope(config, monitors, services, slos)
+        else:
+            scope = resolve_scope(
+                config, q.getall("monitor", []), q.getall("service", []), q.getall("slo", [])
+            )
+
+        def build() -> dict[str, Any]:
+            conn = connect(config.daemon.database, readonly=True)
+            try:
+                return build_report(conn, config, scope, w, now)
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(build)
+
+    async def report(self, request: web.Request) -> dict[str, Any]:
+        return await self._report(request)
+
+    async def list_services(self, request: web.Request) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = (await self._report(request))["services"]
+        return services
+
+    async def list_slos(self, request: web.Request) -> list[dict[str, Any]]:
+        slos: list[dict[str, Any]] = (await self._report(request))["slos"]
+        return slos
+
+    async def list_monitors(self, request: web.Request) -> list[dict[str, Any]]:
+        now = self.store.now_ms()
+        return [self._live(m, now) for m in self.monitors().values()]
+
+    async def get_monitor(self, request: web.Request) -> dict[str, Any]:
+        key = request.match_info["id"]
+        m = self.monitors().get(key)
+        if m is None:
+            raise ApiError(404, f"no monitor {key!r}")
+        report = await self._report(request, monitors=[key])
+        figures = next(x for x in report["monitors"] if x["id"] == key)
+        return {
+            **self._live(m, self.store.now_ms()),
+            "from": report["from"],
+            "to": report["to"],
+            **figures,
+        }
+
+    async def get_service(self, request: web.Request) -> dict[str, Any]:
+        """A service's figures over the window asked for (``from``, ``to``: the report's)."""
+        key = request.match_info["id"]
+        if key not in {s.id for s in self.config().services}:
+            raise ApiError(404, f"no service {key!r}")
+        report = await self._report(request, services=[key])
+        figures = next(x for x in report["services"] if x["id"] == key)
+        return {"id": key, "from": report["from"], "to": report["to"], **figures}
+
+    async def get_slo(self, request: web.Request) -> dict[str, Any]:
+        """An SLO's figures, as in ``/slos`` (``from``, ``to``: the time it was evaluated over)."""
+        key = request.match_info["id"]
+        if key not in {s.id for s in self.config().slos}:
+            raise ApiError(404, f"no SLO {key!r}")
+        report = await self._report(request, slos=[key])
+        figures: dict[str, Any] = next(x for x in report["slos"] if x["id"] == key)
+        return figures
+
+    def _live(self, m: LiveMonitor, now: int) -> dict[str, Any]:
+        seg = m.machine.segment
+        state = m.confirmed_state(now)
+        return {
+            "id": m.config.id,
+            "name": m.config.name,
+            "kind": m.config.kind,
+            "target": m.config.target,
+            "state": STATE_NAMES[state],
+            "since": iso(seg.start) if seg is not None and state is not None else None,
+            "last_probe": iso(m.machine.last_ts),
+            "last_ok": None if m.last is None else m.last.ok,
+            "last_error_kind": None if m.last is None else m.last.error_kind,
+            "last_error": None if m.last is None else m.last.error,
+        }
+
+    async def incidents(self, request: web.Request) -> list[dict[str, Any]]:
+        report = await self._report(request)
+        out = []
+        for kind in ("monitors", "services"):
+            for item in report[kind]:
+                out += [
+                    {"target": item["id"], "target_kind": kind[:-1], **i} for i in item["incidents"]
+                ]
+        return sorted(out, key=lambda i: i["start"])
+
+    async def list_maintenance(self, request: web.Request) -> list[dict[str, Any]]:
+        config, now = self.config(), self.store.now_ms()
+        everything = request.query.get("all") in ("1", "true", "yes")
+        cancelled = request.query.get("cancelled") in ("1", "true", "yes")
+
+        def read() -> list[dict[str, Any]]:
+            conn = connect(config.daemon.database, readonly=True)
+            try:
+                return [
+                    w.as_json()
+                    for w in adhoc.windows(conn, None if everything else now, cancelled=cancelled)
+                ]
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(read)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def _authorize(self, request: web.Request) -> None:
+        token = self.token
+        if token is None:
+            raise ApiError(403, "write endpoints are off: set [daemon] api_token to enable them")
+        scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not _same(credentials.strip(" "), token):
+            raise ApiError(
+                401,
+                "a valid 'Authorization: Bearer <token>' header is required",
+                {"WWW-Authenticate": "Bearer"},
+            )
+
+    async def add_maintenance(self, request: web.Request) -> dict[str, Any] | list[dict[str, Any]]:
+        self._authorize(request)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ValueError("the body must be a JSON object") from None
+        if not isinstance(body, dict):
+            # A ValueError, not a TypeError: a bad request is a 400, whatever is wrong in it.
+            raise ValueError("the body must be a JSON object")  # noqa: TRY004
+        now = self.store.now_ms()
+        req = adhoc.maintenance_request(self.config(), body, now, by="api")
+        fut = self.store.call(lambda conn: adhoc.add_all(conn, req, now))
+        windows: list[adhoc.Window] = await asyncio.wrap_future(fut)
+        if len(windows) == 1 and not any(
+            isinstance(body.get(k), list) for k in ("monitor", "service")
+        ):
+            return windows[0].as_json()
+        return [w.as_json() for w in windows]
+
+    async def end_maintenance(self, request: web.Request) -> dict[str, Any]:
+        self._authorize(request)
+        try:
+            window_id = int(request.match_info["id"])
+        except ValueError:
+            raise ValueError(
+                f"{request.match_info['id']!r} is not a maintenance window id"
+            ) from None
+        now = self.store.now_ms()
+        try:
+            w: adhoc.Window = await asyncio.wrap_future(
+                self.store.call(lambda conn: adhoc.end(conn, window_id, now))
+            )
+        except LookupError as e:
+            raise ApiError(404, str(e)) from None
+        return w.as_json()
+
+
+def _same(given: str, token: str) -> bool:
+    """``given == token`` in constant time (digests first: not even the length shows)."""
+    a = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
+    return hmac.compare_digest(a, hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
+
+
+def _pattern(ep: Endpoint) -> re.Pattern[str]:
+    parts = re.split(r"(\{\w+\})", API + ep.path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def _only(request: web.Request, known: Sequence[str]) -> None:
+    unknown = sorted(set(request.query) - set(known))
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ValueError(f"unknown parameter(s): {', '.join(unknown)} (allowed: {allowed})")
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, indent=2)
