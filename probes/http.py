@@ -101,7 +101,7 @@ from aiohttp.http_exceptions import ContentLengthError, HttpProcessingError
 from probes.base import INTERNAL, ProbeContext, ProbeResult
 from probes.tcp import classify_os_error, one_line
 
-__all__ = ["make_session", "probe"]
+__all__ = ["HTTP_PHASES", "HttpSpec", "make_session", "probe"]
 
 
 #: The HTTP phases, in order. ``connect`` is the TCP handshake alone; ``tls`` is the TLS handshake.

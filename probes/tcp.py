@@ -31,7 +31,10 @@ from time import perf_counter
 
 from probes.base import INTERNAL, ProbeContext, ProbeResult
 
-__all__ = ["classify_os_error", "one_line", "probe"]
+__all__ = ["TCP_PHASES", "TcpSpec", "classify_os_error", "one_line", "probe"]
+
+#: The TCP phases, in order (see the table above).
+TCP_PHASES: tuple[str, ...] = ("resolve", "connect")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from uptimed.config import load_config, summarize
 from uptimed.config.secrets import Mode
 from uptimed.core.times import PERIODS
 from uptimed.errors import ConfigError, UsageError
-from uptimed.model import Config
+from uptimed.model.config import Config
 from uptimed.store import NoDatabase
 from uptimed.store.adhoc import RequestError
 

@@ -28,7 +28,7 @@ from uptimed.core import recurrence as maintenance_module
 from uptimed.core.redact import UNPARSABLE, SecretText, redact_url, scrub, secrets_of
 from uptimed.core.times import quote
 from uptimed.errors import ConfigError
-from uptimed.model import (
+from uptimed.model.config import (
     SLO,
     Config,
     CreditTier,

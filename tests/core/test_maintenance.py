@@ -24,7 +24,7 @@ from uptimed.core.recurrence import (
     service_hours_outside,
     validate_recurrence,
 )
-from uptimed.model import Maintenance, Recurrence, ServiceHours
+from uptimed.model.config import Maintenance, Recurrence, ServiceHours
 
 H = 3_600_000  # one hour in ms
 M = 60_000

@@ -30,7 +30,7 @@ from uptimed.core.sla import (
     monitor_timeline,
     service_timeline,
 )
-from uptimed.model import CreditTier, Policy
+from uptimed.model.config import CreditTier, Policy
 
 LO, HI = -200, 4600  # every instant the random data and windows can touch
 DAY = 86_400_000

@@ -20,7 +20,7 @@ from uptimed.config import loads_config
 from uptimed.core import sla
 from uptimed.core.intervals import normalize
 from uptimed.core.times import iso
-from uptimed.model import Policy
+from uptimed.model.config import Policy
 from uptimed.render.report import render
 from uptimed.service.report import (
     Data,

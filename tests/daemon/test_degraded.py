@@ -24,7 +24,7 @@ from tests.core.test_state import reference_states, sample
 from uptimed.core.state import DOWN, UP, Segment, Snapshot, StateMachine, Thresholds, Transition
 from uptimed.daemon.connectivity import KEEP, Holdback
 from uptimed.daemon.runner import LiveMonitor, Runner
-from uptimed.model import Monitor
+from uptimed.model.config import Monitor
 from uptimed.store import Store
 
 

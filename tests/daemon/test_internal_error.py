@@ -27,7 +27,7 @@ from tests.support.targets import closed_port, serve_target
 from uptimed.config import loads_config
 from uptimed.core.state import DOWN, UP, StateMachine
 from uptimed.daemon.runner import INTERNAL_LOG_LIMIT, LiveMonitor, Runner, thresholds
-from uptimed.model import Config
+from uptimed.model.config import Config
 from uptimed.service.report import build_report, resolve_scope, resolve_window
 from uptimed.store import Store, connect
 from uptimed.web.metrics import MonitorCollector

@@ -45,7 +45,7 @@ from uptimed.config.secrets import parse as parse_references
 from uptimed.core.redact import MASK, UNPARSABLE, SecretText, is_secret_header, redact_url, scrub
 from uptimed.core.times import format_duration, parse_duration, quote
 from uptimed.errors import ConfigError
-from uptimed.model import (
+from uptimed.model.config import (
     SLO,
     Config,
     CreditTier,

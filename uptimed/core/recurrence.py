@@ -88,7 +88,7 @@ from dateutil.rrule import (
     rrulestr,
 )
 
-from uptimed.model import Maintenance, Recurrence, ServiceHours
+from uptimed.model.config import Maintenance, Recurrence, ServiceHours
 
 __all__ = ["expand", "merge", "service_hours_outside", "validate_recurrence"]
 

@@ -58,7 +58,7 @@ from uptimed.core.intervals import (
 )
 
 if TYPE_CHECKING:
-    from uptimed.model import CreditTier, Policy
+    from uptimed.model.config import CreditTier, Policy
 
 UP = 1
 DOWN = 0

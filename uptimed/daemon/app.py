@@ -31,7 +31,7 @@ from uptimed.daemon.connectivity import Check, Connectivity, Holdback
 from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.daemon.scheduler import make_scheduler, trigger
 from uptimed.errors import ConfigError, StartupError
-from uptimed.model import Config, Monitor
+from uptimed.model.config import Config, Monitor
 from uptimed.store import DatabaseLocked, Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app

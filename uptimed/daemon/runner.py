@@ -41,7 +41,7 @@ from uptimed.core.redact import scrub, secrets_of
 from uptimed.core.schedule import lateness
 from uptimed.core.state import STATE_NAMES, StateMachine, Thresholds, Transition
 from uptimed.daemon.connectivity import Check, Holdback
-from uptimed.model import Monitor
+from uptimed.model.config import Monitor
 from uptimed.store import Store
 
 log = logging.getLogger("uptimed")

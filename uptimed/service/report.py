@@ -32,7 +32,7 @@ from uptimed.core.times import (
     to_ms,
     zone,
 )
-from uptimed.model import SLO, Config, Policy
+from uptimed.model.config import SLO, Config, Policy
 from uptimed.store import adhoc
 from uptimed.store.adhoc import RequestError, check_ids, escape, field_time
 

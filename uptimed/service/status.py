@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from uptimed.core.state import STATE_NAMES
-from uptimed.model import Config
+from uptimed.model.config import Config
 from uptimed.store import connect, now_ms
 
 

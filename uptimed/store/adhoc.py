@@ -31,7 +31,7 @@ from uptimed.store import connect
 from uptimed.store.schema import migrate
 
 if TYPE_CHECKING:
-    from uptimed.model import Config
+    from uptimed.model.config import Config
 
 
 _PLAIN = re.compile(r"[\w.:@/][\w.:@/-]*")  # an id shown as it is; anything else in quotes

@@ -39,7 +39,7 @@ from uptimed import __version__
 from uptimed.core.state import STATE_NAMES
 from uptimed.core.times import iso
 from uptimed.daemon.runner import LiveMonitor
-from uptimed.model import Config
+from uptimed.model.config import Config
 from uptimed.service.report import build_report, resolve_scope, resolve_window
 from uptimed.store import Store, adhoc, connect
 

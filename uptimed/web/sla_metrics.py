@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from uptimed.core import daily
 from uptimed.daemon import connectivity
-from uptimed.model import Config
+from uptimed.model.config import Config
 from uptimed.service.report import (
     Data,
     Targets,

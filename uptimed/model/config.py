@@ -1,7 +1,5 @@
-"""Frozen values shared by every layer: the validated configuration.
-
-:mod:`uptimed.config` builds these from a TOML file; everything downstream reads them and never
-the raw TOML.
+"""The validated configuration: frozen values that :mod:`uptimed.config` builds from a TOML
+file. Everything downstream reads these, never the raw TOML.
 """
 
 from __future__ import annotations
