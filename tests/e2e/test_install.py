@@ -97,7 +97,8 @@ done
 set +e
 echo "--- status"; cat /tmp/status.txt
 echo "--- maintenance add"
-env -u STATE_DIRECTORY -u UPTIMED_CONFIG $PY -m uptimed maintenance add --monitor self-http --for 10m \
+env -u STATE_DIRECTORY -u UPTIMED_CONFIG \
+    $PY -m uptimed maintenance add --monitor self-http --for 10m \
     --reason "install test" 2>&1
 for i in $(seq 1 25); do grep -q "maintenance" /tmp/daemon.log && break; sleep 0.2; done
 # It probes under the sandbox: the first verdict (10 s interval, a phase within it).
@@ -174,8 +175,9 @@ def test_the_documented_systemd_install_reaches_ready(tmp_path: Path) -> None:
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", SCRIPT],
             check=False, capture_output=True, text=True, timeout=120,
             env={
-                **os.environ, "NS": str(ns), "REPO": str(REPO), "INSTALL_CONFIG": install, "CONFIG": config,
-                "PORT": str(free_port()), "STATE": state, "RUNAS": USER, "UMASK": umask, "NOTIFY": notify.path,
+                **os.environ, "NS": str(ns), "REPO": str(REPO), "INSTALL_CONFIG": install,
+                "CONFIG": config, "PORT": str(free_port()), "STATE": state, "RUNAS": USER,
+                "UMASK": umask, "NOTIFY": notify.path,
                 "UNIT_ENV": env, "PY": sys.executable, "KEEP": " ".join(_under_tmp()),
                 # The unit's command line, with the installed venv's entry point replaced by ours.
                 "EXEC": shlex.join([sys.executable, "-m", "uptimed", *argv[1:]]),

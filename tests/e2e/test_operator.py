@@ -199,8 +199,9 @@ def test_a_long_error_is_cut_with_an_ellipsis() -> None:
     status = {
         "daemon": {"state": "never"},
         "monitors": [
-            {"id": "web", "state": "down", "pending": None, "last_known_state": "down", "enabled": True,
-             "since": None, "last_probe": None, "last_error_kind": "http_status", "last_error": "x" * 100},
+            {"id": "web", "state": "down", "pending": None, "last_known_state": "down",
+             "enabled": True, "since": None, "last_probe": None,
+             "last_error_kind": "http_status", "last_error": "x" * 100},
         ],
     }  # fmt: skip
     row = render_table(status).splitlines()[-1]
@@ -306,7 +307,8 @@ async def test_the_log_says_when_a_maintenance_window_begins_and_ends(tmp_path: 
         soon = time.time() + 3
         monitors = (
             f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "{t.url("/status/200")}"\n'
-            f'[[maintenance]]\nid = "deploy"\nmonitors = ["web"]\nstart = "{at(soon)}"\nend = "{at(soon + 2)}"\n'
+            f'[[maintenance]]\nid = "deploy"\nmonitors = ["web"]\n'
+            f'start = "{at(soon)}"\nend = "{at(soon + 2)}"\n'
         )
         async with DaemonProc(tmp_path, monitors) as d:
             r = cli("maintenance", "add", "-c", str(d.config), "--monitor", "web", "--for", "2s")

@@ -81,8 +81,10 @@ def normalized(text: str) -> list[str]:
 
 
 def run(args: list[str], cwd: Path) -> str:
-    r = subprocess.run([*UPTIMED, *args], check=False, capture_output=True, text=True, cwd=cwd, timeout=120,
-                       env={**os.environ, "STATE_DIRECTORY": ""})  # fmt: skip
+    r = subprocess.run(
+        [*UPTIMED, *args], check=False, capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "STATE_DIRECTORY": ""},
+    )  # fmt: skip
     return r.stdout + r.stderr
 
 

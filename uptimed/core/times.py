@@ -1,7 +1,8 @@
 """Times, zones, calendar periods and durations: the one place for each (pure, standard library).
 
 Times given on the command line and in requests (:func:`parse_time`), calendar periods in a time
-zone (:func:`calendar_period`), zone lookup (:func:`zone`), ISO text (:func:`iso`), and durations: the one grammar used for every duration in uptimed (config file and CLI flags).
+zone (:func:`calendar_period`), zone lookup (:func:`zone`), ISO text (:func:`iso`), and
+durations: the one grammar used for every duration in uptimed (config file and CLI flags).
 
 A duration is one or more ``<number><unit>`` parts with no spaces, for example ``30s``, ``5m``,
 ``1h30m``, ``0.5s``, ``250ms``, ``1w2d``:
@@ -140,11 +141,13 @@ def _anchor_day(kind: str, at: str | None, tz: ZoneInfo, now_ms: int) -> date:
             names, day = "date", date.fromisoformat(s)
     except ValueError:
         raise ValueError(
-            f'"{at}" does not name a {kind} (examples: {_AT_EXAMPLES[kind]}, or a date in it: 2026-10-15)'
+            f'"{at}" does not name a {kind}'
+            f" (examples: {_AT_EXAMPLES[kind]}, or a date in it: 2026-10-15)"
         ) from None
     if kind not in _AT_FITS[names]:
         raise ValueError(
-            f'"{at}" names a {names}, not a {kind}: write {_AT_EXAMPLES[kind]}, or a date in the {kind}'
+            f'"{at}" names a {names}, not a {kind}:'
+            f" write {_AT_EXAMPLES[kind]}, or a date in the {kind}"
         )
     return day
 
