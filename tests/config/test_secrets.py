@@ -1,5 +1,6 @@
-"""uptimed.config.secrets: the reference grammar, resolving each form, and every error's wording (which
-names the reference and never a value); plus redact.SecretText, which carries resolved values."""
+"""uptimed.config.secrets: the reference grammar, resolving each form, and every error's wording
+(which names the reference and never a value); plus redact.SecretText, which carries resolved
+values."""
 
 from __future__ import annotations
 

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from uptimed.core.intervals import normalize
 from uptimed.core.recurrence import (
     _cron_days,
     _parse_cron,
     expand,
-    merge,
     service_hours_outside,
     validate_recurrence,
 )
@@ -68,19 +68,19 @@ def clip(intervals: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, 
     return [(max(s, lo), min(e, hi)) for s, e in intervals if s < hi and e > lo]
 
 
-# -- merge --------------------------------------------------------------------------------------
+# -- normalize: how occurrences merge --------------------------------------------------------
 
 
 def test_merge_basics() -> None:
-    assert merge([]) == []
-    assert merge([(5, 5), (7, 3)]) == []  # empty and reversed intervals are dropped
-    assert merge([(10, 20), (0, 5), (5, 8), (15, 30), (40, 50)]) == [(0, 8), (10, 30), (40, 50)]
-    assert merge([(0, 100), (10, 20)]) == [(0, 100)]
+    assert normalize([]) == []
+    assert normalize([(5, 5), (7, 3)]) == []  # empty and reversed intervals are dropped
+    assert normalize([(10, 20), (0, 5), (5, 8), (15, 30), (40, 50)]) == [(0, 8), (10, 30), (40, 50)]
+    assert normalize([(0, 100), (10, 20)]) == [(0, 100)]
 
 
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=12))
 def test_merge_matches_point_sets(ivs: list[tuple[int, int]]) -> None:
-    out = merge(ivs)
+    out = normalize(ivs)
     points = {t for s, e in ivs for t in range(s, e)}
     assert {t for s, e in out for t in range(s, e)} == points
     assert all(s < e for s, e in out)
@@ -404,7 +404,7 @@ def reference_expand(
                     if max(t, lo) < min(t + duration_ms, hi):
                         occ.append((t, t + duration_ms))
         day += timedelta(days=1)
-    return merge(occ)
+    return normalize(occ)
 
 
 NEAR_DST = [
@@ -547,7 +547,7 @@ def test_expansion_does_not_depend_on_the_range(
     lo, mid, hi = split
     w = recurring(rrule=text, duration=duration, tz=tz)
     whole = clip(expand(w, lo, hi), lo, hi)
-    halves = merge(clip(expand(w, lo, mid), lo, mid) + clip(expand(w, mid, hi), mid, hi))
+    halves = normalize(clip(expand(w, lo, mid), lo, mid) + clip(expand(w, mid, hi), mid, hi))
     assert whole == halves
 
 
@@ -716,7 +716,7 @@ def test_service_hours_match_minute_sampling(
         if not wall_clock_inside(hours, t):
             cells.append((t, nxt))
         t = nxt
-    assert service_hours_outside(hours, lo, hi) == merge(cells)
+    assert service_hours_outside(hours, lo, hi) == normalize(cells)
 
 
 # -- the CLI: uptimed maintenance add | list ----------------------------------------------------
@@ -780,8 +780,9 @@ def listed(capsys: pytest.CaptureFixture[str], config: str) -> list[dict[str, An
 def test_maintenance_add_takes_several_targets(
     cli_config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--service", "shop",
-                             "--monitor", "db", "--for", "30m", "--reason", "upgrade", "--by", "alice")  # fmt: skip
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config,
+                             "--monitor", "web", "--service", "shop", "--monitor", "db",
+                             "--for", "30m", "--reason", "upgrade", "--by", "alice")  # fmt: skip
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert [re.sub(r"^maintenance window \d+: (\S+ \S+) from .*$", r"\1", x) for x in lines] == [
@@ -800,25 +801,27 @@ def test_maintenance_add_takes_several_targets(
     }
     for line, w in zip(lines, ws, strict=True):
         assert (
-            line
-            == f"maintenance window {w['id']}: {w['target_kind']} {w['target']} from {w['start']} to {w['end']}"
+            line == f"maintenance window {w['id']}: {w['target_kind']} {w['target']} "
+            f"from {w['start']} to {w['end']}"
         )
     # A target given twice is one window.
-    code, out, _ = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--monitor", "web",
-                           "--for", "1m")  # fmt: skip
+    code, out, _ = run_cli(capsys, "maintenance", "add", "-c", cli_config,
+                           "--monitor", "web", "--monitor", "web", "--for", "1m")  # fmt: skip
     assert code == 0 and len(out.splitlines()) == 1
 
 
 def test_maintenance_add_is_all_or_none(
     cli_config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--service", "shop",
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config,
+                             "--monitor", "web", "--service", "shop",
                              "--service", "nosuch", "--for", "30m")  # fmt: skip
     assert code == 2 and out == ""
     assert err == "uptimed maintenance: error: --service: no such id: nosuch (known: shop)\n"
     assert listed(capsys, cli_config) == []
     # A check that only the writing makes (a window in the past, here) refuses every target too.
-    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config, "--monitor", "web", "--monitor", "db",
+    code, out, err = run_cli(capsys, "maintenance", "add", "-c", cli_config,
+                             "--monitor", "web", "--monitor", "db",
                              "--start", "2020-01-01", "--end", "2020-01-02")  # fmt: skip
     assert code == 2 and out == "" and "give a --reason" in err
     assert listed(capsys, cli_config) == []

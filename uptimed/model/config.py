@@ -1,5 +1,6 @@
 """The validated configuration: frozen values that :mod:`uptimed.config` builds from a TOML
-file. Everything downstream reads these, never the raw TOML.
+file. Everything downstream reads these, never the raw TOML (the rules each value obeys are
+stated by the config module that checks it).
 """
 
 from __future__ import annotations
@@ -9,9 +10,16 @@ from datetime import datetime
 from datetime import time as time_of_day
 from decimal import Decimal
 from functools import cached_property
+from typing import TypeAlias
 
 from probes.http import HttpSpec
 from probes.tcp import TcpSpec
+
+#: The spec of a monitor: one type per kind of :data:`probes.KINDS`.
+ProbeSpec: TypeAlias = HttpSpec | TcpSpec
+
+#: An SLO's least coverage (percent of eligible time with a verdict) when none is configured.
+DEFAULT_MIN_COVERAGE = Decimal(90)
 
 
 @dataclass(frozen=True)
@@ -31,14 +39,14 @@ class DaemonConfig:
 class Monitor:
     id: str
     name: str
-    kind: str  # "http" | "tcp"
+    kind: str  # a key of probes.KINDS: "http", "tcp"
     interval: float  # seconds, >= 1
     timeout: float  # seconds, < interval
     failure_threshold: int
     success_threshold: int
     labels: tuple[tuple[str, str], ...]  # [defaults].labels merged with the monitor's, sorted
     enabled: bool
-    spec: HttpSpec | TcpSpec
+    spec: ProbeSpec
     target: str  # what is probed, safe to log: URL with credentials redacted, or "host:port"
 
     @property
@@ -134,7 +142,7 @@ class SLO:
     policy: Policy
     #: Below this coverage (percent of eligible time with a verdict) the verdict is
     #: "insufficient data": never met, and no credit tier is claimed.
-    min_coverage: Decimal = Decimal(90)  # DEFAULT_MIN_COVERAGE, defined with the loader below
+    min_coverage: Decimal = DEFAULT_MIN_COVERAGE
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,279 @@
+"""[daemon]: the database, the listener, logging, concurrency, the API token and the
+connectivity checks.
+
+Rules:
+  database   relative paths are resolved against the config file's directory (not the working
+             directory), so the daemon and every command find the same file. Not set:
+             "$STATE_DIRECTORY/uptimed.db" when STATE_DIRECTORY is set (systemd's
+             StateDirectory=; the first entry when it lists several, colon-separated); else
+             /var/lib/uptimed/uptimed.db for a config in /etc/uptimed (the systemd install:
+             the unit's state directory, so `uptimed status` from an admin's shell finds the
+             daemon's database); else "uptimed.db" beside the config file.
+  listen     "HOST:PORT"; IPv6 addresses in brackets ("[::1]:9464").
+  log_level  debug, info, warning or error, any case.
+  api_token  the API's bearer token, best given by reference ("${credential:api-token}",
+             "${file:/etc/uptimed/api-token}"; a literal works too; see
+             uptimed.config.secret_options). Surrounding blanks are dropped; line breaks and
+             control characters are errors. The removed api_token_file is an error that says
+             what to write instead.
+  connectivity_check
+             canaries that tell our own network outage from the targets': "tcp://HOST:PORT" or
+             http(s) URLs (uptimed.config.urls), each at most once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from uptimed.config.checker import Checker, Invalid, Table, config_dir, echo
+from uptimed.config.secret_options import secret
+from uptimed.config.urls import MAX_URL_CHARS, mask_userinfo, secret_url, shown_url
+from uptimed.config.values import CONTROL, choice, host_port, host_problem, integer
+from uptimed.model.config import DaemonConfig
+
+DATABASE_NAME = "uptimed.db"
+SYSTEM_CONFIG_DIR = "/etc/uptimed"  # the systemd install's config directory ...
+SYSTEM_STATE_DIR = "/var/lib/uptimed"  # ... and its StateDirectory=uptimed
+DEFAULT_LISTEN = ("127.0.0.1", 9464)
+LOG_LEVELS: tuple[str, ...] = ("debug", "info", "warning", "error")
+MAX_CONCURRENCY = 100_000
+
+DAEMON_KEYS = (
+    "database",
+    "listen",
+    "log_level",
+    "max_concurrency",
+    "api_token",
+    "connectivity_check",
+)
+#: Keys that were removed: each gets its own error saying what to write instead.
+REMOVED_DAEMON_KEYS = ("api_token_file",)
+
+_LISTEN_EXAMPLES = '(examples: "127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464")'
+_CANARY_EXAMPLES = '(examples: "tcp://192.0.2.1:443", "https://example.com/")'
+_TOKEN_EXAMPLES = '(examples: "${credential:api-token}", "${file:/etc/uptimed/api-token}")'
+
+
+def default_database(config_path: str, environ: Mapping[str, str] | None = None) -> str:
+    """The database path when ``[daemon].database`` is not set (see the rules above);
+    ``environ`` defaults to ``os.environ``."""
+    env = os.environ if environ is None else environ
+    first = (env.get("STATE_DIRECTORY") or "").split(":")[0]
+    if first:
+        return os.path.join(os.path.abspath(first), DATABASE_NAME)
+    directory = config_dir(config_path)
+    if directory == SYSTEM_CONFIG_DIR:
+        return os.path.join(SYSTEM_STATE_DIR, DATABASE_NAME)
+    return os.path.join(directory, DATABASE_NAME)
+
+
+def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonConfig | None:
+    """[daemon] as a :class:`DaemonConfig`; None when it is wrong (``table`` None: the section
+    was not a table, already reported)."""
+    if table is None:
+        return None
+    n_errors = len(c.errors)
+    c.unknown_keys(
+        {k: v for k, v in table.items() if k not in REMOVED_DAEMON_KEYS}, "daemon", DAEMON_KEYS
+    )
+    database: str | None = default_database(config_path, c.environ)
+    if "database" in table:
+        database = c.attempt(_database, table["database"], "daemon.database")
+        if database is not None:
+            database = os.path.normpath(os.path.join(c.base_dir, database))
+    listen: tuple[str, int] | None = DEFAULT_LISTEN
+    if "listen" in table:
+        listen = c.attempt(_listen, table["listen"], "daemon.listen")
+    log_level: str | None = "info"
+    if "log_level" in table:
+        log_level = c.attempt(
+            choice, table["log_level"], "daemon.log_level", LOG_LEVELS, "a log level"
+        )
+    max_concurrency: int | None = 500
+    if "max_concurrency" in table:
+        max_concurrency = c.attempt(
+            integer, table["max_concurrency"], "daemon.max_concurrency", 1, MAX_CONCURRENCY
+        )
+    api_token = None
+    if "api_token" in table:
+        try:
+            api_token = _api_token(c, table["api_token"], "daemon.api_token")
+        except Invalid:
+            pass
+    if "api_token_file" in table:
+        _api_token_file(c, table["api_token_file"], "daemon.api_token_file")
+    connectivity_check: tuple[str, ...] | None = ()
+    if "connectivity_check" in table:
+        connectivity_check = c.attempt(
+            _canaries, table["connectivity_check"], "daemon.connectivity_check"
+        )
+    if (
+        len(c.errors) > n_errors
+        or database is None
+        or listen is None
+        or log_level is None
+        or max_concurrency is None
+        or connectivity_check is None
+    ):
+        return None
+    return DaemonConfig(
+        database=database,
+        listen_host=listen[0],
+        listen_port=listen[1],
+        log_level=log_level,
+        max_concurrency=max_concurrency,
+        api_token=api_token,
+        connectivity_check=connectivity_check,
+    )
+
+
+def _database(c: Checker, value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise c.type_error(path, "a string (a file path)", value)
+    if not value:
+        raise c.error(path, 'is empty: give a file path, e.g. "/var/lib/uptimed/uptimed.db"')
+    if "\0" in value:
+        raise c.error(path, f"{echo(value)} contains a NUL character")
+    return value
+
+
+def _listen(c: Checker, value: object, path: str) -> tuple[str, int]:
+    if not isinstance(value, str):
+        raise c.type_error(path, 'a string "HOST:PORT"', value)
+    shown = echo(value)
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise c.error(path, f"{shown} is not HOST:PORT {_LISTEN_EXAMPLES}")
+        port_text = rest[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise c.error(path, f"{shown}: {echo(host)} is not an IPv6 address") from None
+    else:
+        host, sep, port_text = value.rpartition(":")
+        if not sep:
+            raise c.error(path, f"{shown} has no port {_LISTEN_EXAMPLES}")
+        if ":" in host:
+            raise c.error(
+                path, f'{shown}: write IPv6 addresses in brackets, e.g. "[{host}]:{port_text}"'
+            )
+        if not host:
+            raise c.error(
+                path,
+                f'{shown} has no host: use "0.0.0.0:{port_text}" for every IPv4 interface, '
+                f'"[::]:{port_text}" for every interface',
+            )
+        problem = host_problem(host)
+        if problem:
+            raise c.error(path, f"{shown}: host {echo(host)} {problem}")
+    if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 1 <= int(port_text) <= 65535:
+        raise c.error(path, f"{shown}: the port must be a number from 1 to 65535")
+    return (host, int(port_text))
+
+
+def _api_token(c: Checker, value: object, path: str) -> str | None:
+    """The token; None when its references were left unresolved (see the rules above)."""
+    if not isinstance(value, str):
+        raise c.type_error(path, f"a string {_TOKEN_EXAMPLES}", value)
+    if not value.strip():
+        raise c.error(path, f"is empty: give the token by reference {_TOKEN_EXAMPLES}")
+    token = secret(c, value, path)
+    if not token.resolved:
+        # Left as written, the token would be the reference's text, which anyone reading
+        # the config knows: no token at all is the safe value for a mode that needs none.
+        return None
+    if not token.text.strip():  # e.g. an environment variable set to spaces
+        raise c.error(path, f"{token.shown_refs} gives a blank token")
+    bad = [ref for ref, text in token.values.items() if CONTROL.search(text)]
+    if bad:
+        raise c.error(
+            path,
+            f"{bad[0].shown}: the token holds a line break or control character, which an "
+            "Authorization header cannot carry",
+        )
+    if CONTROL.search(token.text):  # literal text, not shown: it may be the token itself
+        raise c.error(path, "the token cannot hold a line break or control character")
+    # Blanks around it could never be matched: a client's "Bearer  tok " is read as "tok".
+    return token.text.strip()
+
+
+def _api_token_file(c: Checker, value: object, path: str) -> None:
+    """The removed option: an error that says what to write instead."""
+    old = value if isinstance(value, str) and value.strip() else "PATH"
+    c.error(
+        path,
+        "was removed: api_token holds the token now; to read it from the same file, write "
+        f"api_token = {echo('${file:' + old + '}', 300)} instead "
+        '(or "${credential:NAME}" for a systemd credential)',
+    )
+
+
+def _canaries(c: Checker, value: object, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        hint = ""
+        if isinstance(value, str):
+            value = mask_userinfo(value)
+            hint = f" (write [{echo(value, 200)}])"
+        raise c.type_error(path, f"an array of targets {_CANARY_EXAMPLES}", value, hint)
+    out: list[str] = []
+    first: dict[str, int] = {}
+    n_errors = len(c.errors)
+    for j, item in enumerate(value):
+        ipath = f"{path}[{j}]"
+        target = c.attempt(_canary, item, ipath)
+        if target is None:
+            continue
+        if target in first:
+            c.error(
+                ipath,
+                f"{echo(shown_url(target), 100)} is listed twice (first at [{first[target]}])",
+            )
+        else:
+            first[target] = j
+            out.append(target)
+    if len(c.errors) > n_errors:
+        raise Invalid
+    return tuple(out)
+
+
+def _canary(c: Checker, value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise c.type_error(path, f"a string {_CANARY_EXAMPLES}", value)
+    scheme = value.partition("://")[0].lower() if "://" in value else ""
+    if scheme in ("http", "https"):
+        return secret_url(c, value, path).value
+    shown = echo(mask_userinfo(value), 100)
+    if scheme != "tcp":
+        raise c.error(
+            path,
+            f'{shown} is not a connectivity check: use "tcp://HOST:PORT" or an http:// or '
+            f"https:// URL {_CANARY_EXAMPLES}",
+        )
+    if len(value) > MAX_URL_CHARS or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise c.error(path, f"{shown} contains a space or control character")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as e:
+        raise c.error(path, f"{shown} is not HOST:PORT ({e})") from None
+    if parts.username is not None or parts.path or parts.query or parts.fragment:
+        raise c.error(
+            path, f'{shown}: a tcp check is only "tcp://HOST:PORT" (no user, path or query)'
+        )
+    if not host:
+        raise c.error(path, f'{shown} has no host (e.g. "tcp://192.0.2.1:443")')
+    if port is None or port == 0:
+        raise c.error(
+            path,
+            f'{shown}: give a port from 1 to 65535 (e.g. "tcp://{host_port(host, 443)}")',
+        )
+    problem = host_problem(host)
+    if problem:
+        raise c.error(path, f"{shown}: host {echo(host)} {problem}")
+    return value

@@ -1,0 +1,93 @@
+"""What ``uptimed check-config`` prints about a valid config: one screen, one row per topic."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from uptimed.config.values import host_port, show_decimal
+from uptimed.core.times import format_duration
+from uptimed.model.config import DEFAULT_MIN_COVERAGE, SLO, Config
+
+SUMMARY_SLOS = 10  # SLO lines shown
+_MAX_TALLY = 8  # distinct durations shown in a row
+
+
+def summarize(config: Config) -> str:
+    """The one-screen summary printed by ``uptimed check-config``."""
+    enabled = [m for m in config.monitors if m.enabled]
+    disabled = len(config.monitors) - len(enabled)
+    kinds = Counter(m.kind for m in enabled)
+    by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+    monitors = f"{len(enabled)} enabled" + (f" ({by_kind})" if by_kind else "")
+    load = sum(1.0 / m.interval for m in enabled)
+    load_text = f"{load:.2f}" if load == 0 or load >= 0.01 else f"{load:.2g}"
+    d = config.daemon
+    rows = [
+        ("database", d.database),
+        ("listen", host_port(d.listen_host, d.listen_port)),
+        ("monitors", f"{monitors}, {disabled} disabled"),
+        ("intervals", _tally([m.interval for m in enabled])),
+        # the effective timeouts: a monitor's own, or the inherited one capped at interval / 2
+        ("timeouts", _tally([m.timeout for m in enabled])),
+        ("load", f"{load_text} probes/s"),
+    ]
+    pending = config.unresolved_credentials
+    if pending:
+        more = f", ... {len(pending) - 5} more" if len(pending) > 5 else ""
+        names = ", ".join(pending[:5]) + more
+        are = "secrets are" if len(pending) > 1 else "secret is"
+        text = f"{len(pending)} {are} read from systemd credentials when the daemon runs ({names})"
+        rows.append(("secrets", text))
+    if config.services:
+        rules = Counter(s.rule for s in config.services)
+        by_rule = ", ".join(f"{r} {n}" for r, n in sorted(rules.items()))
+        rows.append(("services", f"{len(config.services)} ({by_rule})"))
+    if config.slos:
+        rows.append(("slos", str(len(config.slos))))
+        rows += [("slo", _describe_slo(slo)) for slo in config.slos[:SUMMARY_SLOS]]
+        if len(config.slos) > SUMMARY_SLOS:
+            rows.append(("", f"... {len(config.slos) - SUMMARY_SLOS} more"))
+    if config.maintenance:
+        recurring = sum(1 for w in config.maintenance if w.recurrence is not None)
+        one_off = len(config.maintenance) - recurring
+        rows.append(
+            ("maintenance", f"{len(config.maintenance)} ({recurring} recurring, {one_off} one-off)")
+        )
+    return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
+
+
+def _tally(durations: list[float]) -> str:
+    """``10s x2, 1m30s x1``: how many of each duration, shortest first, at most 8 kinds."""
+    counts = sorted(Counter(durations).items())
+    shown = [f"{format_duration(d)} x{n}" for d, n in counts[:_MAX_TALLY]]
+    if len(counts) > _MAX_TALLY:
+        shown.append(f"... {len(counts) - _MAX_TALLY} more")
+    return ", ".join(shown) or "-"
+
+
+def _describe_slo(slo: SLO) -> str:
+    """``web-availability: web >= 99.9% over 30d / month (Europe/Berlin), latency 99.0% < 300ms,
+    3 credit tiers, service hours``."""
+    over = [_show_window(slo.window)] if slo.window is not None else []
+    if slo.period is not None:
+        over.append(slo.period + (f" ({slo.timezone})" if slo.timezone != "UTC" else ""))
+    text = f"{slo.id}: {slo.target} >= {slo.objective}% over {' / '.join(over)}"
+    extras = []
+    if slo.latency is not None:
+        extras.append(
+            f"latency {slo.latency.objective}% < {format_duration(slo.latency.threshold)}"
+        )
+    if slo.credits:
+        extras.append(f"{len(slo.credits)} credit tier{'s' if len(slo.credits) > 1 else ''}")
+    if slo.service_hours is not None:
+        extras.append("service hours")
+    if slo.min_coverage != DEFAULT_MIN_COVERAGE:
+        extras.append(f"min coverage {show_decimal(slo.min_coverage)}%")
+    return ", ".join([text, *extras])
+
+
+def _show_window(seconds: float) -> str:
+    """A window in days when it is whole days ("30d", not "4w2d"), else as a duration."""
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{int(seconds // 86400)}d"
+    return format_duration(seconds)
