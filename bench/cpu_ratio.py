@@ -27,13 +27,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
-# -- the floor: a bare aiohttp loop, run in its own process -----------------------------------------
+# -- the floor: a bare aiohttp loop, run in its own process ----------------------------------------
 
 
 async def floor_loop(port: int, monitors: int, same_phases: bool) -> None:
@@ -90,7 +91,7 @@ def floor_child(port: int, monitors: int, loop: str, same_phases: bool) -> None:
         r.run(floor_loop(port, monitors, same_phases))
 
 
-# -- one measured round of each ---------------------------------------------------------------------
+# -- one measured round of each --------------------------------------------------------------------
 
 
 class Measure:
@@ -108,9 +109,22 @@ class Measure:
         rate = self.probes / self.seconds
         fail = f", {self.failed:.0f} FAILED" if self.failed else ""
         return (
-            f"{self.probes:6.0f} probes in {self.seconds:5.2f} s ({rate:6.1f}/s of {expected} expected{fail}),"
+            f"{self.probes:6.0f} probes in {self.seconds:5.2f} s"
+            f" ({rate:6.1f}/s of {expected} expected{fail}),"
             f" CPU {self.cpu:6.3f} s = {self.ms_per_probe:.4f} ms/probe, RSS {self.rss:4.0f} MB"
         )
+
+
+def measure_window(
+    pid: int, counters: Callable[[], tuple[float, float]], args: argparse.Namespace
+) -> Measure:
+    """After the warm-up, the probes done and failed (``counters()``) and the CPU of ``pid``
+    over the window."""
+    time.sleep(args.warmup)
+    (n0, f0), c0, t0 = counters(), common.cpu_seconds(pid), time.monotonic()
+    time.sleep(args.window)
+    (n1, f1), c1, t1 = counters(), common.cpu_seconds(pid), time.monotonic()
+    return Measure(n1 - n0, f1 - f0, t1 - t0, c1 - c0, common.rss_mb(pid))
 
 
 def measure_floor(port: int, args: argparse.Namespace) -> Measure:
@@ -131,16 +145,12 @@ def measure_floor(port: int, args: argparse.Namespace) -> Measure:
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("floor: the child did not start")
 
-        def counters() -> tuple[int, int]:
+        def counters() -> tuple[float, float]:
             child.send_signal(signal.SIGUSR1)
             done, failed = child.stdout.readline().split()
             return int(done), int(failed)
 
-        time.sleep(args.warmup)
-        (n0, f0), c0, t0 = counters(), common.cpu_seconds(child.pid), time.monotonic()
-        time.sleep(args.window)
-        (n1, f1), c1, t1 = counters(), common.cpu_seconds(child.pid), time.monotonic()
-        return Measure(n1 - n0, f1 - f0, t1 - t0, c1 - c0, common.rss_mb(child.pid))
+        return measure_window(child.pid, counters, args)
     finally:
         child.terminate()
         child.wait(10)
@@ -169,11 +179,7 @@ def measure_daemon(port: int, args: argparse.Namespace, work: Path) -> Measure:
                 v for lbl, v in probes if 'result="failure"' in lbl
             )
 
-        time.sleep(args.warmup)
-        (n0, f0), c0, t0 = counters(), common.cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(args.window)
-        (n1, f1), c1, t1 = counters(), common.cpu_seconds(proc.pid), time.monotonic()
-        return Measure(n1 - n0, f1 - f0, t1 - t0, c1 - c0, common.rss_mb(proc.pid))
+        return measure_window(proc.pid, counters, args)
     finally:
         if common.stop(proc) != 0:
             print(f"  (daemon exit status {proc.returncode}; log: {log})")
@@ -202,11 +208,14 @@ def main() -> None:
         try:
             import uvloop  # noqa: F401
         except ImportError:
-            raise SystemExit("--loop uvloop needs uvloop: pip install uvloop")
+            raise SystemExit("--loop uvloop needs uvloop: pip install uvloop") from None
 
-    print(f"cpu_ratio: {args.monitors} monitors at 1 s, window {args.window:g} s after {args.warmup:g} s, "
-          f"{args.rounds} rounds, loop {args.loop}, floor phases {'daemon' if args.same_phases else 'i/M'}, "
-          f"Python {sys.version.split()[0]}")  # fmt: skip
+    phases = "daemon" if args.same_phases else "i/M"
+    print(
+        f"cpu_ratio: {args.monitors} monitors at 1 s, window {args.window:g} s after"
+        f" {args.warmup:g} s, {args.rounds} rounds, loop {args.loop}, floor phases {phases},"
+        f" Python {sys.version.split()[0]}"
+    )
     floors, daemons, ratios = [], [], []
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
     with common.Nginx() as port:
@@ -222,10 +231,11 @@ def main() -> None:
             daemons.append(d.ms_per_probe)
     fm, dm = statistics.median(floors), statistics.median(daemons)
     print(
-        f"median: floor {fm:.4f} ms/probe, daemon {dm:.4f} ms/probe (ratio of medians {dm / fm:.2f})"
+        f"median: floor {fm:.4f} ms/probe, daemon {dm:.4f} ms/probe"
+        f" (ratio of medians {dm / fm:.2f})"
     )
-    print(f"ratios: {', '.join(f'{x:.2f}' for x in ratios)}; median ratio {statistics.median(ratios):.2f} "
-          f"(target <= 1.25)")  # fmt: skip
+    shown = ", ".join(f"{x:.2f}" for x in ratios)
+    print(f"ratios: {shown}; median ratio {statistics.median(ratios):.2f} (target <= 1.25)")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -62,7 +62,8 @@ def main() -> None:
     p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     p.add_argument(
         "--profile", nargs="?", const="py-spy", choices=("py-spy", "cprofile"),
-        help="profile the daemon: py-spy (default; falls back to cProfile if it cannot attach) or cprofile",
+        help="profile the daemon: py-spy (default; falls back to cProfile if it cannot attach)"
+        " or cprofile",
     )  # fmt: skip
     args = p.parse_args()
     if args.profile == "py-spy":
@@ -73,9 +74,12 @@ def main() -> None:
             )
             args.profile = "cprofile"
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    print(f"load: {args.monitors} monitors at {args.interval:g} s (timeout {TIMEOUT:g} s), window {args.duration:g} s "
-          f"after {args.interval:g} s warm-up, loop {args.loop}, profile {args.profile or 'off'}, "
-          f"work dir {work}")  # fmt: skip
+    print(
+        f"load: {args.monitors} monitors at {args.interval:g} s (timeout {TIMEOUT:g} s), "
+        f"window {args.duration:g} s after {args.interval:g} s warm-up, loop {args.loop}, "
+        f"profile {args.profile or 'off'}, "
+        f"work dir {work}"
+    )
     run = measure(args, work)
     report(args, run, work / "u.db")
     if args.profile == "py-spy":
@@ -112,10 +116,23 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
             )  # warm-up: one interval, every monitor probed once
             spy = None
             if args.profile == "py-spy":
-                spy = subprocess.Popen([
-                    pyspy(), "record", "--pid", str(proc.pid), "--duration", str(int(args.duration)), "--function",
-                    "--format", "speedscope", "--output", str(work / "daemon.speedscope.json"),
-                ], stdout=subprocess.DEVNULL, stderr=open(work / "py-spy.log", "w"))  # fmt: skip
+                spy = subprocess.Popen(
+                    [
+                        pyspy(),
+                        "record",
+                        "--pid",
+                        str(proc.pid),
+                        "--duration",
+                        str(int(args.duration)),
+                        "--function",
+                        "--format",
+                        "speedscope",
+                        "--output",
+                        str(work / "daemon.speedscope.json"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(work / "py-spy.log", "w"),
+                )
             run = {"rss_warm": rss[-1], "rss": rss}
             run.update(m0=common.scrape(listen)[0], c0=common.cpu_seconds(proc.pid), t0=time.time())
             run["scrapes"] = watch(listen, proc.pid, args.duration, rss)
@@ -156,8 +173,11 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
     print("\n== schedule lag (probe start vs due slot)")
     lags = dbf["lags"]
     if lags:
-        print(f"database:  p50 {ms(common.percentile(lags, 0.5))}  p99 {ms(common.percentile(lags, 0.99))}  "
-              f"max {ms(max(lags))}  over {len(lags):,d} results")  # fmt: skip
+        print(
+            f"database:  p50 {ms(common.percentile(lags, 0.5))}  "
+            f"p99 {ms(common.percentile(lags, 0.99))}  max {ms(max(lags))}  "
+            f"over {len(lags):,d} results"
+        )
     h0, h1 = (
         common.histogram(m0, "uptimed_schedule_lag_seconds"),
         common.histogram(m1, "uptimed_schedule_lag_seconds"),
@@ -170,17 +190,21 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
 
     print("\n== resources")
     cpu, rss = run["c1"] - run["c0"], run["rss"]
-    print(f"CPU: {cpu:.1f} s over {window:.1f} s = {100 * cpu / window:.1f} % of one core "
-          f"({1000 * cpu / max(metric_done, 1):.3f} ms per probe, scrapes included)")  # fmt: skip
-    print(f"RSS: max {max(rss):.0f} MB ({len(rss)} samples every {RSS_EVERY:g} s from start-up to the end); "
-          f"{run['rss_warm']:.0f} MB after warm-up, {rss[-1]:.0f} MB at the end")  # fmt: skip
+    print(
+        f"CPU: {cpu:.1f} s over {window:.1f} s = {100 * cpu / window:.1f} % of one core "
+        f"({1000 * cpu / max(metric_done, 1):.3f} ms per probe, scrapes included)"
+    )
+    print(
+        f"RSS: max {max(rss):.0f} MB ({len(rss)} samples every {RSS_EVERY:g} s from start-up "
+        f"to the end); {run['rss_warm']:.0f} MB after warm-up, {rss[-1]:.0f} MB at the end"
+    )
 
     print("\n== /metrics")
     scrapes = run["scrapes"]
     for kind in ("plain", "gzip"):
         times, size = [s[kind] for s in scrapes], scrapes[-1][kind + " bytes"]
-        print(f"{kind:5}: median {ms(statistics.median(times))}, max {ms(max(times))} over {len(times)} scrapes, "
-              f"{size / 1e6:.2f} MB on the wire")  # fmt: skip
+        print(f"{kind:5}: median {ms(statistics.median(times))}, max {ms(max(times))} "
+              f"over {len(times)} scrapes, {size / 1e6:.2f} MB on the wire")  # fmt: skip
     print(f"series: {common.series_count(scrapes[-1]['text']):,d}")
 
     print("\n== disk")
@@ -307,8 +331,11 @@ def disk(db: Path) -> None:
     file_bytes = db.stat().st_size + sum(p.stat().st_size for p in db.parent.glob(db.name + "-wal"))
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0] * page_size
-    print(f"whole file: {file_bytes:,d} bytes / {results:,d} results = {file_bytes / max(results, 1):.1f} bytes "
-          f"per result (page size {page_size}, {free:,d} bytes free)")  # fmt: skip
+    print(
+        f"whole file: {file_bytes:,d} bytes / {results:,d} results = "
+        f"{file_bytes / max(results, 1):.1f} bytes per result "
+        f"(page size {page_size}, {free:,d} bytes free)"
+    )
     try:
         stat = conn.execute(
             "SELECT name, sum(pgsize), sum(pgsize - unused), count(*) FROM dbstat GROUP BY name"
@@ -317,12 +344,14 @@ def disk(db: Path) -> None:
         print(f"(no per-table figures: this SQLite has no dbstat: {e})")
         return
     print(
-        f"{'table/index':44} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7} {'B/result':>9}"
+        f"{'table/index':44} {'bytes':>12} {'pages':>7} {'fill':>5} {'rows':>9} {'B/row':>7}"
+        f" {'B/result':>9}"
     )
     for name, pgsize, used, pages in sorted(stat, key=lambda r: -r[1]):
         count = rows.get(name)
         per_row = f"{pgsize / count:7.1f}" if count else f"{'':7}"
-        print(f"{name:44} {pgsize:12,d} {pages:7,d} {used / pgsize:5.0%} {count if count is not None else '':>9} "
+        shown = count if count is not None else ""
+        print(f"{name:44} {pgsize:12,d} {pages:7,d} {used / pgsize:5.0%} {shown:>9} "
               f"{per_row} {pgsize / max(results, 1):9.1f}")  # fmt: skip
     conn.close()
 
@@ -397,7 +426,7 @@ def summarize_speedscope(path: Path, log: Path) -> None:
     waiting = 0.0
     for prof in data["profiles"]:
         common_frames: set[int] | None = None
-        for stack, w in zip(prof["samples"], prof["weights"]):  # stacks are root first
+        for stack, w in zip(prof["samples"], prof["weights"], strict=True):  # stacks are root first
             if not stack or idle(frames[stack[-1]]):
                 waiting += w
                 continue
@@ -410,7 +439,8 @@ def summarize_speedscope(path: Path, log: Path) -> None:
         everywhere |= common_frames or set()
     busy = sum(by_thread.values())
     print(
-        f"{busy:.1f} s of busy samples (about CPU seconds; {waiting:.1f} s more were waits) in {path}"
+        f"{busy:.1f} s of busy samples (about CPU seconds; {waiting:.1f} s more were waits)"
+        f" in {path}"
     )
     for name, w in by_thread.most_common():
         print(f"  thread {name}: {w:.1f} s ({w / busy:.0%})")

@@ -26,10 +26,14 @@ Phases (seconds, :attr:`ProbeResult.phases`; summed over redirect hops):
 Phases are recorded for failed probes too, as far as they got (a refused connect has a
 ``connect``; a body that timed out has ``processing`` and ``transfer``).
 
-The marks travel in a :class:`contextvars.ContextVar` holding a small mutable object: aiohttp
-runs DNS and connection set-up inside the calling task (``session.request`` awaits
+Details (:attr:`ProbeResult.details`): ``status_code``, the status of the last reply whose
+headers were read (with too many redirects, the last redirect's); absent without one.
+
+Every time is read from the probe's clock (:attr:`ProbeContext.clock`). The marks travel in a
+:class:`contextvars.ContextVar` holding a small mutable object (with that clock): aiohttp runs
+DNS and connection set-up inside the calling task (``session.request`` awaits
 ``connector.connect`` directly), so the connector sees the probe's context. This is cheap (a few
-``perf_counter`` calls per probe), unlike ``TraceConfig``, which also cannot split TCP from TLS.
+clock readings per probe), unlike ``TraceConfig``, which also cannot split TCP from TLS.
 
 Private aiohttp API relied on (aiohttp is pinned ``>=3.13.4,<4``; all of it is present from 3.12.0
 to 3.14, and :class:`_TimedConnector` raises ``RuntimeError`` at construction if it is missing):
@@ -60,7 +64,7 @@ bill the target for a bug of ours, nor hide the target's failure as one. The rul
 - Ours, whatever the exception says: the session was closed under the probe (the daemon is
   stopping); the spec's own URL is unusable (``InvalidURL``, ``NonHttpUrlClientError``: the
   target was never contacted; the same exceptions for a redirect's location are the target's);
-  an ``OSError`` of this machine's resources (:func:`probes.tcp.classify_os_error`); a
+  an ``OSError`` of this machine's resources (:func:`probes.base.classify_os_error`); a
   ``ClientError`` that only wraps a non-network exception (aiohttp's "Failed to send bytes"
   around a ``TypeError`` from our body).
 - ``ValueError`` (``UnicodeError`` included) depends on when it was raised. Before our request
@@ -84,36 +88,51 @@ status line and headers are parsed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import ssl
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from time import perf_counter
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from aiohttp.client_proto import ResponseHandler
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED, Connection
 from aiohttp.http_exceptions import ContentLengthError, HttpProcessingError
 
-from probes.base import INTERNAL, ProbeContext, ProbeResult
-from probes.tcp import classify_os_error, one_line
+from probes.base import (
+    HEADERS,
+    INTERNAL,
+    NO_DETAILS,
+    SECRET,
+    URL,
+    ProbeContext,
+    ProbeResult,
+    classify_os_error,
+    one_line,
+)
 
-__all__ = ["HTTP_PHASES", "HttpSpec", "make_session", "probe"]
+__all__ = ["HTTP_DETAILS", "HTTP_PHASES", "STATUS_CODE", "HttpSpec", "make_session", "probe"]
 
 
 #: The HTTP phases, in order. ``connect`` is the TCP handshake alone; ``tls`` is the TLS handshake.
 HTTP_PHASES: tuple[str, ...] = ("resolve", "connect", "tls", "processing", "transfer")
 
+#: The detail of an HTTP result: the status code of the last reply read (after redirects).
+STATUS_CODE = "status_code"
+HTTP_DETAILS: tuple[str, ...] = (STATUS_CODE,)
+
 
 @dataclass(frozen=True, slots=True)
 class HttpSpec:
-    url: str
+    url: str = field(metadata={SECRET: URL})
     timeout: float
     method: str = "GET"
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = field(default=(), metadata={SECRET: HEADERS})
     body: bytes | None = None
     #: Accepted status codes as inclusive ranges; the default is 2xx.
     expect_status: tuple[tuple[int, int], ...] = ((200, 299),)
@@ -126,9 +145,10 @@ class HttpSpec:
 class _Marks:
     """Per-probe phase accumulators, filled in by the resolver and connector below."""
 
-    __slots__ = ("resolve", "connect", "tls", "tcp_done", "sent", "replies")
+    __slots__ = ("clock", "resolve", "connect", "tls", "tcp_done", "sent", "replies")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
         self.resolve: float | None = None
         self.connect: float | None = None
         self.tls: float | None = None
@@ -152,11 +172,11 @@ class _TimedResolver(AbstractResolver):
         m = _marks.get()
         if m is None:
             return await self._inner.resolve(host, port, family)
-        t = perf_counter()
+        t = m.clock()
         try:
             return await self._inner.resolve(host, port, family)
         finally:
-            m.resolve = (m.resolve or 0.0) + (perf_counter() - t)
+            m.resolve = (m.resolve or 0.0) + (m.clock() - t)
 
     async def close(self) -> None:
         await self._inner.close()
@@ -175,26 +195,27 @@ class _TimedConnector(aiohttp.TCPConnector):
                 "._resolver; the phase timing needs updating for this version"
             )
         self._resolver = _TimedResolver(resolver)
+        inner: Callable[[], ResponseHandler] = factory
 
-        def timed_factory() -> Any:
+        def timed_factory() -> ResponseHandler:
             # asyncio calls the protocol factory once the socket is connected, before TLS.
             m = _marks.get()
             if m is not None:
-                m.tcp_done = perf_counter()
-            return factory()
+                m.tcp_done = m.clock()
+            return inner()
 
-        self._factory = timed_factory
+        self._factory = functools.partial(timed_factory)  # aiohttp's own is a partial
 
     async def _wrap_create_connection(self, *args: Any, **kwargs: Any) -> Any:
         m = _marks.get()
         if m is None:
             return await super()._wrap_create_connection(*args, **kwargs)
         m.tcp_done = 0.0
-        t = perf_counter()
+        t = m.clock()
         try:
             return await super()._wrap_create_connection(*args, **kwargs)
         finally:
-            end = perf_counter()
+            end = m.clock()
             tcp_done = m.tcp_done
             if kwargs.get("ssl") and tcp_done:
                 m.connect = (m.connect or 0.0) + (tcp_done - t)
@@ -253,10 +274,14 @@ def make_session(max_connections: int = 0) -> aiohttp.ClientSession:
 
 async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
     """Request ``spec.url`` and read the body; never raises for the target's failure."""
-    request = ctx.http.request  # a missing session is a bug, not the target's failure: raise
-    marks = _Marks()
+    session = ctx.http
+    if session is None:  # a bug, not the target's failure: raise (the daemon logs it)
+        raise RuntimeError("probes.http: the probe context has no HTTP session (make_session)")
+    request = session.request
+    clock = ctx.clock
+    marks = _Marks(clock)
     token = _marks.set(marks)
-    start = perf_counter()
+    start = clock()
     headers_at = body_at = 0.0
     status: int | None = None
     kind: str | None = None
@@ -275,7 +300,7 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
                 max_redirects=spec.max_redirects + 1,
                 ssl=spec.verify_tls,
             ) as resp:
-                headers_at = perf_counter()
+                headers_at = clock()
                 status = resp.status
                 for low, high in spec.expect_status:
                     if low <= status <= high:
@@ -295,11 +320,11 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
                             if size > limit:
                                 kind, message = "body_too_large", f"body > {limit} bytes"
                                 break
-                    body_at = perf_counter()
+                    body_at = clock()
     except TimeoutError:
         kind, message = "timeout", f"no complete reply within {spec.timeout:g} s"
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result; cancellation passes
-        closed = bool(getattr(ctx.http, "closed", False))
+        closed = bool(getattr(session, "closed", False))
         kind, message, exc_status = _classify(exc, spec, _stage(marks, headers_at), closed)
         if exc_status is not None:  # a redirect limit: the last reply's headers were just parsed
             status = exc_status
@@ -307,7 +332,7 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
             internal = exc
     finally:
         _marks.reset(token)
-    end = perf_counter()
+    end = clock()
     if status is not None and not headers_at:
         headers_at = end
 
@@ -326,15 +351,16 @@ async def probe(spec: HttpSpec, ctx: ProbeContext) -> ProbeResult:
         phases["processing"] = max(headers_at - start - spent, 0.0)
         if kind not in ("http_status", "redirects"):  # the body was read, or failed being read
             phases["transfer"] = (body_at or end) - headers_at
+    details = NO_DETAILS if status is None else {STATUS_CODE: status}
     if kind is None:
-        return ProbeResult(ok=True, duration=end - start, status_code=status, phases=phases)
+        return ProbeResult(ok=True, duration=end - start, phases=phases, details=details)
     return ProbeResult(
         ok=False,
         duration=end - start,
         error_kind=kind,
         error=message,
-        status_code=status,
         phases=phases,
+        details=details,
         exception=internal,
     )
 

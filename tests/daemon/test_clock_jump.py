@@ -28,16 +28,18 @@ async def run_with_step(tmp_path, step: float) -> tuple[sqlite3.Connection, floa
     async with serve_target() as t:
         cfg = loads_config(
             f'[daemon]\ndatabase = "{tmp_path}/u.db"\nlisten = "127.0.0.1:{free_port()}"\n'
-            f'[[monitor]]\nid = "a"\nkind = "http"\nurl = "{t.url("/status/200")}"\ninterval = "1s"\ntimeout = "0.5s"\n'
+            f'[[monitor]]\nid = "a"\nkind = "http"\nurl = "{t.url("/status/200")}"\n'
+            'interval = "1s"\ntimeout = "0.5s"\n'
         )
         daemon = Daemon(cfg, wall=clock)
-        task = asyncio.create_task(daemon.run())
+        stop = asyncio.Event()
+        task = asyncio.create_task(daemon.run(shutdown_trigger=stop.wait))
         await asyncio.sleep(2.6)
         before = clock()
         clock.offset = step
         await asyncio.sleep(3.2)
         after = clock()
-        daemon.stop_event.set()
+        stop.set()
         await asyncio.wait_for(task, 10)
     return sqlite3.connect(tmp_path / "u.db"), before, after
 

@@ -39,17 +39,22 @@ class Canary:
         self.sock = None
 
 
+def with_canary(d: DaemonProc, port: int) -> DaemonProc:
+    """``d`` with a connectivity check: the canary listening on ``port``."""
+    d.config.write_text(
+        d.config.read_text().replace(
+            "[defaults]", f'connectivity_check = ["tcp://127.0.0.1:{port}"]\n[defaults]'
+        )
+    )
+    return d
+
+
 async def test_time_while_every_canary_fails_is_unknown_and_opens_no_incident(tmp_path):
     flip, canary = Flip(), Canary()
     runner, port = await serve_flip(flip)
     try:
         monitors = f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\n'
-        d = DaemonProc(tmp_path, monitors)
-        d.config.write_text(
-            d.config.read_text().replace(
-                "[defaults]", f'connectivity_check = ["tcp://127.0.0.1:{canary.port}"]\n[defaults]'
-            )
-        )
+        d = with_canary(DaemonProc(tmp_path, monitors), canary.port)
         async with d:
             t0 = time.time()
             await asyncio.sleep(3)
@@ -79,8 +84,8 @@ async def test_time_while_every_canary_fails_is_unknown_and_opens_no_incident(tm
     ((start, end, run),) = d.sql("SELECT start, end, run FROM degraded")
     assert start / 1000 <= flip.switched[0][0] and end / 1000 >= flip.switched[1][0]
     r = subprocess.run(
-        [*UPTIMED, "report", "-c", str(d.config), "--from", iso(int(t0 * 1000)), "--to", iso(int(t1 * 1000)),
-         "--format", "json"],
+        [*UPTIMED, "report", "-c", str(d.config), "--from", iso(int(t0 * 1000)),
+         "--to", iso(int(t1 * 1000)), "--format", "json"],
         capture_output=True, text=True,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
@@ -134,12 +139,7 @@ async def test_an_uplink_break_right_after_a_good_check_is_no_outage(tmp_path):
             f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\n'
             'interval = "4s"\ntimeout = "3s"\nfailure_threshold = 1\n'
         )
-        d = DaemonProc(tmp_path, monitors)
-        d.config.write_text(
-            d.config.read_text().replace(
-                "[defaults]", f'connectivity_check = ["tcp://127.0.0.1:{canary.port}"]\n[defaults]'
-            )
-        )
+        d = with_canary(DaemonProc(tmp_path, monitors), canary.port)
         async with d:
             t0 = time.time()
             while await canary.next_check() < t0 + 6:  # the monitor has a verdict by then
@@ -169,8 +169,8 @@ async def test_an_uplink_break_right_after_a_good_check_is_no_outage(tmp_path):
     assert d.sql("SELECT count(*) FROM timeline WHERE start < ? AND end > ?", end, start) == [(0,)]
     r = await asyncio.to_thread(
         subprocess.run,
-        [*UPTIMED, "report", "-c", str(d.config), "--from", iso(int(t0 * 1000)), "--to", iso(int(t1 * 1000)),
-         "--format", "json"],
+        [*UPTIMED, "report", "-c", str(d.config), "--from", iso(int(t0 * 1000)),
+         "--to", iso(int(t1 * 1000)), "--format", "json"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -292,7 +292,8 @@ async def test_kill_9_then_restart_resumes_the_timeline(tmp_path):
     "text, needle",
     [
         (
-            '[daemon]\nlisten = "127.0.0.1:1"\n[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "x"\nport = 99999\n',
+            '[daemon]\nlisten = "127.0.0.1:1"\n'
+            '[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "x"\nport = 99999\n',
             "port",
         ),
         ("\xff\xfe", "UTF-8"),

@@ -21,7 +21,8 @@ async def test_healthz_turns_503_with_a_reason_when_the_writer_dies(tmp_path):
         + '\ninterval = "1s"\n'
     )
     daemon = Daemon(cfg)
-    task = asyncio.create_task(daemon.run())
+    stop = asyncio.Event()
+    task = asyncio.create_task(daemon.run(shutdown_trigger=stop.wait))
     try:
         async with aiohttp.ClientSession() as s:
             for _ in range(50):
@@ -39,5 +40,5 @@ async def test_healthz_turns_503_with_a_reason_when_the_writer_dies(tmp_path):
                 body = json.loads(await r.text())
         assert body["status"] == "unhealthy" and body["reasons"] == ["writer thread is not running"]
     finally:
-        daemon.stop_event.set()
+        stop.set()
         await asyncio.wait_for(task, 10)

@@ -381,7 +381,8 @@ async def main() -> None:
         pass
     try:
         tcp = await tcp_probe(TcpSpec("127.0.0.1", port, 2.0), ProbeContext())
-        http = await http_probe(HttpSpec(f"http://127.0.0.1:{port}/", 2.0), ProbeContext(http=session))
+        spec = HttpSpec(f"http://127.0.0.1:{port}/", 2.0)
+        http = await http_probe(spec, ProbeContext(http=session))
     finally:
         for fd in fds:
             os.close(fd)

@@ -28,13 +28,12 @@ from probes.base import ProbeResult
 from tests.e2e.test_report_e2e import cli_here, iso, ms_of
 from tests.e2e.test_slo_e2e import serve
 from tests.support.daemon_proc import DaemonProc
-from uptimed import store as store_module
 from uptimed.config import load_config
 from uptimed.core.state import Snapshot
 from uptimed.core.times import iso as iso_ms
 from uptimed.daemon.app import Daemon
 from uptimed.service.report import _latency_counts
-from uptimed.store import Store, threshold_us
+from uptimed.store import Store, rollups, threshold_us
 
 HOUR = 3_600_000
 MIN = 60_000
@@ -65,23 +64,36 @@ def open_store(path: Path, clock: Clock, **kw) -> Store:
 
 def writer_pass(s: Store) -> None:
     """One pass of the writer thread (Store._loop), run here."""
-    s._latency_step(s._conn)
+    assert s._conn is not None
+    s._latency.step(s._conn, s.now_ms())
     while s._write_batch(s._conn):
         pass
 
 
+def counting_half_a_second(db: Path, clock: Clock) -> tuple[Store, int]:
+    """A store with one monitor ("a") whose probes are counted against 0.5 s from the writer's
+    first pass on (run now, at ``clock``)."""
+    s = open_store(db, clock)
+    (mid,) = s.register_monitors([("a", "http", "a")]).values()
+    s.latency_thresholds = {mid: (500_000,)}
+    writer_pass(s)
+    return s, mid
+
+
 def expire_raw(s: Store, clock: Clock, before: int) -> None:
     """Raw retention, run now: results older than ``before`` go (rollups stay)."""
-    s.retention_raw = (clock.ms - before) / 1000
-    s._retention_todo, s._retention_due = [], 0
-    s._retention_step(s._conn)
+    assert s._conn is not None
+    s.retention.raw = (clock.ms - before) / 1000
+    s.retention.due = 0
+    s.retention.step(s._conn, s.now_ms())
 
 
 def latency_rows(db: Path) -> list[tuple[int, int, int, int, int]]:
     return (
         sqlite3.connect(db)
         .execute(
-            "SELECT monitor, hour, threshold_us, ok, fast FROM rollup_latency ORDER BY monitor, hour, threshold_us"
+            "SELECT monitor, hour, threshold_us, ok, fast FROM rollup_latency"
+            " ORDER BY monitor, hour, threshold_us"
         )
         .fetchall()
     )
@@ -110,7 +122,7 @@ def test_each_threshold_counts_the_probes_against_itself(tmp_path):
     s.record(mid, T0 + 50_000, result(False, 100_000), [], Snapshot())  # failures count in neither
     s.close()
     assert latency_rows(db) == [(mid, T0, 500_000, 5, 0), (mid, T0, 2_000_000, 5, 5)]
-    # Counted from the writer's first pass (nothing to count before it): one minute before the probes.
+    # Counted from the writer's first pass (nothing to count before it): a minute before the probes.
     assert tracked(db) == {(mid, 500_000): T0 - MIN, (mid, 2_000_000): T0 - MIN}
     conn = sqlite3.connect(db)
     assert _latency_counts(conn, [mid], 500_000, (T0, T0 + HOUR)) == (0, 5, T0 - MIN, True)
@@ -124,10 +136,7 @@ def test_a_threshold_added_mid_hour_is_counted_from_then(tmp_path):
     and so does counted_from; the other threshold keeps its whole hour."""
     db = tmp_path / "u.db"
     clock = Clock(T0 - MIN)
-    s = open_store(db, clock)
-    (mid,) = s.register_monitors([("a", "http", "a")]).values()
-    s.latency_thresholds = {mid: (500_000,)}
-    writer_pass(s)
+    s, mid = counting_half_a_second(db, clock)
     for i in range(1, 6):
         s.record(mid, T0 + i * MIN, result(True, 600_000), [], Snapshot())
     writer_pass(s)
@@ -166,10 +175,7 @@ def test_a_threshold_added_later_counts_the_raw_results_kept(tmp_path):
     """Added at 14:30 with the raw results from 14:03 on still kept: counted from 14:03."""
     db = tmp_path / "u.db"
     clock = Clock(T0 - MIN)
-    s = open_store(db, clock)
-    (mid,) = s.register_monitors([("a", "http", "a")]).values()
-    s.latency_thresholds = {mid: (500_000,)}
-    writer_pass(s)
+    s, mid = counting_half_a_second(db, clock)
     for i in range(1, 6):
         s.record(mid, T0 + i * MIN, result(True, 600_000 if i % 2 else 3_000_000), [], Snapshot())
     writer_pass(s)
@@ -189,10 +195,7 @@ def test_a_threshold_added_later_counts_the_raw_results_kept(tmp_path):
 def test_a_threshold_dropped_and_added_again_counts_each_probe_once(tmp_path):
     db = tmp_path / "u.db"
     clock = Clock(T0 - MIN)
-    s = open_store(db, clock)
-    (mid,) = s.register_monitors([("a", "http", "a")]).values()
-    s.latency_thresholds = {mid: (500_000,)}
-    writer_pass(s)
+    s, mid = counting_half_a_second(db, clock)
     s.record(mid, T0 + MIN, result(True, 100_000), [], Snapshot())
     writer_pass(s)
     s.latency_thresholds = {}  # the SLO removed: no longer counted
@@ -213,7 +216,7 @@ def test_a_threshold_dropped_and_added_again_counts_each_probe_once(tmp_path):
 def test_new_thresholds_start_a_few_monitors_per_pass_and_lose_no_probe(tmp_path, monkeypatch):
     """With no time budget, one monitor per writer pass: the others' probes written meanwhile
     are counted when their turn comes, from their raw results."""
-    monkeypatch.setattr(store_module, "BACKFILL_BUDGET", 0.0)
+    monkeypatch.setattr(rollups, "BACKFILL_BUDGET", 0.0)
     db = tmp_path / "u.db"
     clock = Clock(T0)
     s = open_store(db, clock)
@@ -227,7 +230,8 @@ def test_new_thresholds_start_a_few_monitors_per_pass_and_lose_no_probe(tmp_path
         assert len(tracked(db)) == min(n + 1, 3)
     s.close()
     assert latency_rows(db) == [(m, T0, 500_000, 4, 4) for m in mids]
-    # The first from its first probe (queued at the first pass), the others from their first raw result.
+    # The first from its first probe (queued at the first pass), the others from their first raw
+    # result.
     assert tracked(db) == {(m, 500_000): T0 + m for m in mids}
 
 
@@ -235,10 +239,7 @@ def test_the_tracked_thresholds_survive_a_restart(tmp_path):
     """A daemon that starts again on the same config keeps counting, from the same time."""
     db = tmp_path / "u.db"
     clock = Clock(T0 - MIN)
-    s = open_store(db, clock)
-    (mid,) = s.register_monitors([("a", "http", "a")]).values()
-    s.latency_thresholds = {mid: (500_000,)}
-    writer_pass(s)
+    s, mid = counting_half_a_second(db, clock)
     s.record(mid, T0 + MIN, result(True, 100_000), [], Snapshot())
     writer_pass(s)
     s.close()
@@ -360,12 +361,12 @@ def test_a_report_counts_each_slo_against_its_own_threshold(tmp_path):
     first = report(T0, T0 + HOUR)
     start = iso_ms(T0 - MIN)
     assert first["web-tight"] == {
-        "threshold_seconds": 0.5, "objective": 0.9, "attainment": 0.0, "met": False, "good": 0, "total": 10,
-        "counted_from": start, "exact": True,
+        "threshold_seconds": 0.5, "objective": 0.9, "attainment": 0.0, "met": False, "good": 0,
+        "total": 10, "counted_from": start, "exact": True,
     }  # fmt: skip
     assert first["web-loose"] == {
-        "threshold_seconds": 2.0, "objective": 0.9, "attainment": 1.0, "met": True, "good": 10, "total": 10,
-        "counted_from": start, "exact": True,
+        "threshold_seconds": 2.0, "objective": 0.9, "attainment": 1.0, "met": True, "good": 10,
+        "total": 10, "counted_from": start, "exact": True,
     }  # fmt: skip
     # The service: web's 0.6 s probes are under 1 s, api's 1.5 s ones are not.
     assert (first["site-latency"]["good"], first["site-latency"]["total"]) == (10, 20)
@@ -388,7 +389,10 @@ async def test_a_reload_of_the_daemon_counts_a_new_threshold_on_its_own(tmp_path
     one of 2 s. The new one counts every probe as fast, from the first raw result on; the old
     one none of them."""
     target, port = await serve(0.4)
-    monitor = f'[[monitor]]\nid = "slow"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\ntimeout = "0.9s"\n'
+    monitor = (
+        f'[[monitor]]\nid = "slow"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\n'
+        'timeout = "0.9s"\n'
+    )
     d = DaemonProc(tmp_path, monitor + latency_slo("tight", "slow", "300ms"))
 
     async def results(n: int) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import itertools
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
@@ -10,7 +12,7 @@ import aiohttp
 import pytest
 
 from probes.base import ERROR_KINDS, INTERNAL, ProbeContext, ProbeResult
-from probes.http import HTTP_PHASES, HttpSpec, make_session, probe
+from probes.http import HTTP_PHASES, STATUS_CODE, HttpSpec, make_session, probe
 from tests.support.targets import (
     Cert,
     Target,
@@ -31,6 +33,11 @@ async def ctx() -> AsyncIterator[ProbeContext]:
         await session.close()
 
 
+def status(result: ProbeResult) -> int | None:
+    """The result's HTTP status code (its detail ``status_code``), None without one."""
+    return result.details.get(STATUS_CODE)
+
+
 async def run(ctx: ProbeContext, url: str, **kwargs: object) -> ProbeResult:
     """Probe ``url`` and check the invariants every result must satisfy."""
     spec = HttpSpec(url=url, **{"timeout": 3.0, **kwargs})  # type: ignore[arg-type]
@@ -44,6 +51,7 @@ async def run(ctx: ProbeContext, url: str, **kwargs: object) -> ProbeResult:
     # Only an internal result (no verdict on the target) carries its exception, for the log.
     assert (result.exception is not None) == result.internal == (result.error_kind == INTERNAL)
     assert set(result.phases) <= set(HTTP_PHASES)
+    assert set(result.details) <= {STATUS_CODE}
     assert all(v >= 0 for v in result.phases.values()), result.phases
     assert 0 <= result.duration <= spec.timeout + SLACK
     # The phases partition (part of) the probe's time, so they can never add up to more.
@@ -56,23 +64,23 @@ async def run(ctx: ProbeContext, url: str, **kwargs: object) -> ProbeResult:
 
 async def test_ok(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/status/200"))
-    assert r.ok and r.status_code == 200
+    assert r.ok and status(r) == 200
     assert set(r.phases) == {"connect", "processing", "transfer"}  # IP literal, plain HTTP
     assert r.phases["connect"] > 0
 
 
 async def test_unexpected_status(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/status/503"))
-    assert (r.ok, r.error_kind, r.status_code) == (False, "http_status", 503)
+    assert (r.ok, r.error_kind, status(r)) == (False, "http_status", 503)
     assert "503" in (r.error or "")
     assert "processing" in r.phases and "transfer" not in r.phases  # the body is not read
 
 
 async def test_expect_status_ranges(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/status/503"), expect_status=((200, 299), (500, 503)))
-    assert r.ok and r.status_code == 503
+    assert r.ok and status(r) == 503
     r = await run(ctx, target.url("/status/200"), expect_status=((300, 399),))
-    assert (r.error_kind, r.status_code) == ("http_status", 200)
+    assert (r.error_kind, status(r)) == ("http_status", 200)
 
 
 async def test_method_headers_and_body_are_sent(ctx: ProbeContext, target: Target) -> None:
@@ -92,7 +100,7 @@ async def test_method_headers_and_body_are_sent(ctx: ProbeContext, target: Targe
 
 async def test_head_request(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/status/200"), method="HEAD")
-    assert r.ok and r.status_code == 200 and target.requests[0].method == "HEAD"
+    assert r.ok and status(r) == 200 and target.requests[0].method == "HEAD"
 
 
 async def test_fresh_connection_per_probe_and_no_cookies(ctx: ProbeContext, target: Target) -> None:
@@ -113,7 +121,7 @@ async def test_fresh_connection_per_probe_and_no_cookies(ctx: ProbeContext, targ
 
 async def test_redirect_chain_is_followed(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/redirect/3"))
-    assert r.ok and r.status_code == 200
+    assert r.ok and status(r) == 200
     assert [req.path for req in target.requests] == [f"/redirect/{n}" for n in (3, 2, 1, 0)]
     assert target.connections == 4
 
@@ -121,25 +129,25 @@ async def test_redirect_chain_is_followed(ctx: ProbeContext, target: Target) -> 
 async def test_max_redirects_is_the_most_allowed(ctx: ProbeContext, target: Target) -> None:
     assert (await run(ctx, target.url("/redirect/3"), max_redirects=3)).ok
     r = await run(ctx, target.url("/redirect/3"), max_redirects=2)
-    assert (r.error_kind, r.status_code) == ("redirects", 302)
+    assert (r.error_kind, status(r)) == ("redirects", 302)
     r = await run(ctx, target.url("/redirect/1"), max_redirects=0)
     assert r.error_kind == "redirects"
 
 
 async def test_redirect_loop(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/loop"), max_redirects=5)
-    assert (r.ok, r.error_kind, r.status_code) == (False, "redirects", 302)
+    assert (r.ok, r.error_kind, status(r)) == (False, "redirects", 302)
     assert len(target.requests) == 6  # the request and 5 redirects followed, then it gives up
     assert {"connect", "processing"} <= set(r.phases)
 
 
 async def test_redirects_not_followed(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/redirect/1"), follow_redirects=False)
-    assert (r.error_kind, r.status_code) == ("http_status", 302)
+    assert (r.error_kind, status(r)) == ("http_status", 302)
     r = await run(
         ctx, target.url("/redirect/1"), follow_redirects=False, expect_status=((302, 302),)
     )
-    assert r.ok and r.status_code == 302
+    assert r.ok and status(r) == 302
     assert len(target.requests) == 2
 
 
@@ -161,14 +169,14 @@ async def test_phases_sum_over_redirect_hops(ctx: ProbeContext, tls_cert: Cert) 
 
 async def test_timeout_before_headers(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/slow-headers/10"), timeout=0.3)
-    assert (r.error_kind, r.status_code) == ("timeout", None)
+    assert (r.error_kind, status(r)) == ("timeout", None)
     assert r.duration >= 0.3
     assert "connect" in r.phases and "processing" not in r.phases
 
 
 async def test_timeout_mid_body(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/slow-body/10"), timeout=0.3)
-    assert (r.error_kind, r.status_code) == ("timeout", 200)
+    assert (r.error_kind, status(r)) == ("timeout", 200)
     assert r.duration >= 0.3
     assert r.phases["transfer"] >= 0.2
 
@@ -176,7 +184,7 @@ async def test_timeout_mid_body(ctx: ProbeContext, target: Target) -> None:
 async def test_timeout_while_connecting(ctx: ProbeContext) -> None:
     with blackhole_port() as port:
         r = await run(ctx, f"http://127.0.0.1:{port}/", timeout=0.3)
-    assert (r.error_kind, r.status_code) == ("timeout", None)
+    assert (r.error_kind, status(r)) == ("timeout", None)
     assert r.phases["connect"] >= 0.25
 
 
@@ -203,20 +211,20 @@ async def test_cancellation_propagates(ctx: ProbeContext, target: Target) -> Non
 
 async def test_connection_reset(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/reset"))
-    assert (r.error_kind, r.status_code) == ("reset", None)
+    assert (r.error_kind, status(r)) == ("reset", None)
     assert target.connections == 1  # no silent retry
 
 
 async def test_closed_without_reply(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/close"))
-    assert (r.error_kind, r.status_code) == ("reset", None)
+    assert (r.error_kind, status(r)) == ("reset", None)
     assert target.connections == 1  # no silent retry
 
 
 async def test_connection_refused(ctx: ProbeContext) -> None:
     with closed_port() as port:
         r = await run(ctx, f"http://127.0.0.1:{port}/")
-    assert (r.error_kind, r.status_code) == ("refused", None)
+    assert (r.error_kind, status(r)) == ("refused", None)
     assert set(r.phases) == {"connect"}
 
 
@@ -231,11 +239,11 @@ async def test_dns_failure(ctx: ProbeContext) -> None:
 
 async def test_truncated_bodies(ctx: ProbeContext, target: Target) -> None:
     r = await run(ctx, target.url("/truncated-chunked"))
-    assert (r.error_kind, r.status_code) == ("protocol", 200)
+    assert (r.error_kind, status(r)) == ("protocol", 200)
     r = await run(ctx, target.url("/truncated-length"))
-    assert (r.error_kind, r.status_code) == ("reset", 200)
+    assert (r.error_kind, status(r)) == ("reset", 200)
     r = await run(ctx, target.url("/reset-body"))
-    assert (r.error_kind, r.status_code) == ("reset", 200)
+    assert (r.error_kind, status(r)) == ("reset", 200)
 
 
 # --- not HTTP ------------------------------------------------------------------------------------
@@ -247,7 +255,7 @@ async def test_truncated_bodies(ctx: ProbeContext, target: Target) -> None:
 async def test_invalid_http_is_protocol(ctx: ProbeContext, target: Target, path: str) -> None:
     r = await run(ctx, target.url(path))
     # aiohttp reports these with a made-up status 400; the probe must not.
-    assert (r.ok, r.error_kind, r.status_code) == (False, "protocol", None)
+    assert (r.ok, r.error_kind, status(r)) == (False, "protocol", None)
     assert "processing" not in r.phases
 
 
@@ -261,7 +269,7 @@ async def test_a_hundred_headers_are_fine(ctx: ProbeContext, target: Target) -> 
 @pytest.mark.parametrize("path", ["/endless", "/endless-eof"])
 async def test_endless_body(ctx: ProbeContext, target: Target, path: str) -> None:
     r = await run(ctx, target.url(path), max_body_bytes=64 * 1024, timeout=5.0)
-    assert (r.error_kind, r.status_code) == ("body_too_large", 200)
+    assert (r.error_kind, status(r)) == ("body_too_large", 200)
     assert r.duration < 1.0
     assert "transfer" in r.phases
 
@@ -269,14 +277,14 @@ async def test_endless_body(ctx: ProbeContext, target: Target, path: str) -> Non
 async def test_content_length_over_the_limit(ctx: ProbeContext, target: Target) -> None:
     # The target sends 1 KiB and then stalls: reading the body would end in a timeout.
     r = await run(ctx, target.url("/big-length/10000000"), max_body_bytes=1024 * 1024, timeout=5.0)
-    assert (r.error_kind, r.status_code) == ("body_too_large", 200)
+    assert (r.error_kind, status(r)) == ("body_too_large", 200)
     assert r.duration < 1.0
 
 
 async def test_body_limit_is_inclusive(ctx: ProbeContext, target: Target) -> None:
     assert (await run(ctx, target.url("/status/200"), max_body_bytes=5)).ok  # "hello"
     r = await run(ctx, target.url("/status/200"), max_body_bytes=4)
-    assert (r.error_kind, r.status_code) == ("body_too_large", 200)
+    assert (r.error_kind, status(r)) == ("body_too_large", 200)
 
 
 # --- TLS -----------------------------------------------------------------------------------------
@@ -284,14 +292,14 @@ async def test_body_limit_is_inclusive(ctx: ProbeContext, target: Target) -> Non
 
 async def test_tls_self_signed_rejected(ctx: ProbeContext, tls_target: Target) -> None:
     r = await run(ctx, tls_target.url("/status/200"))
-    assert (r.error_kind, r.status_code) == ("tls", None)
+    assert (r.error_kind, status(r)) == ("tls", None)
     assert set(r.phases) == {"connect", "tls"}
     assert not tls_target.requests
 
 
 async def test_tls_unverified(ctx: ProbeContext, tls_target: Target) -> None:
     r = await run(ctx, tls_target.url("/status/200"), verify_tls=False)
-    assert r.ok and r.status_code == 200
+    assert r.ok and status(r) == 200
     assert set(r.phases) == {"connect", "tls", "processing", "transfer"}
     assert r.phases["tls"] > 0 and r.phases["connect"] > 0
 
@@ -323,7 +331,7 @@ async def test_https_to_a_plain_text_server(ctx: ProbeContext) -> None:
     finally:
         server.close()
         await server.wait_closed()
-    assert (r.error_kind, r.status_code) == ("tls", None)
+    assert (r.error_kind, status(r)) == ("tls", None)
 
 
 # --- phases --------------------------------------------------------------------------------------
@@ -445,8 +453,22 @@ async def test_a_session_closed_under_the_probe_is_internal() -> None:
 
 
 async def test_missing_session_is_a_bug_not_a_result() -> None:
-    with pytest.raises(AttributeError):
+    with pytest.raises(RuntimeError, match="no HTTP session"):
         await probe(HttpSpec(url="http://127.0.0.1:1/", timeout=1), ProbeContext())
+
+
+async def test_times_come_from_the_contexts_clock(ctx: ProbeContext, target: Target) -> None:
+    """Every time is read from ``ctx.clock``: a clock that says 1000 s more at each reading
+    gives phases and a duration counted in its readings."""
+    ticks = itertools.count(0.0, 1000.0)
+    r = await probe(
+        HttpSpec(url=target.url("/status/200"), timeout=3.0),
+        dataclasses.replace(ctx, clock=lambda: next(ticks)),
+    )
+    assert r.ok and status(r) == 200
+    assert set(r.phases) == {"connect", "processing", "transfer"}
+    assert all(v % 1000 == 0 for v in (*r.phases.values(), r.duration)), r
+    assert r.duration >= 3000 and r.phases["connect"] >= 1000
 
 
 async def test_make_session_configuration() -> None:

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import itertools
 import os
 import socket
 
 import pytest
 
-from probes.base import ERROR_KINDS, INTERNAL, ProbeContext, ProbeResult
-from probes.tcp import TcpSpec, classify_os_error, probe
+from probes.base import (
+    ERROR_KINDS,
+    INTERNAL,
+    AddrInfo,
+    ProbeContext,
+    ProbeResult,
+    classify_os_error,
+)
+from probes.tcp import TcpSpec, probe
 from tests.support.targets import Target, blackhole_port, closed_port
 
 SLACK = 0.25
@@ -21,7 +29,7 @@ async def run(host: str, port: int, timeout: float = 2.0) -> ProbeResult:
     """Probe ``host:port`` and check the invariants every result must satisfy."""
     result = await probe(TcpSpec(host=host, port=port, timeout=timeout), CTX)
     assert result.ok == (result.error_kind is None)
-    assert result.status_code is None
+    assert not result.details  # a TCP result has none
     if result.ok:
         assert result.error is None
     else:
@@ -112,6 +120,32 @@ async def test_cancellation_propagates() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_names_are_looked_up_by_the_contexts_resolver(target: Target) -> None:
+    """``ctx.resolve`` answers for host names (not for IP literals); its addresses are tried in
+    turn until one accepts."""
+    asked: list[tuple[str, int]] = []
+
+    async def resolve(host: str, port: int) -> list[AddrInfo]:
+        asked.append((host, port))
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", refused)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", target.port)),
+        ]
+
+    ctx = ProbeContext(resolve=resolve)
+    with closed_port() as refused:
+        r = await probe(TcpSpec("db.example.test", 5432, 2.0), ctx)
+        assert r.ok and set(r.phases) == {"resolve", "connect"}
+        assert (await probe(TcpSpec("127.0.0.1", target.port, 2.0), ctx)).ok
+    assert asked == [("db.example.test", 5432)]
+
+
+async def test_times_come_from_the_contexts_clock(target: Target) -> None:
+    ticks = itertools.count(0.0, 1.0)
+    r = await probe(TcpSpec("127.0.0.1", target.port, 2.0), ProbeContext(clock=lambda: next(ticks)))
+    assert r.ok and r.phases == {"connect": 1.0} and r.duration == 3.0
 
 
 def test_classify_os_error() -> None:

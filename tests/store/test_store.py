@@ -14,7 +14,9 @@ import pytest
 
 from probes.base import ProbeResult
 from uptimed.core.state import DOWN, UP, Segment, Snapshot
+from uptimed.errors import DatabaseLocked
 from uptimed.store import Store, now_ms
+from uptimed.store.results import ResultReader
 
 
 def _open(path, **kw) -> Store:
@@ -44,7 +46,12 @@ def test_results_timeline_and_snapshots_round_trip(tmp_path):
     s.start(version="t", config_sha256="abc")
     t = 1_700_000_000_000
     fail = ProbeResult(
-        False, 0.25, "http_status", "503 Service Unavailable", 503, {"connect": 0.001}
+        False,
+        0.25,
+        "http_status",
+        "503 Service Unavailable",
+        {"connect": 0.001},
+        {"status_code": 503},
     )
     ok = ProbeResult(
         True, 0.01, phases={"connect": 0.0005, "processing": 0.002, "transfer": 0.0001}
@@ -65,13 +72,19 @@ def test_results_timeline_and_snapshots_round_trip(tmp_path):
     s.close()
 
     c = sqlite3.connect(tmp_path / "u.db")
-    rows = c.execute(
-        "SELECT ts, ok, duration_us, status, error, connect_us, processing_us FROM results ORDER BY ts"
-    ).fetchall()
-    assert rows == [
-        (t, 1, 10000, None, None, 500, 2000),
-        (t + 1000, 0, 250000, 503, "503 Service Unavailable", 1000, None),
+    rows = ResultReader(c).between(ids["web"], t, t + 1001)
+    assert [(r.ts, r.ok, r.duration_us, r.details, r.error, r.phases_us) for r in rows] == [
+        (t, True, 10000, {}, None, {"connect": 500, "processing": 2000, "transfer": 100}),
+        (
+            t + 1000,
+            False,
+            250000,
+            {"status_code": 503},
+            "503 Service Unavailable",
+            {"connect": 1000},
+        ),
     ]
+    assert rows[1].error_kind == "http_status"
     kind = c.execute(
         "SELECT e.name FROM results r JOIN error_kinds e ON e.id = r.error_kind"
     ).fetchone()[0]
@@ -115,7 +128,7 @@ def test_retention_deletes_only_old_results(tmp_path):
     for mid in ids.values():
         s.record(mid, now - 7200_000, r, [], Snapshot())
         s.record(mid, now - 60_000, r, [], Snapshot())
-    s._retention_due = 0  # due now
+    s.retention.due = 0  # due now
     deadline = time.time() + 10
     c = sqlite3.connect(tmp_path / "u.db")
     while time.time() < deadline:
@@ -158,13 +171,14 @@ WRITER = textwrap.dedent(
     s.open()
     ids = s.register_monitors([(f"m{i}", "http", "m") for i in range(50)])
     s.start(version="t", config_sha256="x")
-    r = ProbeResult(False, 0.01, "timeout", "timed out after 1s", None, {"connect": 0.001})
+    r = ProbeResult(False, 0.01, "timeout", "timed out after 1s", {"connect": 0.001})
     t = int(time.time() * 1000)
     i = 0
     while True:
         for mid in ids.values():
             i += 1
-            s.record(mid, t + i, r, [Segment(t, t + i + 2500, 0)], Snapshot(0, 0, None, t + i, Segment(t, t + i + 2500, 0)))
+            seg = Segment(t, t + i + 2500, 0)
+            s.record(mid, t + i, r, [seg], Snapshot(0, 0, None, t + i, seg))
         time.sleep(0.001)
     """
 )
@@ -209,7 +223,7 @@ def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
     s = _open(tmp_path / "u.db")
     s.close()
     c = sqlite3.connect(tmp_path / "u.db")
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 6
     assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [
         (1, 0, 10, 1, None)
     ]
@@ -228,7 +242,7 @@ def test_the_writer_summarizes_the_days_that_became_final(tmp_path):
         "INSERT INTO monitor_state (monitor, state, streak, last_ts, floor) VALUES (?, 1, 0, ?, 0)",
         (mid, t0 + 2 * day + 7),
     )
-    s._summary_due = 0  # at once, not a few seconds after the start
+    s.summaries.due = 0  # at once, not a few seconds after the start
     s.start(version="t", config_sha256="x")
     c = sqlite3.connect(tmp_path / "u.db")
     deadline = time.monotonic() + 10
@@ -264,8 +278,8 @@ def test_hourly_rollups_count_probes_failures_durations_and_fast_probes(tmp_path
     rows = (
         sqlite3.connect(tmp_path / "u.db")
         .execute(
-            "SELECT hour, probes, failures, duration_sum_us, duration_min_us, duration_max_us, fast FROM rollup_hourly"
-            " ORDER BY hour"
+            "SELECT hour, probes, failures, duration_sum_us, duration_min_us, duration_max_us, fast"
+            " FROM rollup_hourly ORDER BY hour"
         )
         .fetchall()
     )
@@ -286,13 +300,13 @@ def test_retention_deletes_old_latency_rollups_with_the_hourly_ones(tmp_path):
     s = _open(tmp_path / "u.db")
     (mid,) = s.register_monitors([("a", "http", "a")]).values()
     s.latency_thresholds = {mid: (300_000,)}
-    s.retention_rollup = 86400.0
+    s.retention.rollup = 86400.0
     now = now_ms()
     s.start(version="t", config_sha256="x")
     for ts in (now - 3 * 86_400_000, now - 60_000):
         s.record(mid, ts, ProbeResult(True, 0.1), [], Snapshot())
     s.call(lambda conn: None).result(5)
-    s._retention_due = 0
+    s.retention.due = 0
     c = sqlite3.connect(tmp_path / "u.db")
     deadline = time.time() + 10
     while (
@@ -308,8 +322,6 @@ def test_retention_deletes_old_latency_rollups_with_the_hourly_ones(tmp_path):
 
 
 def test_one_store_per_database_even_through_a_symlink(tmp_path):
-    from uptimed.store import DatabaseLocked
-
     s = _open(tmp_path / "u.db")
     (tmp_path / "alias.db").symlink_to(tmp_path / "u.db")
     for path in (tmp_path / "u.db", tmp_path / "alias.db"):
@@ -320,8 +332,6 @@ def test_one_store_per_database_even_through_a_symlink(tmp_path):
 
 
 def test_a_failed_open_holds_nothing(tmp_path):
-    from uptimed.store import DatabaseLocked
-
     (tmp_path / "u.db").write_bytes(b"not a database at all" * 100)
     for _ in range(2):  # the second attempt fails the same way: not "locked" by the first
         with pytest.raises(sqlite3.DatabaseError) as e:

@@ -48,7 +48,12 @@ def live_monitors(now_ms: int) -> dict[str, LiveMonitor]:
     }
     web, db = mons["web"], mons["db"]
     web.last = ProbeResult(
-        False, 0.25, "http_status", "503", 503, {"connect": 0.001, "processing": 0.2}
+        False,
+        0.25,
+        "http_status",
+        "503",
+        {"connect": 0.001, "processing": 0.2},
+        {"status_code": 503},
     )
     web.failures = {"http_status": 2, "timeout": 1}
     web.ok_total = 5
@@ -78,8 +83,8 @@ def test_text_rendering_and_the_collector_agree_and_lint_clean():
     assert 'uptimed_monitor_up{monitor="new"' not in text  # no verdict yet: absent
     assert 'probe_success{monitor="new"' not in text
     assert (
-        'uptimed_probes_total{monitor="web",env="prod",team="a \\"quoted\\" \\\\ team",result="failure"} 3.0'
-        in text
+        'uptimed_probes_total{monitor="web",env="prod",team="a \\"quoted\\" \\\\ team",'
+        'result="failure"} 3.0' in text
     )
     assert 'error_kind="timeout"} 1.0' in text
     families = {f.name: f for f in c.collect()}
@@ -164,8 +169,8 @@ def test_an_internal_error_leaves_no_probe_series_and_is_counted_apart() -> None
     )
     assert 'uptimed_probe_internal_errors_total{monitor="db",env="prod",team=""} 4.0' in text
     assert (
-        'uptimed_probe_internal_errors_total{monitor="web",env="prod",team="a \\"quoted\\" \\\\ team"} 0.0'
-        in text
+        'uptimed_probe_internal_errors_total{monitor="web",env="prod",'
+        'team="a \\"quoted\\" \\\\ team"} 0.0' in text
     )
     assert 'uptimed_probes_total{monitor="db",env="prod",team="",result="failure"} 0.0' in text
     families = {f.name: f for f in c.collect()}
@@ -221,11 +226,13 @@ window = "7d"
 
 #: The series names /metrics had before static labels came to the SLA series: none renamed.
 SERIES = {
-    "probe_success", "probe_duration_seconds", "probe_http_status_code", "probe_http_duration_seconds",
-    "uptimed_monitor_up", "uptimed_probes_total", "uptimed_probe_failures_total", "uptimed_maintenance_active",
-    "uptimed_availability_ratio", "uptimed_up_seconds_total", "uptimed_down_seconds_total",
+    "probe_success", "probe_duration_seconds", "probe_http_status_code",
+    "probe_http_duration_seconds", "uptimed_monitor_up", "uptimed_probes_total",
+    "uptimed_probe_failures_total", "uptimed_maintenance_active", "uptimed_availability_ratio",
+    "uptimed_up_seconds_total", "uptimed_down_seconds_total",
     "uptimed_slo_objective_ratio", "uptimed_slo_attainment_ratio", "uptimed_slo_coverage_ratio",
-    "uptimed_slo_window_seconds", "uptimed_slo_error_budget_remaining_ratio", "uptimed_slo_burn_rate",
+    "uptimed_slo_window_seconds", "uptimed_slo_error_budget_remaining_ratio",
+    "uptimed_slo_burn_rate",
     "uptimed_sla_evaluated_timestamp_seconds",
 }  # fmt: skip
 
@@ -257,7 +264,12 @@ async def test_every_per_monitor_series_carries_the_monitors_static_labels(tmp_p
             if int(clock[0] - t0) == 30:
                 return ProbeResult(False, 0.01, INTERNAL, "TypeError: a bug")
             return ProbeResult(
-                False, 0.01, "http_status", "unexpected status 503", 503, {"connect": 0.001}
+                False,
+                0.01,
+                "http_status",
+                "unexpected status 503",
+                {"connect": 0.001},
+                {"status_code": 503},
             )
 
         return probe
@@ -287,8 +299,8 @@ async def test_every_per_monitor_series_carries_the_monitors_static_labels(tmp_p
     assert names == SERIES | {"uptimed_probe_internal_errors_total"}, names ^ SERIES
     per_monitor = [s for s in samples if "monitor" in s.labels]
     assert {s.name for s in per_monitor} >= {
-        "probe_success", "uptimed_availability_ratio", "uptimed_up_seconds_total", "uptimed_down_seconds_total",
-        "uptimed_probe_internal_errors_total",
+        "probe_success", "uptimed_availability_ratio", "uptimed_up_seconds_total",
+        "uptimed_down_seconds_total", "uptimed_probe_internal_errors_total",
     }  # fmt: skip
     for s in per_monitor:
         own = static[s.labels["monitor"]]

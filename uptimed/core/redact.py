@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import fields, is_dataclass
 from typing import Any, Self
 from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
+
+from probes.base import HEADERS, SECRET, URL
 
 __all__ = [
     "MASK",
@@ -173,45 +176,70 @@ def redact_url(url: str) -> str:
 def secrets_of(spec: Any) -> tuple[str, ...]:
     """The secret strings a probe spec carries, longest first, for :func:`scrub`.
 
-    For an HTTP spec: the URL's user name and password, the values of secret-looking query and
-    fragment parameters (as written and percent-decoded), the values of credential headers
+    Read from the spec's dataclass fields, whatever its kind: every secret a
+    :class:`SecretText` value names (a resolved ``${...}`` reference, in any field, as given;
+    in a URL also percent-encoded), and what the field's metadata (:data:`probes.base.SECRET`)
+    says its kind of value holds. A :data:`~probes.base.URL`: its user name and password, and
+    the values of secret-looking query and fragment parameters (as written and
+    percent-decoded). :data:`~probes.base.HEADERS`: the values of credential headers
     (``Authorization``, ``Proxy-Authorization``, ``Cookie``, secret-looking names such as
-    ``X-Api-Key``; for ``Bearer xyz`` also ``xyz``), and every secret a :class:`SecretText` URL
-    or header value names (a resolved ``${...}`` reference, whatever the header's name; as
-    given and percent-encoded). Strings shorter than :data:`MIN_SCRUB_CHARS` are left out.
-    Other specs (TCP) carry none: ``()``. Never raises.
+    ``X-Api-Key``; for ``Bearer xyz`` also ``xyz``). Strings shorter than
+    :data:`MIN_SCRUB_CHARS` are left out. A spec with no such field (TCP) carries none: ``()``.
+    Never raises.
     """
     found: set[str] = set()
     try:
-        url = getattr(spec, "url", None)
-        for value in _declared(url):
-            found.update((value, quote(value, safe=""), quote(value, safe=_YARL_USERINFO)))
-        if isinstance(url, str):
-            parts = urlsplit(url)
-            userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-            for value in userinfo.split(":", 1) if userinfo else ():
-                plain = unquote(value)
-                found.update((value, plain, quote(plain, safe=_YARL_USERINFO)))
-            for text in (parts.query, parts.fragment):
-                for piece in _SEPARATORS.split(text)[::2]:
-                    name, sep, value = piece.partition("=")
-                    if sep and value and is_secret_param(unquote_plus(name)):
-                        found.update((value, unquote_plus(value), unquote(value)))
-        for name, value in getattr(spec, "headers", None) or ():
-            found.update(_declared(value))
-            if isinstance(name, str) and isinstance(value, str) and is_secret_header(name):
-                found.add(value.strip())
-                scheme, _, credential = value.strip().partition(" ")
-                if credential and scheme.isalpha():
-                    found.add(credential.strip())
+        for f in fields(spec) if is_dataclass(spec) and not isinstance(spec, type) else ():
+            value = getattr(spec, f.name)
+            role = f.metadata.get(SECRET)
+            if role == URL:
+                _url_secrets(value, found)
+            elif role == HEADERS:
+                _header_secrets(value, found)
+            else:
+                found.update(_declared_anywhere(value))
     except Exception:  # noqa: BLE001, S110 - best effort, never raise
         pass
     return tuple(sorted((s for s in found if len(s) >= MIN_SCRUB_CHARS), key=len, reverse=True))
 
 
+def _url_secrets(url: Any, found: set[str]) -> None:
+    for value in _declared(url):
+        found.update((value, quote(value, safe=""), quote(value, safe=_YARL_USERINFO)))
+    if not isinstance(url, str):
+        return
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    for value in userinfo.split(":", 1) if userinfo else ():
+        plain = unquote(value)
+        found.update((value, plain, quote(plain, safe=_YARL_USERINFO)))
+    for text in (parts.query, parts.fragment):
+        for piece in _SEPARATORS.split(text)[::2]:
+            name, sep, value = piece.partition("=")
+            if sep and value and is_secret_param(unquote_plus(name)):
+                found.update((value, unquote_plus(value), unquote(value)))
+
+
+def _header_secrets(headers: Any, found: set[str]) -> None:
+    for name, value in headers or ():
+        found.update(_declared(value))
+        if isinstance(name, str) and isinstance(value, str) and is_secret_header(name):
+            found.add(value.strip())
+            scheme, _, credential = value.strip().partition(" ")
+            if credential and scheme.isalpha():
+                found.add(credential.strip())
+
+
 def _declared(value: Any) -> tuple[str, ...]:
     secrets = value.secrets if isinstance(value, SecretText) else ()
     return tuple(s for s in secrets if isinstance(s, str) and s)
+
+
+def _declared_anywhere(value: Any) -> tuple[str, ...]:
+    """The secrets :class:`SecretText` values name in ``value``, or in the tuples it holds."""
+    if isinstance(value, tuple):
+        return tuple(s for item in value for s in _declared_anywhere(item))
+    return _declared(value)
 
 
 def scrub(text: str, secrets: tuple[str, ...] | list[str]) -> str:

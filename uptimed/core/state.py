@@ -82,7 +82,8 @@ class StateMachine:
     """The confirmed state of one monitor, fed one probe at a time by :meth:`observe`."""
 
     __slots__ = (
-        "thresholds", "state", "streak", "streak_start", "streak_cause", "last_ts", "segment", "floor", "_forgotten",
+        "thresholds", "state", "streak", "streak_start", "streak_cause", "last_ts", "segment",
+        "floor", "_forgotten",
     )  # fmt: skip
 
     def __init__(self, thresholds: Thresholds, snapshot: Snapshot | None = None):
@@ -124,17 +125,13 @@ class StateMachine:
         The dropped segment is cut only where the next one starts; when the unknown stretch is
         known, :meth:`interrupt` cuts it at the stretch's start instead (what the daemon does)."""
         self._forgotten = self.segment or self._forgotten
-        self.state = None
-        self.streak = 0
-        self.streak_start = None
-        self.streak_cause = None
-        self.segment = None
+        self._drop_verdict()
 
     def interrupt(self, start: int, end: int) -> list[Segment]:
         """Time ``[start, end)`` was unknown for another reason than a gap (the daemon's own
-        network was down: see :mod:`uptimed.daemon.connectivity`). The verdict is dropped, so that the
-        next probe starts afresh, as for a new monitor; the open segment ends at ``start`` at the
-        latest (returned, to be written), so that no row reaches across the stretch; and probes
+        network was down: see :mod:`uptimed.daemon.connectivity`). The verdict is dropped, so that
+        the next probe starts afresh, as for a new monitor; the open segment ends at ``start`` at
+        the latest (returned, to be written), so that no row reaches across the stretch; and probes
         stamped before ``end`` are ignored from now on (one still in flight across the stretch
         must not start a segment that reaches into it).
 
@@ -145,11 +142,7 @@ class StateMachine:
             if seg and seg.start < start < seg.end
             else []
         )
-        self.state = None
-        self.streak = 0
-        self.streak_start = None
-        self.streak_cause = None
-        self.segment = None
+        self._drop_verdict()
         self._forgotten = None  # the open segment is cut above: nothing to reconcile later
         self.floor = max(self.floor, end)
         return writes
@@ -180,11 +173,7 @@ class StateMachine:
             elif ts - self.last_ts > th.max_gap_ms:
                 # The last verdict expired: the segment already ends at last_ts + max_gap, and
                 # what comes next starts afresh, as for a new monitor.
-                self.state = None
-                self.streak = 0
-                self.streak_start = None
-                self.streak_cause = None
-                self.segment = None
+                self._drop_verdict()
         self.last_ts = ts
         end = ts + th.max_gap_ms
         effective = DOWN if self.state == DOWN else UP  # no verdict counts as UP
@@ -214,9 +203,9 @@ class StateMachine:
         new_state = UP if effective == DOWN else DOWN
         at = self.streak_start if self.streak_start is not None else ts
         writes: list[Segment] = []
-        seg = self.segment
-        if seg is not None and seg.start < at:
-            writes.append(Segment(seg.start, at, seg.state, seg.cause))
+        last = self.segment
+        if last is not None and last.start < at:
+            writes.append(Segment(last.start, at, last.state, last.cause))
         # Otherwise the run began where the segment began: the new segment replaces it.
         self.segment = Segment(at, end, new_state, self.streak_cause if new_state == DOWN else None)
         writes.append(self.segment)
@@ -226,6 +215,14 @@ class StateMachine:
         self.streak_start = None
         self.streak_cause = None
         return writes, transition
+
+    def _drop_verdict(self) -> None:
+        """No verdict any more, nor a pending run: the next probe starts afresh."""
+        self.state = None
+        self.streak = 0
+        self.streak_start = None
+        self.streak_cause = None
+        self.segment = None
 
     def _extend(self, ts: int, end: int, state: int, cause: str | None) -> Segment:
         seg = self.segment

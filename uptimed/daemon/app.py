@@ -14,11 +14,14 @@ import gc
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
+from apscheduler.events import (  # type: ignore[import-untyped]  # APScheduler 3 has no types
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
 
 from probes.base import ProbeContext
 from probes.http import make_session
@@ -26,13 +29,14 @@ from uptimed import __version__
 from uptimed.config import load_config
 from uptimed.core.recurrence import expand
 from uptimed.core.state import StateMachine
+from uptimed.core.times import iso
 from uptimed.daemon import systemd
 from uptimed.daemon.connectivity import Check, Connectivity, Holdback
 from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
-from uptimed.daemon.scheduler import make_scheduler, trigger
-from uptimed.errors import ConfigError, StartupError
+from uptimed.daemon.scheduler import every, make_scheduler, trigger
+from uptimed.errors import ConfigError, DatabaseLocked, StartupError
 from uptimed.model.config import Config, Monitor
-from uptimed.store import DatabaseLocked, Store, adhoc, register_monitors, threshold_us
+from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
@@ -64,18 +68,20 @@ class Daemon:
         )
         self.scheduler = make_scheduler()
         self.runner: Runner | None = None
-        self.stop_event = asyncio.Event()
+        self._stopping = asyncio.Event()  # set by SIGTERM, SIGINT or the shutdown trigger
         self.last_tick = time.monotonic()
         self._lag_max = 0.0
         self.lag_recent = 0.0
-        self._reloading: asyncio.Task[None] | None = None
+        self._reloading: asyncio.Task[bool] | None = None
         #: Monitors a maintenance window (config or ad hoc) covers now; refreshed every few seconds.
         self.in_maintenance: frozenset[str] = frozenset()
         self._maintenance_active: ActiveWindows = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def run(self) -> None:
+    async def run(self, shutdown_trigger: Callable[[], Awaitable[object]] | None = None) -> None:
+        """Run until SIGTERM or SIGINT, or until ``shutdown_trigger()`` returns (tests pass an
+        event's ``wait``), then stop cleanly."""
         cfg = self.config
         try:
             version = self.store.open()
@@ -120,8 +126,9 @@ class Daemon:
             await session.close()
             self.store.close()
             raise StartupError(
-                f"cannot listen on {cfg.daemon.listen_host}:{cfg.daemon.listen_port}: {e.strerror or e}"
-            )
+                f"cannot listen on {cfg.daemon.listen_host}:{cfg.daemon.listen_port}:"
+                f" {e.strerror or e}"
+            ) from e
 
         self._configure_store(cfg, ids)
         self.store.start(version=__version__, config_sha256=cfg.sha256)
@@ -132,8 +139,8 @@ class Daemon:
         if cfg.daemon.connectivity_check:  # before the first probe: results wait for the checks
             runner.gate = Holdback(self.store.now_ms())
         self.scheduler.start()
-        for m in runner.monitors.values():
-            self._schedule(m.config)
+        for live in runner.monitors.values():
+            self._schedule(live.config)
         # Everything built so far lives as long as the daemon: take it out of the cyclic GC's
         # view, or full collections of it pause the loop ~50 ms every few seconds at 10k monitors.
         gc.collect()
@@ -141,10 +148,14 @@ class Daemon:
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop_event.set)
+            loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         ticker = asyncio.create_task(self._tick())
-        watcher = asyncio.create_task(self._watch_maintenance())
+        # Which monitors a window (config or ad hoc: `uptimed maintenance add` while we run)
+        # covers now, every second, so that both take effect at once.
+        watcher = asyncio.create_task(
+            every(TICK, self._refresh_maintenance, "maintenance: cannot read the windows")
+        )
         sla_task = asyncio.create_task(self._refresh_sla())
         canary_task = None
         if runner.gate is not None:
@@ -158,7 +169,12 @@ class Daemon:
         )  # fmt: skip
         systemd.notify("READY=1", f"STATUS=probing {len(runner.monitors)} monitors")
 
-        await self.stop_event.wait()
+        trigger_task = None
+        if shutdown_trigger is not None:
+            trigger_task = asyncio.create_task(self._stop_after(shutdown_trigger))
+        await self._stopping.wait()
+        if trigger_task is not None:
+            trigger_task.cancel()
 
         log.info("stopping: letting probes in flight finish")
         systemd.notify("STOPPING=1")
@@ -183,12 +199,16 @@ class Daemon:
         await asyncio.to_thread(self.store.close)
         log.info("stopped")
 
+    async def _stop_after(self, trigger: Callable[[], Awaitable[object]]) -> None:
+        await trigger()
+        self._stopping.set()
+
     def _configure_store(self, cfg: Config, ids: dict[str, int]) -> None:
         """Retention, and the latency thresholds the rollups count each monitor's probes
         against: those of the SLOs on the monitor or on a service it belongs to, each one
         counted on its own (rollup_latency)."""
-        self.store.retention_raw = cfg.retention.raw
-        self.store.retention_rollup = cfg.retention.rollup
+        self.store.retention.raw = cfg.retention.raw
+        self.store.retention.rollup = cfg.retention.rollup
         members = {s.id: s.monitors for s in cfg.services}
         wanted: dict[int, set[int]] = {}
         for slo in cfg.slos:
@@ -269,7 +289,8 @@ class Daemon:
 
     def _degraded(self, check: Check[Held]) -> None:
         """After every connectivity check: judge the held results it cleared, and when a
-        degraded stretch ended, start every verdict afresh (see :mod:`uptimed.daemon.connectivity`)."""
+        degraded stretch ended, start every verdict afresh (see
+        :mod:`uptimed.daemon.connectivity`)."""
         assert self.runner is not None
         self.runner.checked(check)
         self.metrics.degraded.set(0 if check.since is None else 1)
@@ -286,17 +307,9 @@ class Daemon:
             # On a large history a refresh takes seconds: never spend more than a quarter of a core.
             await asyncio.sleep(max(SLA_REFRESH, 3 * (time.monotonic() - t0)))
 
-    async def _watch_maintenance(self) -> None:
-        """Every second: which monitors are in maintenance now, from config windows and ad-hoc
-        ones (added by ``uptimed maintenance add`` while we run), so both take effect at once."""
-        while True:
-            try:
-                await self._refresh_maintenance()
-            except Exception:  # a busy or broken database must not stop the watch
-                log.exception("maintenance: cannot read the windows")
-            await asyncio.sleep(TICK)
-
     async def _refresh_maintenance(self) -> None:
+        """Which monitors are in maintenance now, from config windows and ad-hoc ones; log the
+        windows that began or ended."""
         now = self.store.now_ms()
         adhoc_now = await asyncio.wrap_future(self.store.call(lambda conn: adhoc.active(conn, now)))
         members = {s.id: s.monitors for s in self.config.services}
@@ -328,7 +341,7 @@ class Daemon:
         for name in active.keys() - before.keys():
             targets, end = active[name]
             shown = ", ".join(f"{kind} {key}" for kind, key in targets)
-            log.info("maintenance began: %s on %s, until %s", name, shown, _iso(end))
+            log.info("maintenance began: %s on %s, until %s", name, shown, iso(end))
 
     def _clock_jumped(self, last_wall: float, wall: float, expected: float) -> None:
         """The wall clock was stepped. Time from the last good tick until the clock is past
@@ -339,13 +352,13 @@ class Daemon:
         restart_at = int(max(wall, expected) * 1000)
         log.warning(
             "wall clock jumped by %+.1fs: the time from %s to %s is unknown%s",
-            jump, _iso(end_at), _iso(restart_at),
+            jump, iso(end_at), iso(restart_at),
             "; probes stamped before then are stored but not counted" if jump < 0 else "",
         )  # fmt: skip
         self.metrics.clock_jumps.inc()
         self.store.split_run(end_at, restart_at, "clock_jump")
-        for m in self.runner.monitors.values():
-            m.machine.ignore_before(restart_at)
+        for live in self.runner.monitors.values():
+            live.machine.ignore_before(restart_at)
         for job in self.scheduler.get_jobs():  # APScheduler schedules by the wall clock
             m = self.runner.monitors.get(job.id)
             if m is not None:
@@ -430,7 +443,3 @@ class Daemon:
             len(runner.monitors), len(added), len(removed), changed,
         )  # fmt: skip
         return True
-
-
-def _iso(ms: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))

@@ -46,28 +46,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
-from probes import http as http_probe
-from probes import tcp as tcp_probe
+from probes import kind_of
 from probes.base import ProbeContext, ProbeResult
 from probes.http import HttpSpec
 from probes.tcp import TcpSpec
 from uptimed.core.redact import redact_url
 from uptimed.core.times import iso
+from uptimed.daemon.scheduler import every
 from uptimed.store import Store
 
 log = logging.getLogger("uptimed")
 
 EVERY = 5.0  # seconds between checks
 TIMEOUT = 2.0  # seconds per canary probe
-VERDICT_DELAY = (
-    EVERY + 2 * TIMEOUT
-)  # seconds: the longest a result waits for the check that judges it
+VERDICT_DELAY = EVERY + 2 * TIMEOUT  # seconds: the longest a result waits for its check
 KEEP = 720  # checks whose outcome is remembered (an hour): a result in flight longer is dropped
 
 T = TypeVar("T")
@@ -174,17 +171,12 @@ class Holdback(Generic[T]):
 
 
 def canary_spec(target: str) -> HttpSpec | TcpSpec:
-    """``tcp://host:port`` or an http(s) URL (validated by the config loader)."""
+    """``tcp://host:port`` or an http(s) URL (validated by the config loader); probed by the
+    kind of its spec (:func:`probes.kind_of`)."""
     if target.startswith("tcp://"):
         parts = urlsplit(target)
         return TcpSpec(parts.hostname or "", parts.port or 0, TIMEOUT)
     return HttpSpec(target, TIMEOUT)
-
-
-async def _probe(spec: HttpSpec | TcpSpec, ctx: ProbeContext) -> ProbeResult:
-    if isinstance(spec, TcpSpec):
-        return await tcp_probe.probe(spec, ctx)
-    return await http_probe.probe(spec, ctx)
 
 
 class Connectivity(Generic[T]):
@@ -202,18 +194,15 @@ class Connectivity(Generic[T]):
     ):
         self.canaries = canaries
         self.specs = [canary_spec(c) for c in canaries]
+        self.probes = [kind_of(spec).probe for spec in self.specs]
         self.ctx = ctx
         self.store = store
         self.gate = gate
         self.on_check = on_check
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception:  # a dead loop would hold every result back for good
-                log.exception("connectivity: check failed")
-            await asyncio.sleep(EVERY)
+        """Check every EVERY seconds: a loop that died would hold every result back for good."""
+        await every(EVERY, self.check, "connectivity: check failed")
 
     async def check(self) -> None:
         now = self.store.now_ms()
@@ -221,16 +210,17 @@ class Connectivity(Generic[T]):
         # A canary probe that raises (a bug: probes return failures) counts as failed. Cancelled
         # (at stop), the check never completes: the next one begins afresh.
         results = await asyncio.gather(
-            *(_probe(s, self.ctx) for s in self.specs), return_exceptions=True
+            *(probe(spec, self.ctx) for probe, spec in zip(self.probes, self.specs, strict=True)),
+            return_exceptions=True,
         )
         check = self.gate.complete(any(isinstance(r, ProbeResult) and r.ok for r in results))
         self.on_check(check)
         if check.ended is not None:
             start, end = check.ended
-            self._record(start, end)
+            self.store.record_degraded(start, end)
             log.warning(
                 "connectivity: a canary answers again; degraded from %s for %.0fs",
-                _iso(start), (end - start) / 1000,
+                iso(start), (end - start) / 1000,
             )  # fmt: skip
         elif check.began is not None:
             failures = ", ".join(
@@ -238,24 +228,9 @@ class Connectivity(Generic[T]):
                 for c, r in zip(self.canaries, results, strict=True)
             )
             log.warning(
-                "connectivity: every canary fails (%s): this machine's network is down; time from %s"
-                " is unknown for every monitor and no incidents are opened",
-                failures, _iso(check.began),
+                "connectivity: every canary fails (%s): this machine's network is down; time"
+                " from %s is unknown for every monitor and no incidents are opened",
+                failures, iso(check.began),
             )  # fmt: skip
         if check.since is not None:
-            self._record(check.since, now)
-
-    def _record(self, start: int, end: int) -> None:
-        run = self.store.run_id
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT OR REPLACE INTO degraded (start, end, run) VALUES (?, ?, ?)",
-                (start, end, run),
-            )
-
-        self.store.call(write)
-
-
-def _iso(ms: int) -> str:
-    return iso(ms) or "?"
+            self.store.record_degraded(check.since, now)

@@ -7,7 +7,10 @@ confirmed state changes. This is the hot path: it does as little as it can per p
 
 With connectivity checks (``[daemon] connectivity_check``), a result is stored at once but
 judged by its state machine only once the next check says the daemon's own network was fine
-(:class:`uptimed.daemon.connectivity.Holdback`; :meth:`Runner.checked` applies each check's decision).
+(:class:`uptimed.daemon.connectivity.Holdback`; :meth:`Runner.checked` applies each check's
+decision).
+
+Each monitor's probe is its kind's (:data:`probes.KINDS`): the runner knows no kind by name.
 
 **Internal errors** (error kind ``internal``, :data:`probes.base.INTERNAL`) are no verdict on
 the target: a probe that raises (a bug: probes return the target's failures as results), or one
@@ -19,8 +22,8 @@ then the time is unknown, in the timeline and in every SLA figure. It is not cou
 ``uptimed_probe_internal_errors_total``, and logged at ERROR once per monitor and distinct
 message (type and redacted text; at most :data:`INTERNAL_LOG_LIMIT` of them, so a bug that
 varies its text cannot flood the log at one probe a second), with its traceback at DEBUG. The
-traceback is scrubbed of the spec's secrets (:func:`uptimed.core.redact.secrets_of`) only: DEBUG is
-for the operator's own eyes.
+traceback is scrubbed of the spec's secrets (:func:`uptimed.core.redact.secrets_of`) only: DEBUG
+is for the operator's own eyes.
 """
 
 from __future__ import annotations
@@ -30,26 +33,19 @@ import dataclasses
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
 
-from probes import http as http_probe
-from probes import tcp as tcp_probe
-from probes.base import INTERNAL, ProbeContext, ProbeResult
-from probes.tcp import one_line
+from probes import KINDS, Kind, Probe
+from probes.base import INTERNAL, ProbeContext, ProbeResult, one_line
 from uptimed.core.redact import scrub, secrets_of
 from uptimed.core.schedule import lateness
 from uptimed.core.state import STATE_NAMES, StateMachine, Thresholds, Transition
+from uptimed.core.times import iso
 from uptimed.daemon.connectivity import Check, Holdback
 from uptimed.model.config import Monitor
 from uptimed.store import Store
 
 log = logging.getLogger("uptimed")
-
-PROBES: dict[str, Callable[[Any, ProbeContext], Awaitable[ProbeResult]]] = {
-    "http": http_probe.probe,
-    "tcp": tcp_probe.probe,
-}
 
 
 #: A result held back until a connectivity check decides on it: (monitor, stamp, result).
@@ -65,15 +61,17 @@ def thresholds(m: Monitor) -> Thresholds:
 
 class LiveMonitor:
     __slots__ = (
-        "config", "db_id", "machine", "probe", "secrets", "last", "ok_total", "failures", "internal_errors",
-        "internal_logged", "rendered", "gate",
+        "config", "db_id", "machine", "kind", "probe", "secrets", "last", "ok_total", "failures",
+        "internal_errors", "internal_logged", "rendered", "gate",
     )  # fmt: skip
 
     def __init__(self, config: Monitor, db_id: int, machine: StateMachine):
         self.config = config
         self.db_id = db_id
         self.machine = machine
-        self.probe = PROBES[config.kind]
+        self.kind: Kind = KINDS[config.kind]
+        #: the kind's probe (tests put a scripted one here)
+        self.probe: Probe = self.kind.probe
         self.secrets = secrets_of(config.spec)
         self.last: ProbeResult | None = None
         self.ok_total = 0
@@ -91,7 +89,8 @@ class LiveMonitor:
     def reconfigure(self, config: Monitor) -> None:
         """Take a changed config, keeping state, counters and phase."""
         self.config = config
-        self.probe = PROBES[config.kind]
+        self.kind = KINDS[config.kind]
+        self.probe = self.kind.probe
         self.secrets = secrets_of(config.spec)
         self.machine.thresholds = thresholds(config)
         self.internal_logged = set()  # a changed spec may fix a bug or make a new one: say so again
@@ -150,12 +149,14 @@ class Runner:
         try:
             async with self.sem:
                 start = self.wall()
-                seq = 0 if gate is None else gate.started  # noted with the stamp, in the same step
-                t0 = time.perf_counter()
+                # noted with the stamp, in the same step
+                seq = 0 if gate is None else gate.started
+                clock = self.ctx.clock
+                t0 = clock()
                 try:
                     result = await m.probe(cfg.spec, self.ctx)
                 except Exception as e:  # noqa: BLE001 - a probe must not raise: one that does has a bug
-                    result = internal_result(e, time.perf_counter() - t0)
+                    result = internal_result(e, clock() - t0)
         finally:
             self.in_flight -= 1
             if not self.in_flight:
@@ -210,8 +211,8 @@ class Runner:
             self.store.record_state(m.db_id, segments, m.machine.snapshot())
 
     def stop_holding(self, at: int) -> None:
-        """At stop: drop the results still held (why: see :mod:`uptimed.daemon.connectivity`), and if
-        the network is down, end the degraded stretch here."""
+        """At stop: drop the results still held (why: see :mod:`uptimed.daemon.connectivity`), and
+        if the network is down, end the degraded stretch here."""
         if self.gate is None:
             return
         dropped = self.gate.close()
@@ -233,7 +234,7 @@ class Runner:
 
 
 def log_transition(cfg: Monitor, tr: Transition, result: ProbeResult) -> None:
-    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(tr.at / 1000)) + f".{tr.at % 1000:03d}Z"
+    since = iso(tr.at)
     was = STATE_NAMES[tr.previous]
     if result.ok:
         log.info("monitor %s (%s) is UP since %s (was %s)", cfg.id, cfg.target, since, was)

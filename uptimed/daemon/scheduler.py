@@ -1,4 +1,5 @@
-"""Scheduling: one APScheduler job per monitor, each at a stable phase within its interval.
+"""Scheduling: one APScheduler job per monitor, each at a stable phase within its interval;
+and the daemon's own loops (:func:`every`).
 
 The phases come from :mod:`uptimed.core.schedule`.
 
@@ -15,12 +16,18 @@ Job options, and why:
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+# APScheduler 3 has no types (neither stubs nor py.typed).
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from uptimed.core.schedule import ANCHOR, phase_offset
+
+log = logging.getLogger("uptimed")
 
 
 def trigger(monitor_id: str, interval: float) -> IntervalTrigger:
@@ -36,3 +43,15 @@ def make_scheduler() -> AsyncIOScheduler:
         timezone=UTC,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
+
+
+async def every(seconds: float, step: Callable[[], Awaitable[None]], failed: str) -> None:
+    """Run ``step`` every ``seconds`` (after it ends), until cancelled. An exception is logged
+    with ``failed`` and the next run tries again: a loop that died would stop what it keeps up
+    (the connectivity checks, the maintenance watch) for good."""
+    while True:
+        try:
+            await step()
+        except Exception:
+            log.exception(failed)
+        await asyncio.sleep(seconds)

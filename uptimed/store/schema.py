@@ -1,10 +1,10 @@
 """The database schema, as forward-only migrations (sqlite-utils ``Migrations``).
 
-Rows are kept compact: monitors and error kinds are small integers, times are integer
-milliseconds since the epoch, durations integer microseconds. ``results`` and ``timeline`` are
-``WITHOUT ROWID`` tables keyed by ``(monitor, time)``, so one monitor's history is one range of
-one B-tree. ``PRAGMA user_version`` mirrors the number of applied migrations, so the schema
-version can be read with any SQLite tool.
+Rows are kept compact: monitors, error kinds, phase and detail names are small integers (name
+tables), times are integer milliseconds since the epoch, durations integer microseconds.
+``results`` and ``timeline`` are ``WITHOUT ROWID`` tables keyed by ``(monitor, time)``, so one
+monitor's history is one range of one B-tree. ``PRAGMA user_version`` mirrors the number of
+applied migrations, so the schema version can be read with any SQLite tool.
 
 A migration is never edited once released: add a new one below.
 """
@@ -12,6 +12,8 @@ A migration is never edited once released: add a new one below.
 from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
+
+from uptimed.store.results import pack, zigzag
 
 migrations = Migrations("uptimed")
 
@@ -188,6 +190,55 @@ def m005_rollup_latency(db: Database) -> None:
             PRIMARY KEY (monitor, threshold_us)
         ) WITHOUT ROWID"""
     )
+
+
+@migrations()
+def m006_results_by_name(db: Database) -> None:
+    # Phases and details by name, for every probe kind (issue 16): the HTTP-only columns status
+    # and resolve_us .. transfer_us become (id, value) pairs in two BLOBs, the ids from two
+    # name tables like error_kinds (the encoding: uptimed.store.results). A new kind's phases
+    # and details need no migration. Every row is converted, in one transaction.
+    db.execute("CREATE TABLE phase_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    db.execute("CREATE TABLE detail_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    # The names of the old columns, as they were: these ids are what the converted rows hold.
+    db.execute(
+        "INSERT INTO phase_names (id, name) VALUES"
+        " (1, 'resolve'), (2, 'connect'), (3, 'tls'), (4, 'processing'), (5, 'transfer')"
+    )
+    db.execute("INSERT INTO detail_names (id, name) VALUES (1, 'status_code')")
+    db.execute("ALTER TABLE results RENAME TO results_m001")
+    db.execute(
+        """CREATE TABLE results (
+            monitor INTEGER NOT NULL,
+            ts INTEGER NOT NULL,           -- probe start, ms (wall clock)
+            ok INTEGER NOT NULL,
+            duration_us INTEGER NOT NULL,
+            error_kind INTEGER,            -- error_kinds.id
+            error TEXT,
+            phases BLOB,                   -- (phase_names.id, µs) pairs; NULL: none
+            details BLOB,                  -- (detail_names.id, value) pairs; NULL: none
+            PRIMARY KEY (monitor, ts)
+        ) WITHOUT ROWID"""
+    )
+    db.conn.create_function("m006_phases", 5, _m006_phases, deterministic=True)
+    db.conn.create_function("m006_details", 1, _m006_details, deterministic=True)
+    db.execute(
+        "INSERT INTO results SELECT monitor, ts, ok, duration_us, error_kind, error,"
+        " m006_phases(resolve_us, connect_us, tls_us, processing_us, transfer_us),"
+        " m006_details(status) FROM results_m001 ORDER BY monitor, ts"
+    )
+    db.execute("DROP TABLE results_m001")
+
+
+def _m006_phases(*us: int | None) -> bytes | None:
+    """The five phase columns of m001 (ids 1 to 5) as a ``phases`` value."""
+    pairs = [(key, max(v, 0)) for key, v in enumerate(us, 1) if v is not None]
+    return pack(pairs) if pairs else None
+
+
+def _m006_details(status: int | None) -> bytes | None:
+    """The status column of m001 (id 1) as a ``details`` value."""
+    return None if status is None else pack([(1, zigzag(status))])
 
 
 def migrate(db: Database) -> int:

@@ -1,18 +1,20 @@
 """Prometheus metrics: per-monitor series from a custom collector, plus self-metrics.
 
 Per-monitor series follow blackbox_exporter where the meaning is the same (``probe_success``,
-``probe_duration_seconds``, ``probe_http_status_code``, ``probe_http_duration_seconds{phase}``),
-each with a ``monitor`` label and the configured static labels. The values are read from the live
-monitors at scrape time; nothing is updated per probe except plain attributes.
+``probe_duration_seconds``, and each kind's own gauges as its :class:`probes.Kind` names them:
+for HTTP ``probe_http_status_code`` and ``probe_http_duration_seconds{phase}``), each with a
+``monitor`` label and the configured static labels. The values are read from the live monitors
+at scrape time; nothing is updated per probe except plain attributes.
 
 Every per-monitor series (here and in :mod:`uptimed.web.sla_metrics`) carries the static label
 *names* of all monitors (:func:`static_label_names`), a monitor lacking one with the value ``""``
 (which Prometheus treats as absent), so that a family has one label layout: see
 :func:`monitor_labels`.
 
-An internal error (error kind ``internal``: no verdict on the target, see :mod:`uptimed.daemon.runner`)
-leaves no ``probe_*`` series until the next real result, as ``uptimed_monitor_up`` leaves none
-while unknown: ``probe_success 0`` would page someone about a target that may be fine. It is
+An internal error (error kind ``internal``: no verdict on the target, see
+:mod:`uptimed.daemon.runner`) leaves no ``probe_*`` series until the next real result, as
+``uptimed_monitor_up`` leaves none while unknown: ``probe_success 0`` would page someone about
+a target that may be fine. It is
 counted in ``uptimed_probe_internal_errors_total``, not in ``uptimed_probes_total``.
 
 :class:`MonitorCollector` is a prometheus_client custom collector (``collect()`` yields metric
@@ -33,20 +35,21 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from probes import KINDS
 from probes.base import INTERNAL
 from uptimed import __version__
 from uptimed.daemon.runner import LiveMonitor
+
+#: The kinds' own gauges (:attr:`probes.Kind.gauges`), each once, in the order of the kinds.
+_KIND_FAMILIES = tuple(
+    {g.name: (g.name, "gauge", g.help) for kind in KINDS.values() for g in kind.gauges}.values()
+)
 
 #: (name as exposed, type, help), in the order they are rendered.
 FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("probe_success", "gauge", "Whether the last probe succeeded (1) or failed (0)."),
     ("probe_duration_seconds", "gauge", "How long the last probe took, in seconds."),
-    ("probe_http_status_code", "gauge", "HTTP status code of the last probe's reply (0 if none)."),
-    (
-        "probe_http_duration_seconds",
-        "gauge",
-        "Duration of each phase of the last HTTP probe, in seconds.",
-    ),
+    *_KIND_FAMILIES,
     (
         "uptimed_monitor_up",
         "gauge",
@@ -61,7 +64,8 @@ FAMILIES: tuple[tuple[str, str, str], ...] = (
     (
         "uptimed_probe_internal_errors_total",
         "counter",
-        "Probes that failed because of uptimed itself (a bug, a refused spec, its own resources): no verdict.",
+        "Probes that failed because of uptimed itself (a bug, a refused spec, its own resources):"
+        " no verdict.",
     ),
     (
         "uptimed_maintenance_active",
@@ -120,17 +124,16 @@ class MonitorCollector:
             r = m.rendered
             if r is None or r[0] is not lbl:  # never probed, or the label layout changed
                 r = m.rendered = (lbl, _lines(m, lbl))
-            for acc, text in zip(cached, r[1]):
+            for acc, text in zip(cached, r[1], strict=True):
                 if text:
                     acc.append(text)
             state = m.confirmed_state(now)  # depends on the time: not cached
             if state is not None:
                 up.append(f"uptimed_monitor_up{{{lbl}}} {state}.0\n")
-            maintenance.append(
-                f"uptimed_maintenance_active{{{lbl}}} {'1.0' if in_maintenance(m.config.id) else '0.0'}\n"
-            )
+            active = "1.0" if in_maintenance(m.config.id) else "0.0"
+            maintenance.append(f"uptimed_maintenance_active{{{lbl}}} {active}\n")
         out = []
-        for (name, kind, doc), lines in zip(FAMILIES, families):
+        for (name, kind, doc), lines in zip(FAMILIES, families, strict=True):
             if lines:
                 out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
                 out.extend(lines)
@@ -165,36 +168,50 @@ def monitor_labels(
 _NAMES = [name for name, _, _ in FAMILIES]
 UP_FAMILY = _NAMES.index("uptimed_monitor_up")  # these two change with time: computed at scrape
 MAINTENANCE_FAMILY = _NAMES.index("uptimed_maintenance_active")  # time; the others are cached
+#: family name -> its place in a monitor's cached lines (FAMILIES without the two above)
+_SLOT = {
+    name: i
+    for i, name in enumerate(
+        n for i, n in enumerate(_NAMES) if i not in (UP_FAMILY, MAINTENANCE_FAMILY)
+    )
+}
+_SUCCESS, _DURATION, _PROBES, _FAILURES, _INTERNAL = (
+    _SLOT[name]
+    for name in (
+        "probe_success", "probe_duration_seconds", "uptimed_probes_total",
+        "uptimed_probe_failures_total", "uptimed_probe_internal_errors_total",
+    )
+)  # fmt: skip
 
 
 def _lines(m: LiveMonitor, lbl: str) -> tuple[str, ...]:
     """A monitor's lines for every family but uptimed_monitor_up and uptimed_maintenance_active,
-    in FAMILIES order."""
+    in FAMILIES order: its kind's gauges from its last result (a detail it lacks is 0)."""
     last = m.last
-    success = duration = status = phases = ""
-    if (
-        last is not None and last.error_kind != INTERNAL
-    ):  # an internal error: no verdict, no probe_*
-        success = f"probe_success{{{lbl}}} {'1.0' if last.ok else '0.0'}\n"
-        duration = f"probe_duration_seconds{{{lbl}}} {last.duration!r}\n"
-        if m.config.kind == "http":
-            status = f"probe_http_status_code{{{lbl}}} {last.status_code or 0}.0\n"
-            phases = "".join(
-                f'probe_http_duration_seconds{{{lbl},phase="{k}"}} {v!r}\n'
-                for k, v in last.phases.items()
+    out = [""] * len(_SLOT)
+    if last is not None and last.error_kind != INTERNAL:  # an internal error: no probe_*
+        out[_SUCCESS] = f"probe_success{{{lbl}}} {'1.0' if last.ok else '0.0'}\n"
+        out[_DURATION] = f"probe_duration_seconds{{{lbl}}} {last.duration!r}\n"
+        kind = m.kind
+        for detail, gauge in kind.detail_gauges:
+            out[_SLOT[gauge.name]] = f"{gauge.name}{{{lbl}}} {last.details.get(detail) or 0}.0\n"
+        phase = kind.phase_gauge
+        if phase is not None:
+            out[_SLOT[phase.name]] = "".join(
+                f'{phase.name}{{{lbl},phase="{k}"}} {v!r}\n' for k, v in last.phases.items()
             )
     failed = sum(m.failures.values())
-    probes = (
+    out[_PROBES] = (
         f'uptimed_probes_total{{{lbl},result="success"}} {m.ok_total}.0\n'
         f'uptimed_probes_total{{{lbl},result="failure"}} {failed}.0\n'
     )
-    failures = "".join(
+    out[_FAILURES] = "".join(
         f'uptimed_probe_failures_total{{{lbl},error_kind="{k}"}} {n}.0\n'
         for k, n in sorted(m.failures.items())
     )
     # Always there, from 0: an alert on its increase() then fires on the very first one.
-    internal = f"uptimed_probe_internal_errors_total{{{lbl}}} {m.internal_errors}.0\n"
-    return success, duration, status, phases, probes, failures, internal
+    out[_INTERNAL] = f"uptimed_probe_internal_errors_total{{{lbl}}} {m.internal_errors}.0\n"
+    return tuple(out)
 
 
 def escape_label(v: str) -> str:
@@ -206,7 +223,8 @@ class SelfMetrics:
     """The daemon's own health: scheduling lag, skipped runs, the writer, build info."""
 
     def __init__(self) -> None:
-        disable_created_metrics()  # the *_created series double counter cardinality for nothing
+        # The *_created series double counter cardinality for nothing.
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client: untyped
         self.schedule_lag = Histogram(
             "uptimed_schedule_lag_seconds",
             "How late probes start against their due time.",
