@@ -120,5 +120,15 @@ def test_docstrings_point_to_docs_that_exist() -> None:
     assert "design.md" not in cited, "design.md is not in the repository: cite docs/"
 
 
+def test_the_readme_test_command_is_what_ci_runs() -> None:
+    def command(text: str) -> str:
+        pattern = r"python3 -m venv \.venv && \S+ install -q -e '\.\[test\]'.*?-m pytest"
+        m = re.search(pattern, text, re.DOTALL)
+        assert m, "no test command"
+        return re.sub(r"\s*\\\n\s*", " ", m.group(0))
+
+    assert command(README) == command((REPO / ".ci" / "run").read_text())
+
+
 if __name__ == "__main__":
     print("\n".join(reference_block(c) for c in [(), *commands()]), end="")

@@ -3,7 +3,7 @@
 A monitor's phase is a stable hash of its id modulo its interval (CRC-32, not ``hash()``, which
 is salted per process), rounded to 10 ms slots: monitors with the same interval spread over the
 whole interval, a restart keeps every phase, and monitors that share a slot share one scheduler
-wake-up (APScheduler's cost is per wake-up, not per job: dependencies.md §1).
+wake-up (APScheduler's cost is per wake-up, not per job, as measured).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The confirmed state of one monitor and its timeline: the pure core of availability.
 
-The rules (design.md, "Availability: the exact rules"):
+The rules (docs/availability.md, sections 1 and 2):
 
 * A probe at time ``t`` gives a verdict that holds from ``t`` until the next probe, but at most
   ``max_gap`` past ``t``. Time not covered by any verdict is unknown.
