@@ -49,11 +49,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 
 from uptimed.config import load_config  # noqa: E402
-from uptimed.core import daily  # noqa: E402
-from uptimed.render.report import render  # noqa: E402
-from uptimed.service import report as report_mod  # noqa: E402
-from uptimed.service.report import Scope, Window, build_report, resolve_scope  # noqa: E402
-from uptimed.store import Store, connect  # noqa: E402
+from uptimed.model.report import Report, Scope, Window  # noqa: E402
+from uptimed.render.json import dumps, report_json  # noqa: E402
+from uptimed.service.report import build_report  # noqa: E402
+from uptimed.service.window import resolve_scope  # noqa: E402
+from uptimed.store import Store, connect, reads, summaries  # noqa: E402
 from uptimed.web.sla_metrics import SlaMetrics  # noqa: E402
 
 DAY = 86_400_000
@@ -116,10 +116,12 @@ def run(args: argparse.Namespace, work: Path) -> None:
     n_services = min(100, n // SERVICE_SIZE)
     db, cfg = work / "u.db", work / "uptimed.toml"
     listen = common.free_port()
-    print(f"sla: {n} monitors, {args.outages} outages each over {args.days} days, {n_services} services of "
-          f"{SERVICE_SIZE}, {n_services} SLOs (30d, credits), weekly maintenance; work dir {work}")  # fmt: skip
+    print(f"sla: {n} monitors, {args.outages} outages each over {args.days} days, {n_services}"
+          f" services of {SERVICE_SIZE}, {n_services} SLOs (30d, credits), weekly maintenance;"
+          f" work dir {work}")  # fmt: skip
     print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {sys.version.split()[0]}, "
-          f"SQLite {sqlite3.sqlite_version}; code {revision()}; load average {loadavg()}")  # fmt: skip
+          f"SQLite {sqlite3.sqlite_version}; code {revision()};"
+          f" load average {loadavg()}")  # fmt: skip
 
     # -- the data ------------------------------------------------------------------------------
     write_config(cfg, db=db, listen=listen, monitors=n, services=n_services)
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     # What the daemon's writer does in the background, a few monitors at a time, as days end.
     t0 = time.perf_counter()
     c = connect(str(db))
-    summarized = daily.summarize_all(c, now)
+    summarized = summaries.summarize_all(c, now)
     c.close()
     print(f"  day summaries: {summarized:,} rows, written in {time.perf_counter() - t0:.1f} s "
           "(the daemon's writer does this in the background)")  # fmt: skip
@@ -146,10 +148,12 @@ def run(args: argparse.Namespace, work: Path) -> None:
     ).fetchone()[0]
     conn.close()
     print(
-        f"  timeline rows overlapping the last 30 days: {in30:,} ({in30 / max(n, 1):.0f} per monitor)"
+        f"  timeline rows overlapping the last 30 days: {in30:,}"
+        f" ({in30 / max(n, 1):.0f} per monitor)"
     )
     print(
-        f"  load_config of this file: median {ms(statistics.median(config_times))} (of {len(config_times)})"
+        f"  load_config of this file: median {ms(statistics.median(config_times))}"
+        f" (of {len(config_times)})"
     )
 
     # -- reports ---------------------------------------------------------------------------------
@@ -157,27 +161,31 @@ def run(args: argparse.Namespace, work: Path) -> None:
           "the others; reading the warm database)")  # fmt: skip
     one = "m0"  # a member of service s0, under the weekly window, with SLO slo0 on its service
 
-    def report_of(scope_fn: Callable[[], Scope], lists: bool) -> Callable[[], dict[str, Any]]:
-        def go() -> dict[str, Any]:
+    def report_of(scope_fn: Callable[[], Scope], lists: bool) -> Callable[[], Any]:
+        """The report as its formats need it: with incident lists, shaped into the JSON's dict
+        (what --format json and the API do); without, the typed report (every other format)."""
+
+        def go() -> Report | dict[str, Any]:
             scope = scope_fn()
             c = connect(str(db), readonly=True)
             try:
-                return build_report(c, config, scope, Window(lo30, now), now, incident_lists=lists)
+                r = build_report(c, config, scope, Window(lo30, now), now, incident_lists=lists)
+                return report_json(r) if lists else r
             finally:
                 c.close()
 
         return go
 
     print("  table = build_report as every format but JSON calls it (incident counts, no lists);")
-    print("  json  = with every monitor's and service's incident list, as --format json")
+    print("  json  = with every monitor's and service's incident list, shaped into the JSON's")
+    print("          dict (render.json.report_json), as --format json and the API")
     results: dict[str, list[float]] = {}
     one_fn = report_of(lambda: resolve_scope(config, [one]), True)
     results["one"] = timed(one_fn, max(21, args.repeat))
     rows_one = rows_read(one_fn)
     line("one monitor, json (resolve_scope + build_report)", results["one"], TARGET_ONE)
-    print(
-        f"    timeline rows read: {rows_one:,}; incidents in the report: {len(one_fn()['monitors'][0]['incidents'])}"
-    )
+    listed = len(one_fn()["monitors"][0]["incidents"])
+    print(f"    timeline rows read: {rows_one:,}; incidents in the report: {listed}")
     one_table = report_of(lambda: resolve_scope(config, [one]), False)
     results["one_table"] = timed(one_table, max(21, args.repeat))
     line("one monitor, table", results["one_table"], TARGET_ONE)
@@ -201,15 +209,16 @@ def run(args: argparse.Namespace, work: Path) -> None:
         full_fn = report_of(lambda: resolve_scope(config), lists)
         results[f"full_{fmt}"] = timed(full_fn, args.repeat)
         rows_full = rows_read(full_fn)
-        line(f"full scope ({n} monitors, {n_services} services, {n_services} SLOs), {fmt}", results[f"full_{fmt}"],
-             TARGET_ALL if fmt == "table" else None)  # fmt: skip
+        line(f"full scope ({n} monitors, {n_services} services, {n_services} SLOs), {fmt}",
+             results[f"full_{fmt}"], TARGET_ALL if fmt == "table" else None)  # fmt: skip
         print(f"    timeline rows read: {rows_full:,}")
     rep = full_fn()
     t = time.perf_counter()
-    text = render(rep, "json")
+    text = dumps(rep) + "\n"  # what render(report, "json") writes
     listed = sum(len(x["incidents"]) for x in rep["monitors"] + rep["services"])
     print(
-        f"    the JSON lists {listed:,} incidents: {mb(len(text))}, rendered in {time.perf_counter() - t:.2f} s more"
+        f"    the JSON lists {listed:,} incidents: {mb(len(text))}, rendered in"
+        f" {time.perf_counter() - t:.2f} s more"
     )
     del rep, text
     full_fn = report_of(lambda: resolve_scope(config), False)
@@ -230,10 +239,12 @@ def run(args: argparse.Namespace, work: Path) -> None:
         cli.append(time.perf_counter() - t)
     json.loads(out)
     print(
-        f"\n== `uptimed report --window 30d --monitor {one} --format json` (subprocess wall time, reference)"
+        f"\n== `uptimed report --window 30d --monitor {one} --format json`"
+        " (subprocess wall time, reference)"
     )
     print(f"  first {ms(cli[0])}, median of the others {ms(statistics.median(cli[1:]))} "
-          f"(includes interpreter start-up and load_config; {len(out):,} bytes of JSON)")  # fmt: skip
+          f"(includes interpreter start-up and load_config;"
+          f" {len(out):,} bytes of JSON)")  # fmt: skip
 
     # -- SLA metrics -------------------------------------------------------------------------------
     print("\n== SlaMetrics.refresh (the background work behind /metrics; every 15 s in the daemon)")
@@ -241,13 +252,15 @@ def run(args: argparse.Namespace, work: Path) -> None:
     results["refresh"] = timed(lambda: sla.refresh(config, now), args.repeat)
     line("refresh, whole config", results["refresh"], None)
     print(
-        f"    text left for scrapes: {len(sla.text):,} bytes, {common.series_count(sla.text):,} series"
+        f"    text left for scrapes: {len(sla.text):,} bytes,"
+        f" {common.series_count(sla.text):,} series"
     )
 
     # -- disk --------------------------------------------------------------------------------------
     print("\n== database size (as built, after a checkpoint)")
     print(
-        f"  file {mb(size_before)}; {size_before / max(counts['timeline'], 1):.1f} B per timeline row (whole file)"
+        f"  file {mb(size_before)}; {size_before / max(counts['timeline'], 1):.1f} B"
+        " per timeline row (whole file)"
     )
     table_sizes(db)
 
@@ -282,7 +295,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
         print(f"  {label:<48} {ms(med):>10}   {verdict}")
     print(f"  database size: {mb(size_before)}")
     print(
-        f"  load average at the end: {loadavg()} (on {os.cpu_count()} CPUs: other work on the machine inflates these)"
+        f"  load average at the end: {loadavg()} (on {os.cpu_count()} CPUs: other work on the"
+        " machine inflates these)"
     )
 
     if args.profile or any("report" in m for m in missed):
@@ -307,8 +321,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
 def live(
     args: argparse.Namespace, cfg: Path, work: Path, port: int, results: dict[str, list[float]]
 ) -> None:
-    print(f"\n== live daemon: `uptimed run` on this database and config ({args.monitors} TCP monitors at "
-          f"{INTERVAL_S} s to a closed loopback port), /metrics on 127.0.0.1:{port}")  # fmt: skip
+    print(f"\n== live daemon: `uptimed run` on this database and config ({args.monitors} TCP"
+          f" monitors at {INTERVAL_S} s to a closed loopback port),"
+          f" /metrics on 127.0.0.1:{port}")  # fmt: skip
     log = work / "daemon.log"
     t_start = time.monotonic()
     proc = common.start_daemon(cfg, log)
@@ -323,12 +338,14 @@ def live(
             if "uptimed_availability_ratio" in text:
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"no SLA series on /metrics after {time.monotonic() - t_ready:.0f} s:\n"
+                waited = time.monotonic() - t_ready
+                raise SystemExit(f"no SLA series on /metrics after {waited:.0f} s:\n"
                                  f"{log.read_text()[-3000:]}")  # fmt: skip
             time.sleep(1.0)
         t_sla = time.monotonic()
         print(f"  listening after {t_ready - t_start:.1f} s; first SLA series on /metrics "
-              f"{t_sla - t_ready:.1f} s later (the first refresh, under the probe load)")  # fmt: skip
+              f"{t_sla - t_ready:.1f} s later (the first refresh,"
+              " under the probe load)")  # fmt: skip
         # Scrapes spread over ~45 s, so that some of them overlap a background refresh (every 15 s).
         spacing = 45.0 / args.scrapes
         plain, gz = [], []
@@ -345,13 +362,16 @@ def live(
         rss = common.rss_mb(proc.pid)
         results["scrape"], results["scrape_gz"] = plain, gz
         print(
-            f"  {args.scrapes} scrapes over {w1 - w0:.0f} s, each plain then gzip (client wall time, connect to last byte):"
+            f"  {args.scrapes} scrapes over {w1 - w0:.0f} s, each plain then gzip (client wall"
+            " time, connect to last byte):"
         )
         for label, v in (("plain", plain), ("gzip", gz)):
-            print(f"    {label:<5}  median {ms(statistics.median(v)):>9}  p90 {ms(common.percentile(v, 0.9)):>9}  "
+            p90 = common.percentile(v, 0.9)
+            print(f"    {label:<5}  median {ms(statistics.median(v)):>9}  p90 {ms(p90):>9}  "
                   f"max {ms(max(v)):>9}   (target < {ms(TARGET_SCRAPE)})")  # fmt: skip
         print(f"  body {size / 1e6:.2f} MB plain, {size_gz / 1e6:.2f} MB gzip; {series:,} series")
-        print(f"  daemon CPU over the scrape window {100 * (cpu1 - cpu0) / (w1 - w0):.0f} % of one core "
+        cpu = 100 * (cpu1 - cpu0) / (w1 - w0)
+        print(f"  daemon CPU over the scrape window {cpu:.0f} % of one core "
               f"(probes + SLA refreshes + scrapes); RSS {rss:.0f} MB")  # fmt: skip
     finally:
         rc = common.stop(proc)
@@ -376,14 +396,17 @@ def write_config(path: Path, *, db: Path, listen: int, monitors: int, services: 
         out.append(f'[[service]]\nid = "s{j}"\nmonitors = [{members}]\n{rules[j % 3]}\n')
     for j in range(services):
         out.append(
-            f'[[slo]]\nid = "slo{j}"\ntarget = "s{j}"\nobjective = 99.9\nwindow = "30d"\ncustomer = "customer {j}"\n'
-            "credits = [{ below = 99.9, credit = 10 }, { below = 99.0, credit = 25 }, { below = 95.0, credit = 100 }]\n"
+            f'[[slo]]\nid = "slo{j}"\ntarget = "s{j}"\nobjective = 99.9\nwindow = "30d"\n'
+            f'customer = "customer {j}"\n'
+            "credits = [{ below = 99.9, credit = 10 }, { below = 99.0, credit = 25 },"
+            " { below = 95.0, credit = 100 }]\n"
         )
     if services:
         svc = ", ".join(f'"s{j}"' for j in range(services))
         out.append(
             f'[[maintenance]]\nid = "weekly"\nservices = [{svc}]\nreason = "weekly patching"\n'
-            'rrule = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"\nduration = "30m"\ntimezone = "Europe/Berlin"\n'
+            'rrule = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2"\nduration = "30m"\n'
+            'timezone = "Europe/Berlin"\n'
         )
     path.write_text("\n".join(out))
 
@@ -417,7 +440,8 @@ def build_database(
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO runs (started, ended, heartbeat, end_reason, pid, version, config_sha256) VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO runs (started, ended, heartbeat, end_reason, pid, version, config_sha256)"
+        " VALUES (?,?,?,?,?,?,?)",
         runs,
     )
     conn.executemany(
@@ -482,7 +506,8 @@ def build_database(
             )
         )
     conn.executemany(
-        "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at) VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at)"
+        " VALUES (?,?,?,?,?,?,?)",
         adhoc,
     )
     conn.execute("COMMIT")
@@ -512,10 +537,10 @@ def monitor_rows(
     little after the run's end (the last verdict's reach), UP rows with DOWN rows at the outages.
     Rows of one run touch, as the state machine writes them; between runs there is a gap. An
     outage that would overlap the previous one starts one interval after it instead."""
-    out = []
+    out: list[tuple[int, int, int, int, int | None]] = []
     k = 0
     firsts = [r[0] + phase for r in runs]  # the first probe of each run
-    for j, (rs, re_, *_) in enumerate(runs):
+    for j, (_, re_, *_) in enumerate(runs):
         cs, ce = firsts[j], re_ + rng.randrange(MAX_GAP)
         if j + 1 < len(runs):  # a quick restart: the next run's first probe ends this verdict
             ce = min(ce, firsts[j + 1])
@@ -549,21 +574,21 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 def rows_read(fn: Callable[[], Any]) -> int:
-    """Timeline rows a report reads (all through ``Data.segments_many``), for one untimed run."""
-    many = report_mod.Data.segments_many
+    """Timeline rows a report reads (all through ``reads.segments_many``), for one untimed run."""
+    many = reads.segments_many
     count = 0
 
-    def counting(self: Any, mids: Any, spans: Any) -> Any:
+    def counting(conn: Any, mids: Any, spans: Any) -> Any:
         nonlocal count
-        rows = many(self, mids, spans)
+        rows = many(conn, mids, spans)
         count += sum(map(len, rows.values()))
         return rows
 
-    report_mod.Data.segments_many = counting  # type: ignore[method-assign]
+    reads.segments_many = counting
     try:
         fn()
     finally:
-        report_mod.Data.segments_many = many  # type: ignore[method-assign]
+        reads.segments_many = many
     return count
 
 
@@ -620,7 +645,8 @@ def revision() -> str:
     """The commit measured, "-dirty" when the work tree has changes (figures follow the code)."""
     try:
         return subprocess.run(
-            ["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always", "--dirty"],
+            ["git", "-C", str(Path(__file__).resolve().parent.parent), "describe", "--always",
+             "--dirty"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):

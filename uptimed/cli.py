@@ -16,24 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from uptimed import __version__
 from uptimed.config import load_config, summarize
 from uptimed.config.secrets import Mode
 from uptimed.core.times import PERIODS
-from uptimed.errors import ConfigError, UsageError
+from uptimed.errors import ConfigError, NoDatabase, RequestError, UsageError
 from uptimed.model.config import Config
-from uptimed.store import NoDatabase
-from uptimed.store.adhoc import RequestError
+from uptimed.render.report import FORMATS
 
-FORMATS = ("table", "json", "csv", "markdown", "html")
 SYSTEM_CONFIG = "/etc/uptimed/config.toml"
 CONFIG_HELP = f"the TOML config file (default: $UPTIMED_CONFIG, else {SYSTEM_CONFIG})"
 
@@ -59,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command("check-config", "Validate a config file and print a summary.")
     p_status = command("status", "Show each monitor's confirmed state, read from the database.")
-    p_status.add_argument("--format", choices=("table", "json"), default="table")
+    p_status.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
 
     p_report = command("report", "Availability, SLOs, error budgets and credits over a window.")
     when = p_report.add_argument_group("window (one of)")
@@ -96,14 +97,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_report.add_argument(
         "--slo", action="append", default=[], metavar="ID", help="only this SLO (repeatable)"
     )
-    p_report.add_argument("--format", choices=FORMATS, default="table")
+    p_report.add_argument(
+        "--format", choices=FORMATS, default="table",
+        help="table for a terminal, json and csv for machines, markdown and html for customers"
+        " (default: table)",
+    )  # fmt: skip
 
     p_maint = sub.add_parser("maintenance", help="Add, list and end ad-hoc maintenance windows.")
     msub = p_maint.add_subparsers(dest="action", metavar="ACTION", required=True)
     p_add = msub.add_parser(
         "add",
         help="Add a window (in the past too: a retroactive exclusion, with a reason).",
-        description="Add one window per target (--monitor and --service, repeatable, mixed), all or none.",
+        description="Add one window per target (--monitor and --service, repeatable, mixed),"
+        " all or none.",
     )
     p_list = msub.add_parser(
         "list", help="List ad-hoc windows that have not ended (--all: every one)."
@@ -130,8 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only windows cancelled before they began (the audit trail)",
     )
-    p_list.add_argument("--format", choices=("table", "json"), default="table")
-    p_end.add_argument("id", type=int, metavar="ID")
+    p_list.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    p_end.add_argument("id", type=int, metavar="ID", help="the window's number (see list)")
 
     args = parser.parse_args(argv)
     try:
@@ -165,16 +176,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         parser.exit(2, f"uptimed {args.command}: error: {e}\n")
     except (NoDatabase, sqlite3.Error) as e:  # sqlite3.Error: unreadable, locked, not a database
-        print(f"uptimed {args.command}: {e}" if isinstance(e, NoDatabase) else
-              f"uptimed {args.command}: cannot use database {config.daemon.database}: {e}", file=sys.stderr)  # fmt: skip
+        why = (
+            e if isinstance(e, NoDatabase) else f"cannot use database {config.daemon.database}: {e}"
+        )
+        print(f"uptimed {args.command}: {why}", file=sys.stderr)
         return 1
     return _run(config, args.loop)
 
 
 def _report(config: Config, args: argparse.Namespace) -> int:
     from uptimed.render.report import render
-    from uptimed.service.report import build_report, resolve_scope, resolve_window
-    from uptimed.store import connect, now_ms
+    from uptimed.service.history import reading
+    from uptimed.service.report import build_report
+    from uptimed.service.window import resolve_scope, resolve_window
+    from uptimed.store import now_ms
 
     now = now_ms()
     try:
@@ -183,24 +198,19 @@ def _report(config: Config, args: argparse.Namespace) -> int:
             timezone=args.timezone,
         )  # fmt: skip
         scope = resolve_scope(config, args.monitor, args.service, args.slo)
-    except ValueError as e:
-        raise UsageError(e.render(_flag) if isinstance(e, RequestError) else str(e)) from None
-    conn = connect(config.daemon.database, readonly=True)
-    try:
-        report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
-    except ValueError as e:  # a window that cannot be cut in an SLO's own zone
-        raise UsageError(str(e)) from None
-    finally:
-        conn.close()
+        with reading(config) as conn:
+            report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
+    except RequestError as e:
+        raise UsageError(e.render(_flag)) from None
     sys.stdout.write(render(report, args.format))
     return 0
 
 
-#: The flag of each field of the library's requests (uptimed.store.adhoc.RequestError names fields).
+#: The flag of each field of the library's requests (uptimed.errors.RequestError names fields).
 FLAGS = {
-    "monitor": "--monitor", "service": "--service", "slo": "--slo", "for": "--for", "start": "--start",
-    "end": "--end", "reason": "--reason", "by": "--by", "from": "--from", "to": "--to", "period": "--period",
-    "at": "--at", "window": "--window", "timezone": "--timezone",
+    field: f"--{field}"
+    for field in ("monitor", "service", "slo", "for", "start", "end", "reason", "by", "from", "to",
+                  "period", "at", "window", "timezone")
 }  # fmt: skip
 
 
@@ -209,86 +219,34 @@ def _flag(field: str) -> str:
 
 
 def _maintenance(config: Config, args: argparse.Namespace) -> int:
-    from uptimed.core.times import iso
-    from uptimed.store import adhoc, now_ms
+    from uptimed.render.json import dumps, maintenance_json
+    from uptimed.render.maintenance import added, ended, maintenance_table
+    from uptimed.service import maintenance
+    from uptimed.store import now_ms
 
     now = now_ms()
-    request = None
-    if args.action == "add":  # checked before the database is opened: a bad request touches nothing
-        fields = {
-            "monitor": args.monitor, "service": args.service, "for": args.duration, "start": args.start,
-            "end": args.end, "reason": args.reason, "by": args.by,
-        }  # fmt: skip
-        try:
-            request = adhoc.maintenance_request(
-                config, fields, now, by="" if (args.by or "").strip() else _login()
-            )
-        except adhoc.RequestError as e:
-            raise UsageError(e.render(_flag)) from None
-    conn = adhoc.open_db(config.daemon.database)
     try:
-        if request is not None:
-            try:
-                ws = adhoc.add_all(conn, request, now)
-            except adhoc.RequestError as e:
-                raise UsageError(e.render(_flag)) from None
-            for w in ws:
-                print(
-                    f"maintenance window {w.id}: {w.target_kind} {w.target} from {iso(w.start)} to {iso(w.end)}"
-                )
+        if args.action == "add":
+            fields = {
+                "monitor": args.monitor, "service": args.service, "for": args.duration,
+                "start": args.start, "end": args.end, "reason": args.reason, "by": args.by,
+            }  # fmt: skip
+            by = "" if (args.by or "").strip() else _login()
+            for w in maintenance.add(config, fields, now, by=by):
+                print(added(w))
         elif args.action == "end":
-            try:
-                w = adhoc.end(conn, args.id, now)
-            except (LookupError, ValueError) as e:
-                raise UsageError(str(e)) from None
-            if w.cancelled:
-                print(
-                    f"maintenance window {w.id} cancelled (it had not begun): it excludes nothing"
-                )
-            else:
-                print(f"maintenance window {w.id} ended at {iso(w.end)}")
+            print(ended(maintenance.end(config, args.id, now)))
         else:
-            ws = adhoc.windows(conn, None if args.all else now, cancelled=args.cancelled)
+            ws = maintenance.windows(config, now, everything=args.all, cancelled=args.cancelled)
             if args.format == "json":
-                print(json.dumps([w.as_json() for w in ws], indent=2))
+                print(dumps([maintenance_json(w) for w in ws]))
             else:
-                print(_maintenance_table(ws, now))
-    finally:
-        conn.close()
+                print(maintenance_table(ws, now))
+    except RequestError as e:
+        raise UsageError(e.render(_flag)) from None
+    except LookupError as e:  # no such window
+        raise UsageError(str(e)) from None
     return 0
-
-
-def _maintenance_table(ws: list[Any], now: int) -> str:
-    from uptimed.core.times import iso
-    from uptimed.store import adhoc
-
-    rows: list[tuple[str, ...]] = [("ID", "TARGET", "START", "END", "STATE", "BY", "REASON")]
-    for w in ws:
-        state = (
-            "cancelled"
-            if w.cancelled
-            else "ended"
-            if w.end <= now
-            else "active"
-            if w.start <= now
-            else "upcoming"
-        )
-        if adhoc.is_retroactive(w.start, w.created_at, w.end):
-            state += ", retroactive"
-        start, end = iso(w.start) or "", iso(w.end) or ""
-        rows.append(
-            (
-                str(w.id),
-                f"{w.target_kind} {w.target}",
-                start,
-                end,
-                state,
-                str(w.created_by),
-                w.reason or "",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(v.ljust(n) for v, n in zip(r, widths)).rstrip() for r in rows)
 
 
 def _login() -> str:
@@ -304,7 +262,7 @@ def _run(config: Config, loop: str) -> int:
     setup_logging(config.daemon.log_level)
     if loop == "uvloop":
         try:
-            import uvloop
+            import uvloop  # type: ignore[import-not-found]  # the optional extra uptimed[uvloop]
         except ImportError:
             print(
                 "uptimed: --loop uvloop needs the uvloop package: pip install 'uptimed[uvloop]'",
@@ -324,13 +282,12 @@ def _run(config: Config, loop: str) -> int:
 
 
 def _status(config: Config, fmt: str) -> int:
-    from uptimed.service.status import read_status, render_table
+    from uptimed.render.json import dumps
+    from uptimed.render.status import render_table
+    from uptimed.service.status import read_status
 
     status = read_status(config)
-    if fmt == "json":
-        print(json.dumps(status, indent=2))
-    else:
-        print(render_table(status))
+    print(dumps(status) if fmt == "json" else render_table(status))
     return 0
 
 

@@ -51,15 +51,15 @@ class CredentialsUnavailable(SecretError):
 _REF = re.compile(r"\{\{|\}\}|\{([a-z_]+)\}")
 
 
-class RequestError(UptimedError, ValueError):
+class RequestError(UptimedError):
     """A bad request to the library (a maintenance window, a report's window or scope).
 
     ``field`` names the field at fault by the library's name (``for``, ``start``, ``reason``,
     ``from``, ``window``, ...). ``template`` is the sentence; it names fields only as ``{name}``
     placeholders (braces of the values in it doubled), so that each front end says it in its own
     words: :meth:`render` with a function from a field's name to the front end's (the CLI's
-    ``--for``, the API's ``'for'``). ``str()`` renders them as ``--name``, for callers that print
-    any ValueError; a front end renders explicitly."""
+    ``--for``, the API's ``'for'``). ``str()`` renders them as ``--name``; a front end renders
+    explicitly."""
 
     def __init__(self, field: str, template: str):
         self.field = field

@@ -1,8 +1,8 @@
 """Day summaries: a report that reads them gives exactly the figures of one that reads every row.
 
 The pure part (sla.day_summaries, sla.stretch, sla.summarized_figures) against monitor_figures on
-random rows, with days of 100 ms; then the SQLite part (uptimed.core.daily and Targets.prepare) on a
-real database against the row-by-row path of the same Targets.
+random rows, with days of 100 ms; then the SQLite part (uptimed.store.summaries and
+Targets.prepare) on a real database against the row-by-row path of the same Targets.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uptimed.config import loads_config
-from uptimed.core import daily
 from uptimed.core.intervals import normalize, subtract
 from uptimed.core.sla import (
     DAY_MS,
-    DOWN,
-    UP,
     DaySummary,
     day_summaries,
     ineligible,
@@ -29,9 +26,14 @@ from uptimed.core.sla import (
     stretch,
     summarized_figures,
 )
-from uptimed.core.state import StateMachine, Thresholds
-from uptimed.service.report import Data, Targets, Window, build_report, resolve_scope
-from uptimed.store import Store, connect
+from uptimed.core.state import DOWN, UP, StateMachine, Thresholds
+from uptimed.model.report import Window
+from uptimed.render.json import report_json
+from uptimed.service.history import History
+from uptimed.service.report import build_report
+from uptimed.service.targets import Targets
+from uptimed.service.window import resolve_scope
+from uptimed.store import Store, connect, summaries
 
 DAY = 100  # ms: small days, so that random rows span several of them
 CAUSES = [None, "timeout", "refused"]
@@ -100,7 +102,8 @@ def test_summarized_figures_equal_row_by_row(
 ):
     hi = lo + length
     window = (lo, hi)
-    upto = min(upto_days * DAY, now - now % DAY)  # summaries stop before "now" (see daily.pending)
+    # summaries stop before "now" (see summaries.pending)
+    upto = min(upto_days * DAY, now - now % DAY)
     rows = [r for r in rows if r[0] < now]  # rows are written up to now
     cover = subtract(normalize(runs), normalize(degraded))
     # Summaries of [0, upto), from the rows the writer reads for that range.
@@ -242,11 +245,12 @@ def history(tmp_path_factory):
         )
         last = rows[-1]
         conn.execute(
-            "INSERT INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor) VALUES (?, ?, 0, NULL, ?, 0)",
+            "INSERT INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor)"
+            " VALUES (?, ?, 0, NULL, ?, 0)",
             (mid, last[2], min(last[1], end) - 1),
         )
-    assert daily.summarize_all(conn, end) > 6 * 35
-    assert daily.pending(conn, end) == []  # nothing left
+    assert summaries.summarize_all(conn, end) > 6 * 35
+    assert summaries.pending(conn, end) == []  # nothing left
     store._conn.close()
     os.close(store._lock_fd)  # and its lock, as a dead process would
     return config, tmp_path / "u.db", end
@@ -268,7 +272,7 @@ def test_prepare_matches_row_by_row(history):
     ]
     used_summaries = 0
     for window in windows:
-        data = Data(conn, config, window[0] - 1, window[1] + 1, end)
+        data = History(conn, config, window[0] - 1, window[1] + 1, end)
         bulk = Targets(data)
         bulk.prepare(keys, window)
         used_summaries += len(bulk._pre)
@@ -283,7 +287,7 @@ def test_prepare_matches_row_by_row(history):
 def test_stretch_in_sql_is_stretch_in_python(history):
     config, db, end = history
     conn = connect(str(db), readonly=True)
-    data = Data(conn, config, T0, end, end)
+    data = History(conn, config, T0, end, end)
     mids = sorted(data.ids.values())
     rnd = random.Random(5)
     spans = [(T0, T0 + 40 * REAL_DAY)] + [
@@ -308,8 +312,8 @@ def test_report_formats_agree_with_and_without_incident_lists(history):
     conn = connect(str(db), readonly=True)
     scope = resolve_scope(config)
     window = Window(end - 30 * REAL_DAY, end)
-    full = build_report(conn, config, scope, window, end)
-    short = build_report(conn, config, scope, window, end, incident_lists=False)
+    full = report_json(build_report(conn, config, scope, window, end))
+    short = report_json(build_report(conn, config, scope, window, end, incident_lists=False))
     for a, b in zip(
         full["monitors"] + full["services"], short["monitors"] + short["services"], strict=True
     ):
@@ -328,11 +332,12 @@ def test_summaries_follow_the_final_point(tmp_path):
     # A pending run of failures began just before the end of day 2: day 1 is final, day 2 not.
     streak_start = T0 + 2 * REAL_DAY - 1
     conn.execute(
-        "INSERT INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor) VALUES (?, 1, 2, ?, ?, 0)",
+        "INSERT INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor)"
+        " VALUES (?, 1, 2, ?, ?, 0)",
         (mid, streak_start, T0 + 3 * REAL_DAY - 200_000),
     )
-    assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
-    daily.summarize_all(conn, T0 + 3 * REAL_DAY)
+    assert summaries.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
+    summaries.summarize_all(conn, T0 + 3 * REAL_DAY)
     assert conn.execute("SELECT day, up_ms FROM timeline_daily").fetchall() == [(T0, REAL_DAY - 5)]
     assert conn.execute("SELECT since, upto FROM timeline_daily_state").fetchall() == [
         (T0, T0 + REAL_DAY)
@@ -342,7 +347,7 @@ def test_summaries_follow_the_final_point(tmp_path):
         "UPDATE monitor_state SET streak = 0, streak_start = NULL, last_ts = ?",
         (T0 + 3 * REAL_DAY - 1,),
     )
-    assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0 + REAL_DAY, T0 + 2 * REAL_DAY)]
+    assert summaries.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0 + REAL_DAY, T0 + 2 * REAL_DAY)]
     store._conn.close()
     os.close(store._lock_fd)  # and its lock, as a dead process would
 
@@ -357,11 +362,12 @@ def test_an_outage_under_way_holds_back_the_days_since_it_began(tmp_path):
     conn.execute("INSERT INTO timeline VALUES (?, ?, ?, 1, NULL)", (mid, T0 + 5, down_at))
     conn.execute("INSERT INTO timeline VALUES (?, ?, ?, 0, 1)", (mid, down_at, T0 + 3 * REAL_DAY))
     conn.execute(
-        "INSERT INTO monitor_state (monitor, state, streak, last_ts, seg_start, seg_end, seg_state, floor)"
+        "INSERT INTO monitor_state"
+        " (monitor, state, streak, last_ts, seg_start, seg_end, seg_state, floor)"
         " VALUES (?, 0, 0, ?, ?, ?, 0, 0)",
         (mid, T0 + 3 * REAL_DAY - 120_000, down_at, T0 + 3 * REAL_DAY),
     )
-    assert daily.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
+    assert summaries.pending(conn, T0 + 3 * REAL_DAY) == [(mid, T0, T0 + REAL_DAY)]
     store._conn.close()
     os.close(store._lock_fd)  # and its lock, as a dead process would
 
@@ -404,7 +410,8 @@ def test_summaries_written_as_the_daemon_goes_match_row_by_row(tmp_path):
         for i in range(n):
             for a in (rnd.randrange(T0, end) for _ in range(2)):
                 conn.execute(
-                    "INSERT INTO maintenance (target_kind, target, start, end, reason, created_by, created_at)"
+                    "INSERT INTO maintenance"
+                    " (target_kind, target, start, end, reason, created_by, created_at)"
                     " VALUES ('monitor', ?, ?, ?, 'x', 'test', ?)",
                     (f"m{i}", a, a + rnd.randrange(minute, 2 * REAL_DAY), T0),
                 )
@@ -438,13 +445,14 @@ def test_summaries_written_as_the_daemon_goes_match_row_by_row(tmp_path):
                 )
                 s, g = m.snapshot(), m.segment
                 conn.execute(
-                    "INSERT OR REPLACE INTO monitor_state (monitor, state, streak, streak_start, last_ts, floor,"
-                    " seg_start, seg_end, seg_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO monitor_state"
+                    " (monitor, state, streak, streak_start, last_ts, floor, seg_start, seg_end,"
+                    " seg_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (ids[f"m{i}"], s.state, s.streak, s.streak_start, s.last_ts, s.floor,
                      g and g.start, g and g.end, g and g.state),
                 )  # fmt: skip
             if ts % (10 * minute) == 0:
-                daily.summarize_all(conn, ts)
+                summaries.summarize_all(conn, ts)
         conn.close()
         ro = connect(str(db), readonly=True)
         keys = [f"m{i}" for i in range(n)]
@@ -452,7 +460,7 @@ def test_summaries_written_as_the_daemon_goes_match_row_by_row(tmp_path):
         for _ in range(40):
             a = rnd.randrange(T0 - REAL_DAY, end)
             window = (a, min(end + REAL_DAY, a + rnd.randrange(hour, 6 * REAL_DAY)))
-            data = Data(ro, config, window[0] - 1, window[1] + 1, end)
+            data = History(ro, config, window[0] - 1, window[1] + 1, end)
             bulk, plain = Targets(data), Targets(data)
             bulk.prepare(keys, window)
             used += len(bulk._pre)

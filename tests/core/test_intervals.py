@@ -36,7 +36,7 @@ def assert_normalized(ivs) -> None:
     for s, e in ivs:
         assert type(s) is int and type(e) is int
         assert s < e, ivs
-    for (_, e1), (s2, _) in zip(ivs, ivs[1:]):
+    for (_, e1), (s2, _) in zip(ivs, ivs[1:], strict=False):
         assert e1 < s2, f"not sorted, overlapping or touching: {ivs}"
 
 

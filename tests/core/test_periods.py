@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from uptimed.core.times import PERIODS, calendar_period, iso, parse_time, zone
-from uptimed.service.report import resolve_window
+from uptimed.errors import RequestError
+from uptimed.service.window import resolve_window
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -187,8 +188,9 @@ def test_at_forms_name_the_period_that_contains_them(at, kinds):
     2026-Q4 is 2026-10-01, 2026-W43 is Monday 2026-10-19, 2026 is 2026-01-01); a form that
     names a longer period (a year for a month) or one that does not nest in it (a week in a
     year: 2026-W01 begins in 2025) is an error, not a guess."""
-    first_day = {"2026-10": "2026-10-01", "2026-Q4": "2026-10-01", "2026-W43": "2026-10-19", "2026": "2026-01-01",
-                 "2026-10-15": "2026-10-15", " 2026-10 ": "2026-10-01"}[at]  # fmt: skip
+    first_day = {"2026-10": "2026-10-01", "2026-Q4": "2026-10-01", "2026-W43": "2026-10-19",
+                 "2026": "2026-01-01", "2026-10-15": "2026-10-15",
+                 " 2026-10 ": "2026-10-01"}[at]  # fmt: skip
     for kind in PERIODS:
         if kind in kinds:
             assert calendar_period(kind, at, UTC, NOW) == calendar_period(
@@ -274,8 +276,8 @@ def test_calendar_period_errors(kind, at, message):
     assert message in str(e.value)
 
 
-@pytest.mark.parametrize("kind, at", [("week", "9999-12-31"), ("month", "9999-12"), ("quarter", "9999-Q4"),
-                                      ("year", "9999")])  # fmt: skip
+@pytest.mark.parametrize("kind, at", [("week", "9999-12-31"), ("month", "9999-12"),
+                                      ("quarter", "9999-Q4"), ("year", "9999")])  # fmt: skip
 def test_periods_ending_past_the_calendar_are_value_errors(kind, at):
     """Not OverflowError (which the CLI and the API would not catch): `date + 7 days` overflowed."""
     with pytest.raises(ValueError) as e:
@@ -332,7 +334,8 @@ def test_parse_time_forms(text, tz, want):
         ("2026-10-01 08:00", '"2026-10-01 08:00" has no time zone: add Z or an offset'),
         (
             "yesterday",
-            '"yesterday" is not a time (examples: 2026-10-01, 2026-10-01T08:00:00Z, 2026-10-01T10:00:00+02:00)',
+            '"yesterday" is not a time (examples: 2026-10-01, 2026-10-01T08:00:00Z,'
+            " 2026-10-01T10:00:00+02:00)",
         ),
         ("2026-02-30", '"2026-02-30" is not a time'),
         ("2026-10-01T25:00:00Z", '"2026-10-01T25:00:00Z" is not a time'),
@@ -550,7 +553,7 @@ def test_window_rolling():
     ],
 )
 def test_window_errors_name_the_argument(kwargs, message):
-    with pytest.raises(ValueError) as e:
+    with pytest.raises(RequestError) as e:
         resolve_window(NOW, **kwargs)
     assert message in str(e.value)
     assert "\n" not in str(e.value)

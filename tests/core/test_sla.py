@@ -13,10 +13,6 @@ from hypothesis import strategies as st
 
 from uptimed.core.intervals import normalize
 from uptimed.core.sla import (
-    DOWN,
-    UP,
-    Figures,
-    Incident,
     StateTimeline,
     burn_rate,
     counted_down,
@@ -30,7 +26,9 @@ from uptimed.core.sla import (
     monitor_timeline,
     service_timeline,
 )
+from uptimed.core.state import DOWN, UP
 from uptimed.model.config import CreditTier, Policy
+from uptimed.model.report import Figures, Incident
 
 LO, HI = -200, 4600  # every instant the random data and windows can touch
 DAY = 86_400_000
@@ -38,7 +36,7 @@ CAUSES = [None, "timeout", "refused", "http_status"]
 
 # -- the reference: one category per millisecond ---------------------------------------------
 
-U, D, M, X, O = "up", "down", "maintenance", "unknown", "outside"
+U, D, M, X, OUT = "up", "down", "maintenance", "unknown", "outside"
 
 
 def paint(ivs) -> bytearray:
@@ -76,7 +74,7 @@ def monitor_reference(rows, runs, degraded, maint, outside, window):
         i = t - LO
         r = own[i]
         if out[i]:
-            c = O
+            c = OUT
         elif mnt[i]:
             c = M
         elif r is not None and run[i] and not deg[i]:
@@ -89,7 +87,7 @@ def monitor_reference(rows, runs, degraded, maint, outside, window):
 
 
 def tally(cats) -> dict[str, int]:
-    return {c: cats.count(c) for c in (U, D, M, X, O)}
+    return {c: cats.count(c) for c in (U, D, M, X, OUT)}
 
 
 def as_set(ivs) -> set[int]:
@@ -106,14 +104,14 @@ def assert_figures(fig: Figures, cats, window):
     assert fig.down_ms == n[D]
     assert fig.maintenance_ms == n[M]
     assert fig.unknown_ms == n[X]
-    assert fig.outside_hours_ms == n[O]
+    assert fig.outside_hours_ms == n[OUT]
     assert (
         fig.up_ms + fig.down_ms + fig.maintenance_ms + fig.unknown_ms + fig.outside_hours_ms
         == len(cats)
     )
     known = n[U] + n[D]
     assert fig.availability == (n[U] / known if known else None)
-    eligible = len(cats) - n[M] - n[O]
+    eligible = len(cats) - n[M] - n[OUT]
     assert fig.coverage == (known / eligible if eligible else None)
 
 
@@ -308,21 +306,21 @@ def test_monitor_against_brute_force(rows, runs, degraded, maint, outside, windo
     for r in down_owner:
         if r is not None:
             counted[r] = counted.get(r, 0) + 1
-    want_incidents = []
+    want_incidents: list[Incident] = []
     for r, ms in counted.items():
         start = rows[r][0]
         end = max(t for t in range(LO, HI) if own[t - LO] == r) + 1  # where the row really ends
         ongoing = end > now
         want_incidents.append(
-            Incident(
-                start=start,
-                end=None if ongoing else end,
-                duration_ms=max(0, now - start) if ongoing else end - start,
-                counted_ms=ms,
-                cause=rows[r][3],
+            (  # start, end, duration, counted, cause
+                start,
+                None if ongoing else end,
+                max(0, now - start) if ongoing else end - start,
+                ms,
+                rows[r][3],
             )
         )
-    want_incidents.sort(key=lambda i: i.start)
+    want_incidents.sort(key=lambda i: i[0])
     assert list(fig.incidents) == want_incidents
     assert fig.incident_count == len(want_incidents)
     assert fig.incident_total_ms == sum(counted.values()) == fig.down_ms
@@ -374,7 +372,7 @@ def test_service_against_brute_force(members, data, rule, k, service_maint, outs
 
     sets = [
         (as_set(m.up), as_set(m.down), as_set(m.maintenance) | as_set(mm))
-        for m, mm in zip(members, mms)
+        for m, mm in zip(members, mms, strict=True)
     ]
 
     def service_at(t):
@@ -410,7 +408,7 @@ def test_service_against_brute_force(members, data, rule, k, service_maint, outs
     cats = []
     for t in range(*window):
         if out[t - LO]:
-            cats.append(O)
+            cats.append(OUT)
         elif smaint[t - LO] or t in want[M]:
             cats.append(M)
         elif t in want[U]:
@@ -484,7 +482,7 @@ def test_row_shapes_and_iterables():
     rows = [(0, 100, UP), (100, 200, DOWN, "timeout"), [200, 300, UP, None]]
     fig = monitor_figures(iter(rows), iter([(0, 300)]), iter([]), (0, 300), now=1000)
     assert (fig.up_ms, fig.down_ms) == (200, 100)
-    assert fig.incidents == (Incident(100, 200, 100, 100, "timeout"),)
+    assert fig.incidents == ((100, 200, 100, 100, "timeout"),)
     assert down_segments([(0, 5, DOWN), (5, 9, UP)]) == [(0, 5, None)]
     assert monitor_timeline([], [(0, 10)]) == StateTimeline((), ())
     with pytest.raises(ValueError):
@@ -505,7 +503,7 @@ def test_outage_across_a_restart_is_one_incident():
     runs = [(0, 3000), (3500, 10_000)]  # the daemon was stopped for 500 ms during the outage
     fig = monitor_figures(rows, runs, [], (0, 10_000), now=20_000)
     assert fig.down_ms == 3500 and fig.unknown_ms == 500 + 1000
-    assert fig.incidents == (Incident(1000, 5000, 4000, 3500, "refused"),)
+    assert fig.incidents == ((1000, 5000, 4000, 3500, "refused"),)
     assert fig.mttr_ms == 3500 and fig.mtbf_ms == fig.up_ms == 5000
     assert fig.longest_incident_ms == 3500
 
@@ -514,7 +512,7 @@ def test_incidents_in_maintenance_or_outside_the_window_do_not_count():
     rows = [(0, 100, DOWN), (100, 200, UP), (200, 300, DOWN), (300, 400, UP), (400, 500, DOWN)]
     fig = monitor_figures(rows, WHOLE, [(0, 100), (250, 260)], (50, 450), now=1000)
     # (0, 100) wholly in maintenance; (200, 300) partly; (400, 500) partly outside the window.
-    assert fig.incidents == (Incident(200, 300, 100, 90, None), Incident(400, 500, 100, 50, None))
+    assert fig.incidents == ((200, 300, 100, 90, None), (400, 500, 100, 50, None))
     assert fig.incident_total_ms == fig.down_ms == 140
     assert fig.longest_incident_ms == 90
     assert fig.mttr_ms == 70
@@ -523,17 +521,17 @@ def test_incidents_in_maintenance_or_outside_the_window_do_not_count():
 def test_ongoing_incident():
     rows = [(0, 100, UP), (100, 260, DOWN, "timeout")]  # the last verdict holds until 260
     fig = monitor_figures(rows, [(0, 250)], [], (0, 250), now=250)
-    assert fig.incidents == (Incident(100, None, 150, 150, "timeout"),)
+    assert fig.incidents == ((100, None, 150, 150, "timeout"),)
     # Read after the verdict expired (the daemon stopped), the outage has ended.
     fig = monitor_figures(rows, [(0, 250)], [], (0, 250), now=300)
-    assert fig.incidents == (Incident(100, 260, 160, 150, "timeout"),)
+    assert fig.incidents == ((100, 260, 160, 150, "timeout"),)
     # Read exactly when it expires: ended (ends are exclusive).
     fig = monitor_figures(rows, [(0, 250)], [], (0, 250), now=260)
-    assert fig.incidents == (Incident(100, 260, 160, 150, "timeout"),)
+    assert fig.incidents == ((100, 260, 160, 150, "timeout"),)
     assert incidents([(0, 10, None)], [], now=5) == []
     # Rows given in any order; one ends exactly at now (ended), the next is under way.
     got = incidents([(10, 20, "b"), (0, 10, "a")], [(0, 20)], now=10)
-    assert got == [Incident(0, 10, 10, 10, "a"), Incident(10, None, 0, 10, "b")]
+    assert got == [(0, 10, 10, 10, "a"), (10, None, 0, 10, "b")]
     assert down_segments(rows) == [(100, 260, "timeout")]
 
 

@@ -28,7 +28,9 @@ from uptimed.config import loads_config
 from uptimed.core.state import DOWN, UP, StateMachine
 from uptimed.daemon.runner import INTERNAL_LOG_LIMIT, LiveMonitor, Runner, thresholds
 from uptimed.model.config import Config
-from uptimed.service.report import build_report, resolve_scope, resolve_window
+from uptimed.render.json import report_json
+from uptimed.service.report import build_report
+from uptimed.service.window import resolve_scope, resolve_window
 from uptimed.store import Store, connect
 from uptimed.web.metrics import MonitorCollector
 
@@ -148,7 +150,9 @@ class World:
         iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T0 + end))
         try:
             window = resolve_window(now, start="2026-01-01T00:00:00Z", end=iso)
-            report = build_report(conn, self.config, resolve_scope(self.config), window, now)
+            report = report_json(
+                build_report(conn, self.config, resolve_scope(self.config), window, now)
+            )
         finally:
             conn.close()
         item: dict[str, Any] = next(x for x in report["monitors"] if x["id"] == key)

@@ -32,8 +32,8 @@ from uptimed.config import load_config
 from uptimed.core.state import Snapshot
 from uptimed.core.times import iso as iso_ms
 from uptimed.daemon.app import Daemon
-from uptimed.service.report import _latency_counts
 from uptimed.store import Store, rollups, threshold_us
+from uptimed.store.reads import latency_counts
 
 HOUR = 3_600_000
 MIN = 60_000
@@ -125,10 +125,10 @@ def test_each_threshold_counts_the_probes_against_itself(tmp_path):
     # Counted from the writer's first pass (nothing to count before it): a minute before the probes.
     assert tracked(db) == {(mid, 500_000): T0 - MIN, (mid, 2_000_000): T0 - MIN}
     conn = sqlite3.connect(db)
-    assert _latency_counts(conn, [mid], 500_000, (T0, T0 + HOUR)) == (0, 5, T0 - MIN, True)
-    assert _latency_counts(conn, [mid], 2_000_000, (T0, T0 + HOUR)) == (5, 5, T0 - MIN, True)
+    assert latency_counts(conn, [mid], 500_000, (T0, T0 + HOUR)) == (0, 5, T0 - MIN, True)
+    assert latency_counts(conn, [mid], 2_000_000, (T0, T0 + HOUR)) == (5, 5, T0 - MIN, True)
     # A threshold nobody counted: nothing, and not exact.
-    assert _latency_counts(conn, [mid], 1_000_000, (T0, T0 + HOUR)) == (0, 0, None, False)
+    assert latency_counts(conn, [mid], 1_000_000, (T0, T0 + HOUR)) == (0, 0, None, False)
 
 
 def test_a_threshold_added_mid_hour_is_counted_from_then(tmp_path):
@@ -156,19 +156,19 @@ def test_a_threshold_added_mid_hour_is_counted_from_then(tmp_path):
     assert tracked(db) == {(mid, 500_000): T0 - MIN, (mid, 2_000_000): T0 + 30 * MIN}
     conn = sqlite3.connect(db)
     # Over both hours: 7 of the 12 probes counted against 2 s, consistently (7/7), not exact.
-    assert _latency_counts(conn, [mid], 2_000_000, (T0, T0 + 2 * HOUR)) == (
+    assert latency_counts(conn, [mid], 2_000_000, (T0, T0 + 2 * HOUR)) == (
         7,
         7,
         T0 + 30 * MIN,
         False,
     )
-    assert _latency_counts(conn, [mid], 2_000_000, (T0 + HOUR, T0 + 2 * HOUR)) == (
+    assert latency_counts(conn, [mid], 2_000_000, (T0 + HOUR, T0 + 2 * HOUR)) == (
         2,
         2,
         T0 + 30 * MIN,
         True,
     )
-    assert _latency_counts(conn, [mid], 500_000, (T0, T0 + 2 * HOUR)) == (0, 12, T0 - MIN, True)
+    assert latency_counts(conn, [mid], 500_000, (T0, T0 + 2 * HOUR)) == (0, 12, T0 - MIN, True)
 
 
 def test_a_threshold_added_later_counts_the_raw_results_kept(tmp_path):
@@ -189,7 +189,7 @@ def test_a_threshold_added_later_counts_the_raw_results_kept(tmp_path):
     assert latency_rows(db) == [(mid, T0, 500_000, 6, 0), (mid, T0, 2_000_000, 4, 3)]
     assert tracked(db)[(mid, 2_000_000)] == T0 + 3 * MIN
     conn = sqlite3.connect(db)
-    assert _latency_counts(conn, [mid], 2_000_000, (T0, T0 + HOUR)) == (3, 4, T0 + 3 * MIN, False)
+    assert latency_counts(conn, [mid], 2_000_000, (T0, T0 + HOUR)) == (3, 4, T0 + 3 * MIN, False)
 
 
 def test_a_threshold_dropped_and_added_again_counts_each_probe_once(tmp_path):
@@ -265,7 +265,7 @@ def test_a_database_not_migrated_yet_has_no_latency_counts(tmp_path):
     migrations.apply(db, stop_before="m005_rollup_latency")
     db.close()
     conn = sqlite3.connect(f"file:{tmp_path / 'u.db'}?mode=ro", uri=True)
-    assert _latency_counts(conn, [1], 500_000, (T0, T0 + HOUR)) == (0, 0, None, False)
+    assert latency_counts(conn, [1], 500_000, (T0, T0 + HOUR)) == (0, 0, None, False)
 
 
 def test_thresholds_are_whole_microseconds_rounded():
@@ -576,7 +576,7 @@ def test_rollups_match_a_brute_force_count(script):
             for lo in range(first_hour, t + HOUR, HOUR):
                 for hi in (lo + HOUR, lo + 3 * HOUR, (t + 2 * HOUR) // HOUR * HOUR):
                     inside = [p for p in probes if lo <= p[0] < hi]
-                    good, total, frm, exact = _latency_counts(conn, [m], thr, (lo, hi))
+                    good, total, frm, exact = latency_counts(conn, [m], thr, (lo, hi))
                     assert (good, total, frm) == (
                         sum(us <= thr for _, _, us in inside),
                         len(inside),
@@ -590,4 +590,4 @@ def test_rollups_match_a_brute_force_count(script):
         for m in mids:
             for thr in POOL:
                 if (m, thr) not in counted:
-                    assert _latency_counts(conn, [m], thr, (T0, t + HOUR))[2:] == (None, False)
+                    assert latency_counts(conn, [m], thr, (T0, t + HOUR))[2:] == (None, False)

@@ -146,7 +146,9 @@ objective = 99.0
 period = "month"
 timezone = "Europe/Berlin"
 policy = {{ unknown = "down" }}
-credits = [{{ below = 99.9, credit = 10 }}, {{ below = 99.0, credit = 25 }}, {{ below = 50, credit = 100 }}]
+credits = [
+  {{ below = 99.9, credit = 10 }}, {{ below = 99.0, credit = 25 }}, {{ below = 50, credit = 100 }},
+]
 min_coverage = 0
 
 [[slo]]
@@ -196,8 +198,16 @@ def parse_metrics(text: str) -> tuple[float, dict[str, dict[str, Any]]]:
         if "slo" not in labels:
             continue
         assert labels["target"] == TARGETS[labels["slo"]], labels
-        s = out.setdefault(labels["slo"], {"t": t_m, "burn": dict.fromkeys(BURN), "attainment": None,
-                                           "coverage": None, "remaining": None})  # fmt: skip
+        s = out.setdefault(
+            labels["slo"],
+            {
+                "t": t_m,
+                "burn": dict.fromkeys(BURN),
+                "attainment": None,
+                "coverage": None,
+                "remaining": None,
+            },
+        )
         if name == "uptimed_slo_window_seconds":
             s[labels["state"]] = v
         elif name == "uptimed_slo_burn_rate":
@@ -393,7 +403,8 @@ async def test_metrics_api_and_report_take_their_figures_from_one_place(tmp_path
     s0 = math.floor(time.time())
     if month_start(s0 + 60) > s0 - 60:
         pytest.skip(
-            "a Berlin month begins within a minute of this run: the month SLO would not hold all of it"
+            "a Berlin month begins within a minute of this run:"
+            " the month SLO would not hold all of it"
         )
     defaults = 'interval = "1s"\ntimeout = "0.5s"\nfailure_threshold = 1\nsuccess_threshold = 1\n'
     d = DaemonProc(tmp_path, config(port, s0), defaults=defaults)
@@ -428,7 +439,8 @@ async def test_metrics_api_and_report_take_their_figures_from_one_place(tmp_path
             rep = await cli_task
         t_a, t_c = ms_of(api["generated_at"]) / 1000, ms_of(rep["generated_at"]) / 1000
         print(
-            f"T_m = s0 + {t_m - s0:.3f} s, T_a − T_m = {t_a - t_m:.3f} s, T_c − T_m = {t_c - t_m:.3f} s"
+            f"T_m = s0 + {t_m - s0:.3f} s, T_a − T_m = {t_a - t_m:.3f} s,"
+            f" T_c − T_m = {t_c - t_m:.3f} s"
         )
 
         # /api/v1/slos is a report's "slos" section: its now is where its SLOs' windows end.

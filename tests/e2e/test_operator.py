@@ -20,7 +20,7 @@ import aiohttp
 
 from tests.support.daemon_proc import UPTIMED, DaemonProc, free_port
 from tests.support.targets import serve_target
-from uptimed.service.status import describe_daemon
+from uptimed.render.status import describe_daemon
 
 
 def cli(
@@ -194,7 +194,7 @@ def test_describe_daemon_states() -> None:
 
 
 def test_a_long_error_is_cut_with_an_ellipsis() -> None:
-    from uptimed.service.status import render_table
+    from uptimed.render.status import render_table
 
     status = {
         "daemon": {"state": "never"},

@@ -125,7 +125,8 @@ class Flip:
             status = "200 OK" if mode == "up" else "503 Service Unavailable"
             body = b"ok" if mode == "up" else b"down"
             writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n"
+                "Connection: close\r\n\r\n".encode()
                 + body
             )
             await writer.drain()
@@ -215,7 +216,11 @@ target = "svc-all"
 objective = 99.9
 window = "30d"
 customer = "ACME Corp"
-credits = [{{ below = 99.9, credit = 10 }}, {{ below = 99.0, credit = 25 }}, {{ below = 95.0, credit = 100 }}]
+credits = [
+  {{ below = 99.9, credit = 10 }},
+  {{ below = 99.0, credit = 25 }},
+  {{ below = 95.0, credit = 100 }},
+]
 
 [[slo]]
 id = "slo-q"
@@ -326,9 +331,17 @@ async def _script(run: Run) -> None:
             assert value(await d.metrics(), "uptimed_monitor_up", monitor="blippy") == 0
             run.running_window = (iso(run.w0), iso(math.floor(time.time())))  # not in the future
             r = await asyncio.to_thread(
-                cli, "report", "-c", str(d.config), "--from", run.running_window[0], "--to", run.running_window[1],
-                "--format", "json",
-            )  # fmt: skip
+                cli,
+                "report",
+                "-c",
+                str(d.config),
+                "--from",
+                run.running_window[0],
+                "--to",
+                run.running_window[1],
+                "--format",
+                "json",
+            )
             assert r.returncode == 0 and not r.stderr, r.stderr
             run.running_report = json.loads(r.stdout)
 
@@ -430,8 +443,10 @@ class Reference:
                 probes[key] = [
                     (ts, bool(ok), kind)
                     for ts, ok, kind in c.execute(
-                        "SELECT r.ts, r.ok, k.name FROM results r JOIN monitors m ON m.id = r.monitor"
-                        " LEFT JOIN error_kinds k ON k.id = r.error_kind WHERE m.key = ? ORDER BY r.ts",
+                        "SELECT r.ts, r.ok, k.name FROM results r"
+                        " JOIN monitors m ON m.id = r.monitor"
+                        " LEFT JOIN error_kinds k ON k.id = r.error_kind"
+                        " WHERE m.key = ? ORDER BY r.ts",
                         (key,),
                     )
                 ]
@@ -461,7 +476,7 @@ class Reference:
     ) -> bytearray:
         members, rule, quorum = SERVICES[key]
         out = bytearray()
-        for cats in zip(*(self.categories(m, lo, hi) for m in members)):
+        for cats in zip(*(self.categories(m, lo, hi) for m in members), strict=True):
             n_up, n_down = cats.count(UP), cats.count(DOWN)
             if not n_up + n_down:
                 out.append(MAINT if MAINT in cats else UNKNOWN)
@@ -510,7 +525,7 @@ class Reference:
                     st[a - self.lo : b - self.lo] = bytes([MAINT]) * (b - a)
             states.append(st)
         raw = []
-        for cats in zip(*states):
+        for cats in zip(*states, strict=True):
             n_up, n_down = cats.count(UP), cats.count(DOWN)
             voters = n_up + n_down
             down = voters and (
@@ -634,8 +649,19 @@ def test_blips_below_the_threshold_are_not_downtime(run):
     blips = [p for p in run.ref.probes["blippy"] if not p[1] and p[0] / 1000 < m["A"]]
     assert len(blips) == 3 and all(kind == "http_status" for _, _, kind in blips)
     # Yet no downtime and no incident there.
-    out = cli("report", "-c", str(run.config), "--from", iso(m["blip1"]), "--to", iso(m["blip2_end"] + 0.5),
-              "--monitor", "blippy", "--format", "json")  # fmt: skip
+    out = cli(
+        "report",
+        "-c",
+        str(run.config),
+        "--from",
+        iso(m["blip1"]),
+        "--to",
+        iso(m["blip2_end"] + 0.5),
+        "--monitor",
+        "blippy",
+        "--format",
+        "json",
+    )
     assert out.returncode == 0, out.stderr
     (b,) = json.loads(out.stdout)["monitors"]
     assert b["down_seconds"] == 0 and b["incidents"] == [] and b["availability"] == 1.0
@@ -648,7 +674,7 @@ def test_outages_are_backdated_to_the_first_failure_and_end_at_the_first_success
     assert len(incs) == 2  # A and C; the blips are none
     probes = run.ref.probes["blippy"]
     for inc, (down, up, cause) in zip(
-        incs, (("A", "A_end", "http_status"), ("C", "C_end", "http_status"))
+        incs, (("A", "A_end", "http_status"), ("C", "C_end", "http_status")), strict=True
     ):
         start, end = ms_of(inc["start"]), ms_of(inc["end"])
         first_fail = next(ts for ts, ok, _ in probes if ts / 1000 > m[down] and not ok)
@@ -676,7 +702,7 @@ def test_incidents_match_the_reference(run):
         assert [(ms_of(i["start"]), ms_of(i["end"]), i["cause"]) for i in got] == [
             (w["start"], w["end"], w["cause"]) for w in want
         ], key
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert g["counted_seconds"] == pytest.approx(w["counted_seconds"], abs=0.0015), key
             assert g["duration_seconds"] == pytest.approx(w["duration_seconds"], abs=0.0015), key
         assert mons[key]["incident_count"] == len(want)
@@ -853,10 +879,18 @@ def test_exclusions_and_config_versions(run):
     rep = run.report
     (mw,) = rep["exclusions"]
     assert mw == {
-        "id": "mw", "source": "config", "monitors": ["maint"], "services": [], "start": iso(run.s0 + MW[0]),
-        "end": iso(run.s0 + MW[1]), "reason": "planned switch", "created_by": None, "created_at": None,
-        "retroactive": False, "overlaps": [],
-    }  # fmt: skip
+        "id": "mw",
+        "source": "config",
+        "monitors": ["maint"],
+        "services": [],
+        "start": iso(run.s0 + MW[0]),
+        "end": iso(run.s0 + MW[1]),
+        "reason": "planned switch",
+        "created_by": None,
+        "created_at": None,
+        "retroactive": False,
+        "overlaps": [],
+    }
     sha = hashlib.sha256(run.config.read_bytes()).hexdigest()
     assert rep["config_sha256"] == sha
     (version,) = rep["config_versions"]  # both runs had the same config
@@ -977,8 +1011,20 @@ def test_a_window_in_the_past_needs_a_reason(run, tmp_path):
         assert out.returncode == 2 and out.stdout == ""
         assert "--reason" in out.stderr and "Traceback" not in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
-        out = cli_here("maintenance", "add", "-c", config, "--monitor", "blippy", "--start", iso(start), "--end",
-                       iso(end), "--reason", "   ")  # fmt: skip
+        out = cli_here(
+            "maintenance",
+            "add",
+            "-c",
+            config,
+            "--monitor",
+            "blippy",
+            "--start",
+            iso(start),
+            "--end",
+            iso(end),
+            "--reason",
+            "   ",
+        )
         assert out.returncode == 2 and "--reason" in out.stderr
     listed = cli_here("maintenance", "list", "-c", config, "--all", "--format", "json")
     assert listed.returncode == 0 and json.loads(listed.stdout) == []  # nothing was written
@@ -998,8 +1044,18 @@ def test_a_window_that_ended_before_it_was_added_needs_a_reason(run, tmp_path):
     )
     assert w["retroactive"] is True
     # A window that starts a few seconds ago and runs on is "now": no reason needed.
-    out = cli_here("maintenance", "add", "-c", config, "--monitor", "steady", "--start", iso(now - 5), "--end",
-                   iso(now + 600))  # fmt: skip
+    out = cli_here(
+        "maintenance",
+        "add",
+        "-c",
+        config,
+        "--monitor",
+        "steady",
+        "--start",
+        iso(now - 5),
+        "--end",
+        iso(now + 600),
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -1013,8 +1069,22 @@ def test_retroactive_maintenance_excludes_recorded_time_and_is_listed(run, tmp_p
     assert lo < run.w0 * 1000
     start, end = iso(lo / 1000), iso(hi / 1000)
     before = time.time()
-    out = cli("maintenance", "add", "-c", str(config), "--monitor", "blippy", "--start", start, "--end", end,
-              "--reason", "excused by contract §4", "--by", "alice")  # fmt: skip
+    out = cli(
+        "maintenance",
+        "add",
+        "-c",
+        str(config),
+        "--monitor",
+        "blippy",
+        "--start",
+        start,
+        "--end",
+        end,
+        "--reason",
+        "excused by contract §4",
+        "--by",
+        "alice",
+    )
     assert out.returncode == 0, out.stderr
     assert f"from {start} to {end}" in out.stdout
 
@@ -1246,8 +1316,20 @@ def test_a_bad_argument_in_a_real_process(run):
 
 def test_maintenance_add_rejects_instants_beyond_the_calendar(run, tmp_path):
     config = str(_copy(run, tmp_path))
-    out = cli("maintenance", "add", "-c", config, "--monitor", "steady", "--start", "0001-01-01T00:00:00+05:00",
-              "--end", "2000-01-01T00:00:00Z", "--reason", "typo")  # fmt: skip
+    out = cli(
+        "maintenance",
+        "add",
+        "-c",
+        config,
+        "--monitor",
+        "steady",
+        "--start",
+        "0001-01-01T00:00:00+05:00",
+        "--end",
+        "2000-01-01T00:00:00Z",
+        "--reason",
+        "typo",
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert (
         out.stderr.startswith("uptimed maintenance: error: --start: ")

@@ -135,7 +135,8 @@ def test_latency_sli_counts_the_probes_faster_than_the_threshold(run):
     db = sqlite3.connect(d.db)
     for key, fast in (("fast", True), ("slow", False)):
         (ok,) = db.execute(
-            "SELECT count(*) FROM results r JOIN monitors m ON m.id = r.monitor WHERE m.key = ? AND r.ok",
+            "SELECT count(*) FROM results r JOIN monitors m ON m.id = r.monitor"
+            " WHERE m.key = ? AND r.ok",
             (key,),
         ).fetchone()
         (quick,) = db.execute(

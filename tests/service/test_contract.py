@@ -1,14 +1,15 @@
 """One validation, two front ends: every error of a maintenance or a report request, through the
 CLI and through the API, in each one's own words.
 
-The library (:func:`uptimed.store.adhoc.maintenance_request`, :func:`uptimed.service.report.resolve_window`,
-:func:`uptimed.service.report.resolve_scope`) raises :class:`~uptimed.store.adhoc.RequestError` naming the field
-at fault; the CLI (``uptimed.cli.main``, run in this process) says it with its flags
-(``--for``), the API (a real aiohttp server on a real SQLite file, in a thread) with its field
-names (``'for'``). Each case goes through the library, then through both front ends, which must
-say the library's sentence exactly, each with its own names: never a ``--flag`` from the API,
-never a bare field name from the CLI. A last test checks that the cases reach every place in the
-library that raises a RequestError, so that a new check cannot go without a case here.
+The library (:func:`uptimed.store.adhoc.maintenance_request`,
+:func:`uptimed.service.window.resolve_window`, :func:`uptimed.service.window.resolve_scope`) raises
+:class:`~uptimed.errors.RequestError` naming the field at fault; the CLI (``uptimed.cli.main``,
+run in this process) says it with its flags (``--for``), the API (a real aiohttp server on a real
+SQLite file, in a thread) with its field names (``'for'``). Each case goes through the library,
+then through both front ends, which must say the library's sentence exactly, each with its own
+names: never a ``--flag`` from the API, never a bare field name from the CLI. A last test checks
+that the cases reach every place in the library that raises a RequestError, so that a new check
+cannot go without a case here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from aiohttp import web
 from tests.support.daemon_proc import free_port
 from uptimed import cli
 from uptimed.config import load_config
-from uptimed.service import report
+from uptimed.errors import RequestError
+from uptimed.service import window as report_window
 from uptimed.store import Store, adhoc
 from uptimed.web import api
 
@@ -172,6 +174,7 @@ class Server:
         self.store.open()
         self.store.start(version="test", config_sha256=self.config.sha256)
         self.api = api.Api(lambda: self.config, dict, self.store, TOKEN)
+        self.unendable: dict[str, int] = {}  # see unendable_windows
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -243,22 +246,22 @@ def report_query(fields: dict[str, Any]) -> str:
     return urllib.parse.urlencode(pairs)
 
 
-def library_error(kind: str, fields: dict[str, Any], config: Any) -> adhoc.RequestError:
+def library_error(kind: str, fields: dict[str, Any], config: Any) -> RequestError:
     now = int(time.time() * 1000)
-    with pytest.raises(adhoc.RequestError) as e:
+    with pytest.raises(RequestError) as e:
         if kind == "maintenance":
             adhoc.maintenance_request(config, fields, now, by="test")
         else:
-            window = {"start": "from", "end": "to", "period": "period", "at": "at", "window": "window",
-                      "timezone": "timezone"}  # fmt: skip
-            report.resolve_window(now, **{k: fields.get(v) for k, v in window.items()})
-            report.resolve_scope(
+            window = {"start": "from", "end": "to", "period": "period", "at": "at",
+                      "window": "window", "timezone": "timezone"}  # fmt: skip
+            report_window.resolve_window(now, **{k: fields.get(v) for k, v in window.items()})
+            report_window.resolve_scope(
                 config, fields.get("monitor", []), fields.get("service", []), fields.get("slo", [])
             )
     return e.value
 
 
-def check_wording(error: adhoc.RequestError, cli_text: str | None, api_text: str) -> None:
+def check_wording(error: RequestError, cli_text: str | None, api_text: str) -> None:
     """Both front ends say the library's sentence, each naming the fields its own way."""
     every = set(adhoc.MAINTENANCE_FIELDS) | set(api.REPORT_PARAMETERS)
     assert api_text == error.render(quoted)
@@ -324,6 +327,55 @@ def test_the_section_and_item_endpoints_say_it_the_same_way(server: Server):
         assert (status, body) == (400, {"error": want}), path
 
 
+def unendable_windows(server: Server) -> dict[str, int]:
+    """Two windows no request can end, made once: one that has ended, one cancelled."""
+    if not server.unendable:
+        now = int(time.time() * 1000)
+        conn = adhoc.open_db(str(server.db))
+        try:
+            ended = adhoc.add(
+                conn, "monitor", "web", now - 7_200_000, now - 3_600_000, "r", "t", now
+            )
+            later = adhoc.add(
+                conn, "monitor", "web", now + 3_600_000, now + 7_200_000, None, "t", now
+            )
+            adhoc.end(conn, later.id, now)
+        finally:
+            conn.close()
+        server.unendable.update(ended=ended.id, cancelled=later.id)
+    return server.unendable
+
+
+def end_error(server: Server, which: str) -> RequestError:
+    conn = adhoc.open_db(str(server.db))
+    try:
+        with pytest.raises(RequestError) as e:
+            adhoc.end(conn, unendable_windows(server)[which], int(time.time() * 1000))
+    finally:
+        conn.close()
+    return e.value
+
+
+@pytest.mark.parametrize("which, words", [("ended", "already ended"), ("cancelled", "cancelled")])
+def test_ending_a_window_that_cannot_end(
+    server: Server, capsys: pytest.CaptureFixture[str], which: str, words: str
+):
+    error = end_error(server, which)
+    assert error.field == "id" and words in str(error)
+    window_id = unendable_windows(server)[which]
+    status, ctype, body = server.request("DELETE", f"/api/v1/maintenance/{window_id}")
+    assert status == 400 and ctype.startswith("application/json"), body
+    code, out, err = run_cli(
+        capsys, "maintenance", "end", "-c", str(server.config_path), str(window_id)
+    )
+    assert code == 2 and out == "", (out, err)
+    prefix = "uptimed maintenance: error: "
+    assert err.startswith(prefix) and err.endswith("\n"), err
+    # The window is the command's argument and the API's path, not a field: no name to say it by.
+    assert error.fields == ()
+    assert body["error"] == err[len(prefix) : -1] == error.render(quoted) == error.render(flag)
+
+
 def test_the_cli_has_a_flag_for_every_field():
     for f in (*adhoc.MAINTENANCE_FIELDS, *api.REPORT_PARAMETERS):
         assert cli.FLAGS[f] == flag(f), f
@@ -334,7 +386,7 @@ def _raise_sites() -> set[tuple[str, int]]:
     sites = set()
     for module, functions in (
         (adhoc, None),
-        (report, {"resolve_scope", "resolve_window", "_time"}),
+        (report_window, {"resolve_scope", "resolve_window"}),
     ):
         path = inspect.getsourcefile(module)
         assert path
@@ -360,6 +412,12 @@ def test_the_cases_reach_every_check(server: Server):
     cases += [("report", c) for c in REPORT + REPORT_API_ONLY]
     for kind, (fields, _) in cases:
         tb = library_error(kind, fields, server.config).__traceback__
+        assert tb is not None
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        reached.add((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+    for which in ("ended", "cancelled"):
+        tb = end_error(server, which).__traceback__
         assert tb is not None
         while tb.tb_next is not None:
             tb = tb.tb_next

@@ -1,11 +1,12 @@
 """The JSON API (/api/v1/) and the SLA series on /metrics, against the real daemon.
 
-One daemon (with ``[daemon] api_token``, read from a file) runs for the whole module against a loopback
-target: ``web`` is up, ``db`` answers 503, ``cache`` is a TCP port that accepts. Tests run in file
-order: the SLA counters are scraped when the daemon is ready and again at the end, at least one
-15-second refresh later, while the tests in between use the time. Maintenance windows written
-here only ever cover ``cache`` (directly or through the service ``backend``), so they never touch
-the figures of web, db and the services and SLOs built on them.
+One daemon (with ``[daemon] api_token``, read from a file) runs for the whole module against a
+loopback target: ``web`` is up, ``db`` answers 503, ``cache`` is a TCP port that accepts. Tests run
+in file order: the SLA counters are scraped when the daemon is ready and again at the end, at
+least one 15-second refresh later, while the tests in between use the time. Maintenance windows
+written here only ever cover ``cache`` (directly or through the service ``backend``), so they
+never touch the figures of web, db and the services and SLOs built on them. One test runs the
+API in this process, with a bug put into it.
 """
 
 from __future__ import annotations
@@ -84,9 +85,14 @@ class Daemon:
 
 
 def request(
-    d: Daemon, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None,
+    d: Daemon,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+    raw: bytes | None = None,
     headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], str]:  # fmt: skip
+) -> tuple[int, dict[str, str], str]:
     data = raw if raw is not None else None if body is None else json.dumps(body).encode()
     h = dict(headers or {})
     if token is not None:
@@ -134,7 +140,8 @@ def first_probes(d: Daemon) -> tuple[int, int]:
     try:
         rows = dict(
             c.execute(
-                "SELECT m.key, min(r.ts) FROM results r JOIN monitors m ON m.id = r.monitor GROUP BY m.key"
+                "SELECT m.key, min(r.ts) FROM results r JOIN monitors m ON m.id = r.monitor"
+                " GROUP BY m.key"
             )
         )
     finally:
@@ -267,7 +274,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, target: int) -> Iterator[Da
                     proc.wait()
 
 
-# -- reads -------------------------------------------------------------------------------------------
+# -- reads -----------------------------------------------------------------------------------------
 
 
 def test_monitors(daemon):
@@ -284,8 +291,19 @@ def test_monitors(daemon):
         assert m["since"] is not None and m["last_probe"] is not None
 
     web = get_json(daemon, "/api/v1/monitors/web")
-    for k in ("state", "up_seconds", "down_seconds", "maintenance_seconds", "unknown_seconds", "availability",
-              "coverage", "incidents", "mttr_seconds", "from", "to"):  # fmt: skip
+    for k in (
+        "state",
+        "up_seconds",
+        "down_seconds",
+        "maintenance_seconds",
+        "unknown_seconds",
+        "availability",
+        "coverage",
+        "incidents",
+        "mttr_seconds",
+        "from",
+        "to",
+    ):
         assert k in web, k
     assert web["id"] == "web" and web["availability"] == 1.0 and web["incidents"] == []
     db = get_json(daemon, "/api/v1/monitors/db")
@@ -329,7 +347,8 @@ def test_services_slos_incidents_and_maintenance(daemon):
     by_target = {(i["target_kind"], i["target"]): i for i in incidents}
     assert ("monitor", "db") in by_target and ("service", "shop") in by_target
     assert ("monitor", "web") not in by_target
-    # edge (any) is down only while db alone has voted: before web's first probe, if db's came first.
+    # edge (any) is down only while db alone has voted: before web's first probe, if db's came
+    # first.
     edge = [i for i in incidents if i["target"] == "edge"]
     assert len(edge) <= 1 and all(
         i["end"] is not None and i["duration_seconds"] < 1.1 for i in edge
@@ -483,11 +502,19 @@ def test_bad_parameter_errors_name_the_parameter(daemon):
 
 
 ENDPOINTS = {
-    ("GET", "/api/v1/"), ("GET", "/api/v1/monitors"), ("GET", "/api/v1/monitors/{id}"), ("GET", "/api/v1/services"),
-    ("GET", "/api/v1/services/{id}"), ("GET", "/api/v1/slos"), ("GET", "/api/v1/slos/{id}"),
-    ("GET", "/api/v1/incidents"), ("GET", "/api/v1/report"), ("GET", "/api/v1/maintenance"),
-    ("POST", "/api/v1/maintenance"), ("DELETE", "/api/v1/maintenance/{id}"),
-}  # fmt: skip
+    ("GET", "/api/v1/"),
+    ("GET", "/api/v1/monitors"),
+    ("GET", "/api/v1/monitors/{id}"),
+    ("GET", "/api/v1/services"),
+    ("GET", "/api/v1/services/{id}"),
+    ("GET", "/api/v1/slos"),
+    ("GET", "/api/v1/slos/{id}"),
+    ("GET", "/api/v1/incidents"),
+    ("GET", "/api/v1/report"),
+    ("GET", "/api/v1/maintenance"),
+    ("POST", "/api/v1/maintenance"),
+    ("DELETE", "/api/v1/maintenance/{id}"),
+}
 
 
 def test_the_api_lists_its_endpoints(daemon):
@@ -528,10 +555,16 @@ def test_unknown_paths_under_the_api_get_a_json_404(daemon, method, path):
     assert path in json.loads(text)["error"] and "/api/v1/" in json.loads(text)["error"]
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    ("PUT", "/api/v1/maintenance", "GET, POST, HEAD"), ("DELETE", "/api/v1/monitors", "GET, HEAD"),
-    ("POST", "/api/v1/", "GET, HEAD"), ("POST", "/api/v1", "GET, HEAD"), ("GET", "/api/v1/maintenance/1", "DELETE"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("PUT", "/api/v1/maintenance", "GET, POST, HEAD"),
+        ("DELETE", "/api/v1/monitors", "GET, HEAD"),
+        ("POST", "/api/v1/", "GET, HEAD"),
+        ("POST", "/api/v1", "GET, HEAD"),
+        ("GET", "/api/v1/maintenance/1", "DELETE"),
+    ],
+)
 def test_a_known_path_with_another_method_gets_a_json_405(daemon, method, path, allowed):
     status, headers, text = request(daemon, method, path, token=TOKEN)
     assert status == 405 and headers["Content-Type"].startswith("application/json"), (status, text)
@@ -588,8 +621,19 @@ def test_one_service_and_one_slo(daemon):
 
 def test_post_maintenance_needs_the_token(daemon):
     body = {"monitor": "cache", "for": "1m", "reason": "deploy"}
-    for auth in (None, "Bearer wrong", TOKEN, f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer", "Bearer ",
-                 f"Bearer{TOKEN}", f"Bearer {TOKEN} {TOKEN}", f"Token {TOKEN}", f"Bearer\t{TOKEN}"):  # fmt: skip
+    for auth in (
+        None,
+        "Bearer wrong",
+        TOKEN,
+        f"Basic {TOKEN}",
+        f"Bearer {TOKEN}x",
+        "Bearer",
+        "Bearer ",
+        f"Bearer{TOKEN}",
+        f"Bearer {TOKEN} {TOKEN}",
+        f"Token {TOKEN}",
+        f"Bearer\t{TOKEN}",
+    ):
         headers = {} if auth is None else {"Authorization": auth}
         status, h, text = request(daemon, "POST", "/api/v1/maintenance", body, headers=headers)
         assert status == 401, (headers, status, text)
@@ -618,8 +662,13 @@ def test_the_bearer_scheme_is_case_insensitive(daemon):
 
 def test_maintenance_through_the_api_takes_effect_without_a_restart(daemon):
     assert value(metrics(daemon), "uptimed_maintenance_active", monitor="cache") == 0
-    status, _, text = request(daemon, "POST", "/api/v1/maintenance",
-                              {"monitor": "cache", "for": "10m", "reason": "deploy", "by": "bob"}, TOKEN)  # fmt: skip
+    status, _, text = request(
+        daemon,
+        "POST",
+        "/api/v1/maintenance",
+        {"monitor": "cache", "for": "10m", "reason": "deploy", "by": "bob"},
+        TOKEN,
+    )
     assert status == 200, text
     w = json.loads(text)
     assert (w["target_kind"], w["target"], w["reason"], w["created_by"]) == (
@@ -713,8 +762,20 @@ def test_maintenance_for_several_targets_at_once(daemon):
 
 
 def test_cli_maintenance_reaches_the_running_daemon(daemon):
-    out = cli("maintenance", "add", "-c", str(daemon.config), "--monitor", "cache", "--for", "5m", "--reason", "cli",
-              "--service", "backend")  # fmt: skip
+    out = cli(
+        "maintenance",
+        "add",
+        "-c",
+        str(daemon.config),
+        "--monitor",
+        "cache",
+        "--for",
+        "5m",
+        "--reason",
+        "cli",
+        "--service",
+        "backend",
+    )
     assert out.returncode == 0, out.stderr
     ids = re.findall(
         r"^maintenance window (\d+): (?:monitor cache|service backend) from ",
@@ -847,13 +908,18 @@ def test_bad_writes_wrote_nothing(daemon):
     listed = get_json(daemon, "/api/v1/maintenance?all=1")
     # Only the windows the tests above added (and ended).
     assert [(x["target"], x["reason"]) for x in listed] == [
-        ("cache", "deploy"), ("backend", None), ("cache", "both"), ("backend", "both"), ("cache", None),
-        ("cache", "cli"), ("backend", "cli"),
-    ]  # fmt: skip
+        ("cache", "deploy"),
+        ("backend", None),
+        ("cache", "both"),
+        ("backend", "both"),
+        ("cache", None),
+        ("cache", "cli"),
+        ("backend", "cli"),
+    ]
     assert all(x["ended_early_at"] for x in listed), listed
 
 
-# -- SLA metrics -------------------------------------------------------------------------------------
+# -- SLA metrics -----------------------------------------------------------------------------------
 
 
 def test_sla_series_on_metrics(daemon):
@@ -896,8 +962,14 @@ def test_sla_series_on_metrics(daemon):
     assert value(m, "uptimed_slo_error_budget_remaining_ratio", slo="web-slo", target="web") == 1.0
     for mon in ("web", "db", "cache"):
         assert value(m, "uptimed_maintenance_active", monitor=mon) == 0
-    for kind, key in (("monitor", "web"), ("monitor", "db"), ("monitor", "cache"), ("service", "shop"),
-                      ("service", "edge"), ("service", "backend")):  # fmt: skip
+    for kind, key in (
+        ("monitor", "web"),
+        ("monitor", "db"),
+        ("monitor", "cache"),
+        ("service", "shop"),
+        ("service", "edge"),
+        ("service", "backend"),
+    ):
         assert value(m, "uptimed_up_seconds_total", **{kind: key}) is not None, key
         assert value(m, "uptimed_down_seconds_total", **{kind: key}) is not None, key
 
@@ -983,6 +1055,56 @@ async def test_a_new_token_takes_effect_at_once(tmp_path):
         store.close()
 
 
+async def test_a_bug_is_a_500_without_details_and_a_bad_parameter_a_400(
+    tmp_path, monkeypatch, caplog
+):
+    """A handler that fails (here: a service function with a bug) answers 500 with nothing of
+    the failure in the body, and logs its traceback; a bad parameter is still a 400 in JSON."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from uptimed.config import load_config
+    from uptimed.service.report import ReportReader
+    from uptimed.store import Store
+    from uptimed.web.api import Api
+
+    config = write_config(tmp_path, free_port(), 9, None)
+    cfg = load_config(str(config))
+    store = Store(str(tmp_path / "u.db"))
+    store.open()
+    store.start(version="test", config_sha256=cfg.sha256)
+
+    def broken(*args: Any) -> Any:
+        raise KeyError("secret-detail-of-the-bug")
+
+    monkeypatch.setattr(ReportReader, "services", broken)
+    app = web.Application()
+    Api(lambda: cfg, dict, store, TOKEN).routes(app)
+    try:
+        async with TestClient(TestServer(app)) as client:
+            with caplog.at_level("ERROR", logger="uptimed.web.api"):
+                async with client.get("/api/v1/services") as r:
+                    assert r.status == 500
+                    assert r.headers["Content-Type"].startswith("application/json")
+                    text = await r.text()
+            assert json.loads(text) == {"error": "internal error"}
+            assert "secret-detail" not in text and "Traceback" not in text
+            (record,) = [x for x in caplog.records if x.name == "uptimed.web.api"]
+            assert record.exc_info is not None and record.exc_info[0] is KeyError
+            assert "Traceback" in caplog.text and "secret-detail-of-the-bug" in caplog.text
+            assert "/api/v1/services" in record.getMessage()
+            # What the request got wrong is still the request's: a 400 naming it, in JSON.
+            caplog.clear()
+            async with client.get("/api/v1/services?window=3x") as r:
+                assert r.status == 400
+                assert (await r.json())["error"].startswith("'window': ")
+            async with client.get("/api/v1/slos?window=1d") as r:
+                assert r.status == 200  # the other endpoints are fine
+            assert not [x for x in caplog.records if x.levelname == "ERROR"]
+    finally:
+        store.close()
+
+
 def test_a_missing_token_file_stops_the_start(tmp_path, target):
     config = write_config(tmp_path, free_port(), target, tmp_path / "nope")
     r = cli("run", "-c", str(config))
@@ -1000,7 +1122,9 @@ def test_sla_counters_only_grow_and_follow_the_clock(daemon):
     they agree with the report (they count only final time, so they lag it by at most a refresh)."""
     first, t_first = daemon.first_scrape, daemon.first_scrape_at
     scrapes = [first]
-    while True:  # at least one scrape, the last one 16.5 s or more after the first (the tests above may take longer)
+    # At least one scrape, the last one 16.5 s or more after the first (the tests above may take
+    # longer).
+    while True:
         time.sleep(min(2.0, max(0.0, t_first + 16.5 - time.monotonic())))
         scrapes.append(metrics(daemon))
         if time.monotonic() >= t_first + 16.5:
@@ -1016,13 +1140,17 @@ def test_sla_counters_only_grow_and_follow_the_clock(daemon):
         }
     )
     assert len(series) == 12  # up and down for 3 monitors and 3 services
-    for a, b in zip(scrapes, scrapes[1:]):
+    for a, b in zip(scrapes, scrapes[1:], strict=False):
         for s in series:
             va, vb = _sample(a, s), _sample(b, s)
             assert vb >= va, (s, va, vb)
     grew = {s: _sample(last, s) - _sample(first, s) for s in series}
-    for s in ('uptimed_up_seconds_total{monitor="web"}', 'uptimed_down_seconds_total{monitor="db"}',
-              'uptimed_down_seconds_total{service="shop"}', 'uptimed_up_seconds_total{service="edge"}'):  # fmt: skip
+    for s in (
+        'uptimed_up_seconds_total{monitor="web"}',
+        'uptimed_down_seconds_total{monitor="db"}',
+        'uptimed_down_seconds_total{service="shop"}',
+        'uptimed_up_seconds_total{service="edge"}',
+    ):
         assert 10 <= grew[s] <= elapsed + 1, (s, grew[s], elapsed)
     for s in (
         'uptimed_down_seconds_total{monitor="web"}',

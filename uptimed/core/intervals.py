@@ -43,7 +43,7 @@ def normalize(ivs: Iterable[Interval]) -> list[Interval]:
         starts = list(map(_start, ivs))
         ends = list(map(_end, ivs))
         if all(map(lt, starts, ends)) and all(map(lt, ends, starts[1:])):  # already normalized
-            return list(zip(starts, ends))
+            return list(zip(starts, ends, strict=True))
     out: list[Interval] = []
     append = out.append
     cs = ce = 0
@@ -169,7 +169,8 @@ def measure(a: Iterable[Interval]) -> int:
     """The number of instants in normalized ``a`` (the sum of its lengths)."""
     if not isinstance(a, (list, tuple)):
         a = list(a)
-    return sum(map(_end, a)) - sum(map(_start, a))
+    total: int = sum(map(_end, a)) - sum(map(_start, a))  # itemgetter is typed Any
+    return total
 
 
 def overlap(a: Sequence[Interval], b: Sequence[Interval]) -> int:

@@ -1,8 +1,8 @@
 """The SLA engine: exact availability, incidents, services, SLOs, error budgets and credits.
 
-Pure functions over interval sets (:mod:`uptimed.core.intervals`); no I/O, no clock. Times are integer
-milliseconds since the epoch, intervals half-open ``(start, end)``. The rules are those of
-design.md, "Availability: the exact rules"; this module is their one implementation.
+Pure functions over interval sets (:mod:`uptimed.core.intervals`); no I/O, no clock. Times are
+integer milliseconds since the epoch, intervals half-open ``(start, end)``. The rules are those of
+docs/availability.md ("Availability: the exact rules"); this module is their one implementation.
 
 How the pieces fit (for one monitor; :func:`monitor_figures` does all of it)::
 
@@ -24,10 +24,11 @@ holds wins):
 4. **unknown** — everything else (daemon stopped, no verdict, own network down).
 
 So ``up + down + maintenance + unknown + outside_hours == end - start`` exactly, always.
-Maintenance wins over every state (design.md), and time outside service hours is not
-"maintenance" even when a window covers it: it is not eligible at all, whatever the policy.
+Maintenance wins over every state (docs/availability.md, section 3), and time outside service
+hours is not "maintenance" even when a window covers it: it is not eligible at all, whatever the
+policy.
 
-Raw figures carry no policy. :func:`evaluate` applies a :class:`~uptimed.config.Policy`:
+Raw figures carry no policy. :func:`evaluate` applies a :class:`~uptimed.model.config.Policy`:
 ``unknown = "exclude" | "down" | "up"`` and ``maintenance = "exclude" | "up"``; outside-hours time
 is never eligible. Verdicts (met, credit tier) are integer comparisons against the exact ratio
 of the Decimal percent (``Decimal.as_integer_ratio``); exact values (attainment, budgets) are
@@ -38,11 +39,11 @@ burn rate), never compared to decide anything.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from itertools import compress, repeat
+from itertools import compress
 from operator import eq, itemgetter, le, lt, mul, not_, sub
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -56,12 +57,17 @@ from uptimed.core.intervals import (
     subtract,
     union,
 )
+from uptimed.core.state import DOWN, UP
+from uptimed.model.report import (
+    ErrorBudget,
+    Figures,
+    Incident,
+    LatencyAttainment,
+    SLOEvaluation,
+)
 
 if TYPE_CHECKING:
     from uptimed.model.config import CreditTier, Policy
-
-UP = 1
-DOWN = 0
 
 RULES = ("all", "any", "quorum")
 UNKNOWN_POLICIES = ("exclude", "down", "up")
@@ -69,10 +75,7 @@ MAINTENANCE_POLICIES = ("exclude", "up")
 
 _start = itemgetter(0)
 _end = itemgetter(1)
-_state = itemgetter(2)
-_cause = itemgetter(3)
 _counted = itemgetter(3)
-_new = tuple.__new__  # builds a named tuple from a tuple without its Python-level __new__
 
 # Timeline rows as columns: starts, ends, states, causes (sequences of equal length).
 _Columns = tuple[Sequence[int], Sequence[int], Sequence[int], Sequence[Any]]
@@ -107,10 +110,12 @@ def _rows(segments: Iterable[Sequence[Any]]) -> _Columns:
     rows = segments if isinstance(segments, list) else list(segments)
     if not rows:
         return [], [], [], []
-    cols = list(zip(*rows))
+    cols = list(zip(*rows, strict=False))  # as many columns as the shortest row has
     if len(cols) < 3:
         raise ValueError(f"timeline rows are (start, end, state[, cause]), not {rows[0]!r}")
-    starts, ends, states = cols[0], cols[1], cols[2]
+    starts: Sequence[int] = cols[0]
+    ends: Sequence[int] = cols[1]
+    states: Sequence[int] = cols[2]
     n = len(rows)
     if states.count(UP) + states.count(DOWN) != n:
         bad = next(r for r in rows if r[2] != UP and r[2] != DOWN)
@@ -124,21 +129,19 @@ def _rows(segments: Iterable[Sequence[Any]]) -> _Columns:
     # Well-formed (each row non-empty and ending at or before the next one starts, hence sorted):
     # nothing to do. That is the normal case.
     if all(map(lt, starts, ends)) and all(map(le, ends, starts[1:])):
-        return starts, ends, states, causes  # type: ignore[return-value]
+        return starts, ends, states, causes
     order = sorted(range(n), key=starts.__getitem__)  # stable: equal starts keep their order
-    starts = [starts[i] for i in order]
-    ends = [ends[i] for i in order]
-    states = [states[i] for i in order]
-    causes = [causes[i] for i in order]
+    sorted_starts = [starts[i] for i in order]
+    sorted_ends = [ends[i] for i in order]
     for i in range(n - 1):
-        if starts[i + 1] < ends[i]:
-            ends[i] = starts[i + 1]
-    keep = list(map(lt, starts, ends))  # drop empty (and reversed) rows
+        if sorted_starts[i + 1] < sorted_ends[i]:
+            sorted_ends[i] = sorted_starts[i + 1]
+    keep = list(map(lt, sorted_starts, sorted_ends))  # drop empty (and reversed) rows
     return (
-        list(compress(starts, keep)),
-        list(compress(ends, keep)),
-        list(compress(states, keep)),
-        list(compress(causes, keep)),
+        list(compress(sorted_starts, keep)),
+        list(compress(sorted_ends, keep)),
+        list(compress([states[i] for i in order], keep)),
+        list(compress([causes[i] for i in order], keep)),
     )
 
 
@@ -152,19 +155,19 @@ def _timeline(cols: _Columns, cover: list[Interval]) -> StateTimeline:
     )
 
 
-def _one_state(starts: list[int], ends: list[int], mask: Iterable[Any]) -> list[Interval]:
+def _one_state(starts: Sequence[int], ends: Sequence[int], mask: Iterable[Any]) -> list[Interval]:
     """The rows selected by ``mask`` as a normalized interval list. The rows are sorted and
     disjoint, so only touching rows of the same state may need merging (rarely)."""
     s = list(compress(starts, mask))
     e = list(compress(ends, mask))
     if all(map(lt, e, s[1:])):
-        return list(zip(s, e))
-    return normalize(list(zip(s, e)))
+        return list(zip(s, e, strict=True))
+    return normalize(list(zip(s, e, strict=True)))
 
 
 def _downs(cols: _Columns) -> list[tuple[int, int, Any]]:
     starts, ends, states, causes = cols
-    return list(compress(zip(starts, ends, causes), map(not_, states)))
+    return list(compress(zip(starts, ends, causes, strict=True), map(not_, states)))
 
 
 def monitor_timeline(
@@ -257,7 +260,7 @@ def service_outages(
             and maint[i][1] >= gap[1]
             and not any(
                 subtract(clip(rows, *gap), mm)
-                for tl, mm in zip(members, mms)
+                for tl, mm in zip(members, mms, strict=True)
                 for rows in (tl.up, tl.down)
             )
         ):
@@ -280,7 +283,10 @@ def _rule(
         v_up = _votes([tl.up for tl in members], mms)
         return subtract(v_down, v_up), v_down, v_up
     if rule == "quorum" and quorum is not None and quorum >= 1:
-        counted = [subtract(list(tl.down), mm) if mm else tl.down for tl, mm in zip(members, mms)]
+        counted = [
+            subtract(list(tl.down), mm) if mm else tl.down
+            for tl, mm in zip(members, mms, strict=True)
+        ]
         return _at_least(counted, quorum), v_down, None
     raise ValueError(f"no service rule {rule!r} with quorum {quorum!r}")
 
@@ -289,7 +295,7 @@ def _votes(states: Sequence[Sequence[Interval]], mms: Sequence[list[Interval]]) 
     """``∪ (states[i] − mms[i])``: where some member votes that state. Members under the same
     maintenance (a service's window covers them all) are taken off together."""
     groups: dict[tuple[Interval, ...], list[Sequence[Interval]]] = {}
-    for ivs, mm in zip(states, mms):
+    for ivs, mm in zip(states, mms, strict=True):
         groups.setdefault(tuple(mm), []).append(ivs)
     return union(*(subtract(union(*g), list(mm)) if mm else union(*g) for mm, g in groups.items()))
 
@@ -321,25 +327,6 @@ def down_segments(segments: Iterable[Sequence[Any]]) -> list[tuple[int, int, Any
 
 
 # -- incidents -------------------------------------------------------------------------------
-
-
-class Incident(NamedTuple):
-    """One confirmed outage: a DOWN timeline row, whole (an outage that spans a daemon restart
-    is one incident even though the time the daemon was stopped is unknown).
-
-    ``end`` is ``None`` while ongoing; ``duration_ms`` is ``end - start``, or ``now - start``
-    while ongoing. ``counted_ms`` is the part of it that counts as downtime in the window of the
-    figures it belongs to (inside the window and a run, not degraded, not in maintenance, not
-    outside service hours). ``cause``: the error kind of its first failed probe.
-
-    A named tuple rather than a frozen dataclass: a 30-day report of 10,000 monitors builds a
-    million of them, and a named tuple is built 2.5 times faster (equally immutable)."""
-
-    start: int
-    end: int | None
-    duration_ms: int
-    counted_ms: int
-    cause: str | None
 
 
 def counted_down(
@@ -392,51 +379,19 @@ def _incidents(
     counted = list(map(mul, durations, whole))
     for i in compress(range(len(starts)), map(not_, whole)):
         counted[i] = measure(clip(cd, starts[i], ends[i]))
-    out_ends: list[int | None] = ends  # type: ignore[assignment]
+    out_ends: Sequence[int | None] = ends
     if ends and max(ends) > now:  # ongoing outages (only while the data reaches now)
-        out_ends = list(ends)
+        ongoing: list[int | None] = list(ends)
         for i, e in enumerate(ends):
             if e > now:
-                out_ends[i] = None
+                ongoing[i] = None
                 durations[i] = max(0, now - starts[i])
-    rows = zip(starts, out_ends, durations, counted, causes)
-    return list(map(_new, repeat(Incident), compress(rows, counted)))
+        out_ends = ongoing
+    rows = zip(starts, out_ends, durations, counted, causes, strict=True)
+    return list(compress(rows, counted))
 
 
 # -- figures ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """The raw availability figures of one target over ``[start, end)`` (no policy applied).
-
-    ``up_ms + down_ms + maintenance_ms + unknown_ms + outside_hours_ms == end - start``.
-    ``availability = up / (up + down)`` (None when both are 0); ``coverage = (up + down) /
-    (window − maintenance − outside_hours)`` (None when that is 0). Incident statistics use each
-    incident's ``counted_ms``: ``incident_total_ms`` is their sum, ``longest_incident_ms`` their
-    maximum (0 without incidents), ``mttr_ms`` their mean and ``mtbf_ms = up_ms / count`` (None
-    without incidents). ``incidents`` is None when they were counted but not listed (see
-    :func:`summarized_figures`)."""
-
-    start: int
-    end: int
-    up_ms: int
-    down_ms: int
-    maintenance_ms: int
-    unknown_ms: int
-    outside_hours_ms: int
-    availability: float | None
-    coverage: float | None
-    incidents: tuple[Incident, ...] | None
-    incident_count: int
-    incident_total_ms: int
-    longest_incident_ms: int
-    mttr_ms: float | None
-    mtbf_ms: float | None
-
-    @property
-    def window_ms(self) -> int:
-        return self.end - self.start
 
 
 def figures(
@@ -592,7 +547,7 @@ def day_summaries(
     them) gets no summary: a report reads that day's rows. So does every day a reversed or
     empty row touches.
 
-    Call it only for days whose rows are final (see :func:`uptimed.core.daily.pending`)."""
+    Call it only for days whose rows are final (see :func:`uptimed.store.summaries.pending`)."""
     if start % day_ms or end % day_ms:
         raise ValueError(f"days are multiples of {day_ms} ms: not [{start}, {end})")
     rows = sorted((r[0], r[1], r[2]) for r in segments)
@@ -602,7 +557,7 @@ def day_summaries(
             holes.update(range(s - s % day_ms, max(s + 1, e), day_ms))
     starts, ends, states, _ = _rows(rows)
     days: dict[int, list[Any]] = {d: [0, 0, 0, 0, None, None] for d in range(start, end, day_ms)}
-    for s, e, st in zip(starts, ends, states):
+    for s, e, st in zip(starts, ends, states, strict=True):
         first = max(s, start)
         for d in range(first - first % day_ms, min(e, end), day_ms):
             acc = days[d]
@@ -636,7 +591,11 @@ def stretch(days: Sequence[DaySummary], start: int, end: int) -> Stretch:
     inside = [d for d in days if start <= d.day < end]
     crossing = sum(1 for d in inside if d.carry_end is not None and d.carry_end > end)
     longest = [d.longest_ms for d in inside]
-    longest += [d.carry_ms for d in inside if d.carry_end is not None and d.carry_end <= end]  # type: ignore[misc]
+    longest += [
+        d.carry_ms
+        for d in inside
+        if d.carry_ms is not None and d.carry_end is not None and d.carry_end <= end
+    ]
     return Stretch(
         start,
         end,
@@ -706,7 +665,7 @@ def summarized_figures(
     for st in stretches:
         read = [
             e - s
-            for s, e, state in zip(starts, ends, states)
+            for s, e, state in zip(starts, ends, states, strict=True)
             if not state and st.start <= s and e <= st.end
         ]
         if read and max(read) >= st.longest_ms > 0:
@@ -732,6 +691,19 @@ def summarized_figures(
 
 # -- services --------------------------------------------------------------------------------
 
+Target = tuple[str, str]  # (kind, id): ("monitor", "web") or ("service", "shop")
+
+
+def covered_targets(
+    kind: str, key: str, members: Mapping[str, Sequence[str]]
+) -> tuple[Target, ...]:
+    """What a maintenance window named on the target ``(kind, key)`` covers: that target and,
+    for a service, each of its member monitors (``members``: service id -> its monitor ids). The
+    one rule for the report's figures and the daemon's maintenance state."""
+    if kind == "service":
+        return ((kind, key), *(("monitor", m) for m in members.get(key, ())))
+    return ((kind, key),)
+
 
 def service_timeline(
     members: Sequence[StateTimeline],
@@ -755,7 +727,7 @@ def service_timeline(
         raise ValueError(f"{len(members)} members but {len(member_maintenance)} maintenance lists")
     mms = [
         union(mm, tl.maintenance) if tl.maintenance else normalize(mm)
-        for tl, mm in zip(members, member_maintenance)
+        for tl, mm in zip(members, member_maintenance, strict=True)
     ]
     down, v_down, v_up = _rule(members, mms, rule, quorum)
     if v_up is None:
@@ -769,6 +741,12 @@ def service_timeline(
 
 # -- SLOs ------------------------------------------------------------------------------------
 
+#: The burn-rate windows of every SLO (the report, the API and /metrics), name -> length in ms.
+BURN_WINDOWS: dict[str, int] = {
+    "5m": 300_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000,
+    "6h": 21_600_000, "24h": 86_400_000, "3d": 259_200_000,
+}  # fmt: skip
+
 
 def _check_policy(policy: Policy) -> None:
     if policy.unknown not in UNKNOWN_POLICIES:
@@ -777,7 +755,8 @@ def _check_policy(policy: Policy) -> None:
         )
     if policy.maintenance not in MAINTENANCE_POLICIES:
         raise ValueError(
-            f"policy.maintenance must be one of {', '.join(MAINTENANCE_POLICIES)}, not {policy.maintenance!r}"
+            f"policy.maintenance must be one of {', '.join(MAINTENANCE_POLICIES)},"
+            f" not {policy.maintenance!r}"
         )
 
 
@@ -811,46 +790,6 @@ def good_bad(fig: Figures, policy: Policy) -> tuple[int, int]:
     if policy.maintenance == "up":
         good += fig.maintenance_ms
     return good, bad
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorBudget:
-    """Exact, in milliseconds: ``total = (1 − objective) × eligible``, ``consumed = bad``,
-    ``remaining = total − consumed`` (negative once overspent), ``remaining_ratio = 1 −
-    consumed / total`` (None when the budget is 0)."""
-
-    total_ms: Fraction
-    consumed_ms: int
-    remaining_ms: Fraction
-    remaining_ratio: Fraction | None
-
-
-@dataclass(frozen=True, slots=True)
-class SLOEvaluation:
-    """An availability SLO over one window. ``attainment`` is the exact ratio good / eligible
-    (0..1; None when nothing is eligible). ``met`` is ``attainment >= objective`` (None without
-    data). ``credit`` is the tier reached (None without data or when none applies).
-    ``burn_rate`` is the burn rate over this same window (see :func:`burn_rate`).
-
-    ``verdict``: ``"met"`` or ``"missed"``; ``"insufficient data"`` when the coverage is below
-    the minimum (then ``met`` and ``credit`` are None: a verdict on thin data is no verdict);
-    ``"no data"`` when nothing is eligible."""
-
-    objective: Decimal
-    policy: Policy
-    eligible_ms: int
-    good_ms: int
-    bad_ms: int
-    attainment: Fraction | None
-    met: bool | None
-    budget: ErrorBudget
-    burn_rate: float | None
-    credit: CreditTier | None
-    verdict: str = "no data"
-
-    @property
-    def attainment_percent(self) -> Fraction | None:
-        return None if self.attainment is None else self.attainment * 100
 
 
 def _tier(good: int, eligible: int, credits: Sequence[CreditTier]) -> CreditTier | None:
@@ -944,19 +883,6 @@ def burn_rate(fig: Figures, objective: Decimal, policy: Policy) -> float | None:
     p, q = _percent(objective)
     good, bad = good_bad(fig, policy)
     return _burn(bad, good + bad, p, q)
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyAttainment:
-    """A latency SLI: ``good`` of ``total`` successful probes were faster than the threshold.
-    ``attainment`` is the exact ratio (None when ``total`` is 0), ``met`` is ``attainment >=
-    objective`` (None when ``total`` is 0)."""
-
-    good: int
-    total: int
-    objective: Decimal
-    attainment: Fraction | None
-    met: bool | None
 
 
 def latency_attainment(good: int, total: int, objective: Decimal) -> LatencyAttainment:

@@ -28,6 +28,7 @@ from probes.http import make_session
 from uptimed import __version__
 from uptimed.config import load_config
 from uptimed.core.recurrence import expand
+from uptimed.core.sla import covered_targets
 from uptimed.core.state import StateMachine
 from uptimed.core.times import iso
 from uptimed.daemon import systemd
@@ -330,7 +331,9 @@ class Daemon:
         covered: set[str] = set()
         for targets, _ in active.values():
             for kind, key in targets:
-                covered.update(members.get(key, ()) if kind == "service" else (key,))
+                covered.update(
+                    k for of, k in covered_targets(kind, key, members) if of == "monitor"
+                )
         self.in_maintenance = frozenset(covered)
         self._log_maintenance(active)
 

@@ -12,7 +12,8 @@ A request for windows is validated here, once, for both front ends: :func:`maint
 takes the fields by the library's names (``monitor``, ``service``, ``for``, ``start``, ``end``,
 ``reason``, ``by``) and raises :class:`RequestError`, which names the field at fault so that the
 CLI can say ``--for`` and the API ``'for'``. :func:`add_all` then writes one window per target in
-one transaction. Report requests use the same error (:func:`uptimed.service.report.resolve_window`).
+one transaction. Report requests use the same error
+(:func:`uptimed.service.window.resolve_window`).
 """
 
 from __future__ import annotations
@@ -60,14 +61,10 @@ class Window:
     created_at: int
     ended_early_at: int | None
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "target_kind": self.target_kind, "target": self.target, "start": iso(self.start),
-            "end": iso(self.end), "reason": self.reason, "created_by": self.created_by,
-            "created_at": iso(self.created_at), "ended_early_at": iso(self.ended_early_at),
-            "retroactive": is_retroactive(self.start, self.created_at, self.end),
-            "cancelled": self.cancelled,
-        }  # fmt: skip
+    @property
+    def retroactive(self) -> bool:
+        """It excludes time already recorded when it was added (see :func:`is_retroactive`)."""
+        return is_retroactive(self.start, self.created_at, self.end)
 
     @property
     def cancelled(self) -> bool:
@@ -105,9 +102,8 @@ def open_db(path: str) -> sqlite3.Connection:
 class Request:
     """A valid request for maintenance: one window over ``[start, end)`` for each target."""
 
-    targets: tuple[
-        tuple[str, str], ...
-    ]  # (target_kind, id): monitors, then services, as asked, each once
+    #: (target_kind, id): monitors, then services, as asked, each once
+    targets: tuple[tuple[str, str], ...]
     start: int
     end: int
     reason: str | None
@@ -230,7 +226,8 @@ def check_window(start: int, end: int, reason: str | None, now: int) -> None:
     if end <= start:
         raise RequestError(
             "end",
-            f"{{end}} ({iso(end)}) is not after {{start}} ({iso(start)}): a window must end after it starts",
+            f"{{end}} ({iso(end)}) is not after {{start}} ({iso(start)}):"
+            " a window must end after it starts",
         )
     if start < 0:
         raise RequestError(
@@ -297,12 +294,17 @@ def windows(
 
 
 def end(conn: sqlite3.Connection, window_id: int, now: int) -> Window:
-    """End a window now. One that has not begun is cancelled: it ends where it starts."""
+    """End a window now. One that has not begun is cancelled: it ends where it starts.
+
+    :raises LookupError: there is no window ``window_id``.
+    :raises RequestError: it was cancelled, or it has ended (field ``id``)."""
     w = get(conn, window_id)
     if w.cancelled:
-        raise ValueError(f"maintenance window {window_id} was cancelled at {iso(w.ended_early_at)}")
+        raise RequestError(
+            "id", f"maintenance window {window_id} was cancelled at {iso(w.ended_early_at)}"
+        )
     if w.end <= now:
-        raise ValueError(f"maintenance window {window_id} already ended at {iso(w.end)}")
+        raise RequestError("id", f"maintenance window {window_id} already ended at {iso(w.end)}")
     conn.execute(
         "UPDATE maintenance SET end = ?, ended_early_at = ? WHERE id = ?",
         (max(w.start, now), now, window_id),

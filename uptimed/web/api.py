@@ -8,11 +8,17 @@ token compared in constant time), the token being ``[daemon] api_token``; withou
 endpoints are off (403). The token is :attr:`Api.token`, read at every request: assigning a new
 one (the daemon does, on SIGHUP) takes effect at once.
 
-Requests are checked by the library, as the CLI's are (:func:`uptimed.store.adhoc.maintenance_request`,
-:func:`uptimed.service.report.resolve_window` and ``resolve_scope``); their errors name the fields as this
-API does (``'for'``, ``'window'``), never as the CLI's flags. Bad parameters get a 400 with
-``{"error": "..."}``, never a 500; an unknown path under ``/api/v1/`` a 404 (a known one with
-another method, a 405), in JSON too.
+Requests are checked by the library, as the CLI's are
+(:func:`uptimed.store.adhoc.maintenance_request`, :func:`uptimed.service.window.resolve_window`
+and ``resolve_scope``); their errors (:class:`~uptimed.errors.RequestError`) name the fields as
+this API does (``'for'``, ``'window'``), never as the CLI's flags. Bad parameters get a 400 with
+``{"error": "..."}``; an unknown path under ``/api/v1/`` a 404 (a known one with another method,
+a 405), in JSON too. Anything else that goes wrong is a bug: a 500 with ``{"error": "internal
+error"}``, and its traceback in the daemon's log, never in the answer.
+
+Each endpoint computes only what it answers with (:mod:`uptimed.service.report`: the services,
+the SLOs or the incidents of the report, from the same time the whole report reads, so with the
+same figures); the JSON is :mod:`uptimed.render.json`'s.
 
 ``POST /api/v1/maintenance`` takes ``monitor`` and ``service``, each an id or a list of ids
 (mixed: one window per target, all added in one transaction or none), and ``for`` or ``start``
@@ -28,10 +34,12 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -39,9 +47,25 @@ from uptimed import __version__
 from uptimed.core.state import STATE_NAMES
 from uptimed.core.times import iso
 from uptimed.daemon.runner import LiveMonitor
+from uptimed.errors import RequestError
 from uptimed.model.config import Config
-from uptimed.service.report import build_report, resolve_scope, resolve_window
-from uptimed.store import Store, adhoc, connect
+from uptimed.model.report import Scope, Window
+from uptimed.render.json import (
+    dumps,
+    incident_json,
+    maintenance_json,
+    monitor_json,
+    report_json,
+    service_json,
+    slo_json,
+)
+from uptimed.service.history import reading
+from uptimed.service.report import ReportReader, build_report
+from uptimed.service.window import resolve_scope, resolve_window
+from uptimed.store import Store, adhoc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 API = "/api/v1"
 WINDOW_PARAMETERS = ("from", "to", "period", "at", "window", "timezone")
@@ -70,11 +94,14 @@ class Endpoint:
 
 ENDPOINTS = (
     Endpoint("GET", "/", "index", "This list of endpoints."),
-    Endpoint("GET", "/monitors", "list_monitors", "Every monitor's live state: confirmed state, last probe."),
+    Endpoint("GET", "/monitors", "list_monitors",
+             "Every monitor's live state: confirmed state, last probe."),
     Endpoint("GET", "/monitors/{id}", "get_monitor", "One monitor: live state and report figures.",
              parameters=WINDOW_PARAMETERS),
-    Endpoint("GET", "/services", "list_services", "The report figures of the services.", parameters=REPORT_PARAMETERS),
-    Endpoint("GET", "/services/{id}", "get_service", "One service's report figures.", parameters=WINDOW_PARAMETERS),
+    Endpoint("GET", "/services", "list_services", "The report figures of the services.",
+             parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/services/{id}", "get_service", "One service's report figures.",
+             parameters=WINDOW_PARAMETERS),
     Endpoint("GET", "/slos", "list_slos", "The SLOs: attainment, error budget, burn rates, credit.",
              parameters=REPORT_PARAMETERS),
     Endpoint("GET", "/slos/{id}", "get_slo", "One SLO's figures.", parameters=WINDOW_PARAMETERS),
@@ -82,16 +109,20 @@ ENDPOINTS = (
              parameters=REPORT_PARAMETERS),
     Endpoint("GET", "/report", "report", "The whole report, as uptimed report --format json.",
              parameters=REPORT_PARAMETERS),
-    Endpoint("GET", "/maintenance", "list_maintenance", "Ad-hoc maintenance windows that have not ended.",
-             parameters=("all", "cancelled")),
-    Endpoint("POST", "/maintenance", "add_maintenance", "Add a maintenance window per target (all or none).",
-             token=True, body=adhoc.MAINTENANCE_FIELDS),
-    Endpoint("DELETE", "/maintenance/{id}", "end_maintenance", "End a maintenance window now (cancel one not begun).",
-             token=True),
+    Endpoint("GET", "/maintenance", "list_maintenance",
+             "Ad-hoc maintenance windows that have not ended.", parameters=("all", "cancelled")),
+    Endpoint("POST", "/maintenance", "add_maintenance",
+             "Add a maintenance window per target (all or none).", token=True,
+             body=adhoc.MAINTENANCE_FIELDS),
+    Endpoint("DELETE", "/maintenance/{id}", "end_maintenance",
+             "End a maintenance window now (cancel one not begun).", token=True),
 )  # fmt: skip
 
 
 class ApiError(Exception):
+    """An answer other than 200, with its status and message: what the HTTP layer says of a
+    request (no such path, a method not allowed, no token, a body that is no JSON object)."""
+
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
@@ -104,7 +135,7 @@ def field_name(field: str) -> str:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers, dumps=_dumps)
+    return web.json_response({"error": message}, status=status, headers=headers, dumps=dumps)
 
 
 class Api:
@@ -134,7 +165,8 @@ class Api:
                     r.add_route(ep.method, path, handler)
                 if path == API:
                     r.add_route("*", API, self._wrap(None, self.fallback))
-        # Last: what no endpoint above took (aiohttp goes on looking past a path whose methods differ).
+        # Last: what no endpoint above took (aiohttp goes on looking past a path whose methods
+        # differ).
         r.add_route("*", API + "/{tail:.*}", self._wrap(None, self.fallback))
 
     def _wrap(
@@ -144,15 +176,16 @@ class Api:
             try:
                 if endpoint is not None:
                     _only(request, endpoint.parameters)
-                return web.json_response(await handler(request), dumps=_dumps)
+                return web.json_response(await handler(request), dumps=dumps)
             except ApiError as e:
                 return _error(e.status, str(e), e.headers)
-            except adhoc.RequestError as e:
+            except RequestError as e:
                 return _error(400, e.render(field_name))
-            except ValueError as e:
-                return _error(400, str(e))
             except web.HTTPException as e:  # e.g. a body over the size limit
                 return _error(e.status, e.text or e.reason)
+            except Exception:  # a bug: said in the log, with its traceback, not to the client
+                log.exception("API: %s %s failed", request.method, request.path)
+                return _error(500, "internal error")
 
         return wrapped
 
@@ -160,7 +193,8 @@ class Api:
 
     async def index(self, request: web.Request) -> dict[str, Any]:
         return {
-            "name": "uptimed", "version": __version__, "api": API, "writes_enabled": self.token is not None,
+            "name": "uptimed", "version": __version__, "api": API,
+            "writes_enabled": self.token is not None,
             "endpoints": [ep.as_json() for ep in ENDPOINTS],
         }  # fmt: skip
 
@@ -182,11 +216,12 @@ class Api:
 
     # -- reads -----------------------------------------------------------------------------
 
-    async def _report(
+    def _ask(
         self, request: web.Request, *, monitors: Sequence[str] = (), services: Sequence[str] = (),
         slos: Sequence[str] = (),
-    ) -> dict[str, Any]:  # fmt: skip
-        """The report over the request's window; over the request's scope, or the one given."""
+    ) -> tuple[Config, Scope, Window, int]:  # fmt: skip
+        """What the request asks for: the window of its parameters, over its scope or the one
+        given (raises RequestError naming the parameter at fault)."""
         q = request.query
         config = self.config()
         now = self.store.now_ms()
@@ -200,26 +235,33 @@ class Api:
             scope = resolve_scope(
                 config, q.getall("monitor", []), q.getall("service", []), q.getall("slo", [])
             )
+        return config, scope, w, now
 
-        def build() -> dict[str, Any]:
-            conn = connect(config.daemon.database, readonly=True)
-            try:
-                return build_report(conn, config, scope, w, now)
-            finally:
-                conn.close()
+    async def _read(self, config: Config, read: Callable[[sqlite3.Connection], T]) -> T:
+        """``read`` on a read-only connection, in a thread."""
 
-        return await asyncio.to_thread(build)
+        def run() -> T:
+            with reading(config) as conn:
+                return read(conn)
+
+        return await asyncio.to_thread(run)
 
     async def report(self, request: web.Request) -> dict[str, Any]:
-        return await self._report(request)
+        config, scope, w, now = self._ask(request)
+        done = await self._read(config, lambda c: build_report(c, config, scope, w, now))
+        return report_json(done)
 
     async def list_services(self, request: web.Request) -> list[dict[str, Any]]:
-        services: list[dict[str, Any]] = (await self._report(request))["services"]
-        return services
+        config, scope, w, now = self._ask(request)
+        found = await self._read(
+            config, lambda c: ReportReader(c, config, scope, w, now).services()
+        )
+        return [service_json(s) for s in found]
 
     async def list_slos(self, request: web.Request) -> list[dict[str, Any]]:
-        slos: list[dict[str, Any]] = (await self._report(request))["slos"]
-        return slos
+        config, scope, w, now = self._ask(request)
+        found = await self._read(config, lambda c: ReportReader(c, config, scope, w, now).slos())
+        return [slo_json(s, now) for s in found]
 
     async def list_monitors(self, request: web.Request) -> list[dict[str, Any]]:
         now = self.store.now_ms()
@@ -230,13 +272,15 @@ class Api:
         m = self.monitors().get(key)
         if m is None:
             raise ApiError(404, f"no monitor {key!r}")
-        report = await self._report(request, monitors=[key])
-        figures = next(x for x in report["monitors"] if x["id"] == key)
+        config, scope, w, now = self._ask(request, monitors=[key])
+        found = await self._read(
+            config, lambda c: ReportReader(c, config, scope, w, now).monitors()
+        )
+        (mine,) = [x for x in found if x.id == key]
         return {
             **self._live(m, self.store.now_ms()),
-            "from": report["from"],
-            "to": report["to"],
-            **figures,
+            **_span_json(w, now),
+            **monitor_json(mine),
         }
 
     async def get_service(self, request: web.Request) -> dict[str, Any]:
@@ -244,18 +288,22 @@ class Api:
         key = request.match_info["id"]
         if key not in {s.id for s in self.config().services}:
             raise ApiError(404, f"no service {key!r}")
-        report = await self._report(request, services=[key])
-        figures = next(x for x in report["services"] if x["id"] == key)
-        return {"id": key, "from": report["from"], "to": report["to"], **figures}
+        config, scope, w, now = self._ask(request, services=[key])
+        found = await self._read(
+            config, lambda c: ReportReader(c, config, scope, w, now).services()
+        )
+        (mine,) = [x for x in found if x.id == key]
+        return {"id": key, **_span_json(w, now), **service_json(mine)}
 
     async def get_slo(self, request: web.Request) -> dict[str, Any]:
         """An SLO's figures, as in ``/slos`` (``from``, ``to``: the time it was evaluated over)."""
         key = request.match_info["id"]
         if key not in {s.id for s in self.config().slos}:
             raise ApiError(404, f"no SLO {key!r}")
-        report = await self._report(request, slos=[key])
-        figures: dict[str, Any] = next(x for x in report["slos"] if x["id"] == key)
-        return figures
+        config, scope, w, now = self._ask(request, slos=[key])
+        found = await self._read(config, lambda c: ReportReader(c, config, scope, w, now).slos())
+        (mine,) = [x for x in found if x.slo.id == key]
+        return slo_json(mine, now)
 
     def _live(self, m: LiveMonitor, now: int) -> dict[str, Any]:
         seg = m.machine.segment
@@ -274,31 +322,24 @@ class Api:
         }
 
     async def incidents(self, request: web.Request) -> list[dict[str, Any]]:
-        report = await self._report(request)
-        out = []
-        for kind in ("monitors", "services"):
-            for item in report[kind]:
-                out += [
-                    {"target": item["id"], "target_kind": kind[:-1], **i} for i in item["incidents"]
-                ]
-        return sorted(out, key=lambda i: i["start"])
+        config, scope, w, now = self._ask(request)
+        found = await self._read(
+            config, lambda c: ReportReader(c, config, scope, w, now).incidents()
+        )
+        return [
+            {"target": i.target, "target_kind": i.target_kind, **incident_json(i.incident)}
+            for i in found
+        ]
 
     async def list_maintenance(self, request: web.Request) -> list[dict[str, Any]]:
         config, now = self.config(), self.store.now_ms()
         everything = request.query.get("all") in ("1", "true", "yes")
         cancelled = request.query.get("cancelled") in ("1", "true", "yes")
 
-        def read() -> list[dict[str, Any]]:
-            conn = connect(config.daemon.database, readonly=True)
-            try:
-                return [
-                    w.as_json()
-                    for w in adhoc.windows(conn, None if everything else now, cancelled=cancelled)
-                ]
-            finally:
-                conn.close()
-
-        return await asyncio.to_thread(read)
+        found = await self._read(
+            config, lambda c: adhoc.windows(c, None if everything else now, cancelled=cancelled)
+        )
+        return [maintenance_json(w) for w in found]
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -319,10 +360,9 @@ class Api:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ValueError("the body must be a JSON object") from None
+            raise ApiError(400, "the body must be a JSON object") from None
         if not isinstance(body, dict):
-            # A ValueError, not a TypeError: a bad request is a 400, whatever is wrong in it.
-            raise ValueError("the body must be a JSON object")  # noqa: TRY004
+            raise ApiError(400, "the body must be a JSON object")
         now = self.store.now_ms()
         req = adhoc.maintenance_request(self.config(), body, now, by="api")
         fut = self.store.call(lambda conn: adhoc.add_all(conn, req, now))
@@ -330,16 +370,16 @@ class Api:
         if len(windows) == 1 and not any(
             isinstance(body.get(k), list) for k in ("monitor", "service")
         ):
-            return windows[0].as_json()
-        return [w.as_json() for w in windows]
+            return maintenance_json(windows[0])
+        return [maintenance_json(w) for w in windows]
 
     async def end_maintenance(self, request: web.Request) -> dict[str, Any]:
         self._authorize(request)
         try:
             window_id = int(request.match_info["id"])
         except ValueError:
-            raise ValueError(
-                f"{request.match_info['id']!r} is not a maintenance window id"
+            raise ApiError(
+                400, f"{request.match_info['id']!r} is not a maintenance window id"
             ) from None
         now = self.store.now_ms()
         try:
@@ -348,7 +388,7 @@ class Api:
             )
         except LookupError as e:
             raise ApiError(404, str(e)) from None
-        return w.as_json()
+        return maintenance_json(w)
 
 
 def _same(given: str, token: str) -> bool:
@@ -366,8 +406,9 @@ def _only(request: web.Request, known: Sequence[str]) -> None:
     unknown = sorted(set(request.query) - set(known))
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
-        raise ValueError(f"unknown parameter(s): {', '.join(unknown)} (allowed: {allowed})")
+        raise ApiError(400, f"unknown parameter(s): {', '.join(unknown)} (allowed: {allowed})")
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2)
+def _span_json(w: Window, now: int) -> dict[str, Any]:
+    """``from`` and ``to`` of the figures over ``w`` (which ends at now at the latest)."""
+    return {"from": iso(w.start), "to": iso(min(w.end, now))}

@@ -6,18 +6,19 @@ import asyncio
 import gzip
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.openmetrics import exposition as openmetrics
 
 from uptimed.web.api import Api
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
 from uptimed.web.sla_metrics import SlaMetrics
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
+# prometheus_client's OpenMetrics writer has no annotations: its type, as it behaves.
+_generate_openmetrics = cast(Callable[[CollectorRegistry], bytes], openmetrics.generate_latest)
 
 
 class MetricsEndpoint:
@@ -37,7 +38,7 @@ class MetricsEndpoint:
 
     def render(self, accept: str, gzip_ok: bool) -> tuple[bytes, str]:
         if "application/openmetrics-text" in accept:
-            body, ctype = generate_openmetrics(self.full_registry), OPENMETRICS
+            body, ctype = _generate_openmetrics(self.full_registry), openmetrics.CONTENT_TYPE_LATEST
         else:
             text = self.collector.render_text() + (self.sla.text if self.sla else "")
             body = generate_latest(self.self_registry) + text.encode()

@@ -2,7 +2,8 @@
 
 A scrape never recomputes history: the daemon calls :meth:`SlaMetrics.refresh` in a thread every
 ``REFRESH`` seconds, and a scrape appends the text it left. Figures come from the same code as
-``uptimed report`` (:class:`uptimed.service.report.Targets`), so Prometheus and the report agree.
+``uptimed report`` (:class:`uptimed.service.targets.Targets`,
+:func:`uptimed.service.slos.evaluate`), so Prometheus and the report agree.
 
 ``uptimed_up_seconds_total`` and ``uptimed_down_seconds_total`` only ever grow: each refresh
 adds the time between the last point it counted and the newest point whose state is final. Time
@@ -11,8 +12,8 @@ failures below the threshold may still be backdated into an outage). Maintenance
 a window added retroactively changes reports, not what was already exported.
 
 Per-monitor series carry the monitor's static labels exactly as ``probe_success`` does
-(:func:`uptimed.web.metrics.monitor_labels`: every static label name of the config's monitors, ``""``
-where a monitor lacks one), so that they join on them. Service and SLO series have none: they
+(:func:`uptimed.web.metrics.monitor_labels`: every static label name of the config's monitors,
+``""`` where a monitor lacks one), so that they join on them. Service and SLO series have none: they
 are not a monitor's, and their members' labels may differ.
 """
 
@@ -23,19 +24,13 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from uptimed.core import daily
 from uptimed.daemon import connectivity
 from uptimed.model.config import Config
-from uptimed.service.report import (
-    Data,
-    Targets,
-    data_range,
-    one_snapshot,
-    resolve_scope,
-    slo_evaluation,
-    slo_window,
-)
-from uptimed.store import connect
+from uptimed.service import slos
+from uptimed.service.history import History, reading
+from uptimed.service.targets import Targets
+from uptimed.service.window import data_range, resolve_scope, slo_window
+from uptimed.store import summaries
 from uptimed.web.metrics import escape_label, monitor_labels, static_label_names
 
 WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
@@ -93,27 +88,22 @@ class SlaMetrics:
 
     def refresh(self, config: Config, now: int) -> None:
         """Recompute every series (call it from a thread: it reads SQLite)."""
-        conn = connect(config.daemon.database, readonly=True)
-        try:
-            with one_snapshot(conn):
-                self.text = self._render(conn, config, now)
-        finally:
-            conn.close()
+        with reading(config) as conn:
+            self.text = self._render(conn, config, now)
 
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
         scope = resolve_scope(config)
-        # The same windows as the report's default (uptimed.service.report.slo_window).
+        # The same windows as the report's default (uptimed.service.window.slo_window).
         slo_windows = {s.id: slo_window(s, now) for s in scope.slos}
         lo, _ = data_range(
             [(min(now - max(WINDOWS.values()), self._started), now)], slo_windows.values()
         )
-        data = Data(conn, config, lo, now, now)
-        targets = Targets(data)
-        by_id = daily.final_points(conn, now)
-        final = {key: by_id[mid] for key, mid in data.ids.items() if mid in by_id}
-        covered_to = (
-            data.runs[-1][1] if data.runs else self._started
-        )  # the running daemon's heartbeat
+        history = History(conn, config, lo, now, now)
+        targets = Targets(history)
+        by_id = summaries.final_points(conn, now)
+        final = {key: by_id[mid] for key, mid in history.ids.items() if mid in by_id}
+        # the running daemon's heartbeat
+        covered_to = history.runs[-1][1] if history.runs else self._started
         services = {s.id: s for s in config.services}
         upto = {key: min(final.get(key, self._started), covered_to) for key in scope.monitors}
         for key in scope.services:
@@ -152,7 +142,7 @@ class SlaMetrics:
                 lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
         for s in scope.slos:
             lbl = f'slo="{escape_label(s.id)}",target="{escape_label(s.target)}"'
-            result = slo_evaluation(s, targets, slo_windows[s.id])
+            result = slos.evaluate(s, targets, slo_windows[s.id])
             fig, ev = result.figures, result.evaluation
             lines["uptimed_slo_objective_ratio"].append(f"{lbl}}} {float(s.objective / 100)!r}")
             if ev.attainment is not None:
@@ -163,10 +153,11 @@ class SlaMetrics:
                 lines["uptimed_slo_error_budget_remaining_ratio"].append(
                     f"{lbl}}} {float(ev.budget.remaining_ratio)!r}"
                 )
-            for state, ms in (("up", fig.up_ms), ("down", fig.down_ms), ("maintenance", fig.maintenance_ms),
-                              ("unknown", fig.unknown_ms)):  # fmt: skip
+            states = (("up", fig.up_ms), ("down", fig.down_ms),
+                      ("maintenance", fig.maintenance_ms), ("unknown", fig.unknown_ms))  # fmt: skip
+            for state, ms in states:
                 lines["uptimed_slo_window_seconds"].append(f'{lbl},state="{state}"}} {ms / 1000!r}')
-            for name, rate in result.burn_rates.items():
+            for name, rate in result.burn_rates:
                 if rate is not None:
                     lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {rate!r}')
         lines["uptimed_sla_evaluated_timestamp_seconds"].append(f"}} {now / 1000!r}")
