@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 
 from uptimed import __version__
 from uptimed.config import load_config, summarize
+from uptimed.config.daemon import LOCATION, LOCATION_RULE, SHARD_RULE, parse_shard
 from uptimed.config.secrets import Mode
 from uptimed.core.times import PERIODS
 from uptimed.errors import ConfigError, NoDatabase, RequestError, UsageError
@@ -53,7 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="asyncio",
         help="event loop (uvloop needs uptimed[uvloop])",
     )
-    command("check-config", "Validate a config file and print a summary.")
+    p_check = command("check-config", "Validate a config file and print a summary.")
+    for p in (p_run, p_check):
+        p.add_argument(
+            "--location", metavar="NAME", help="where this daemon probes from ([daemon].location)"
+        )
+        p.add_argument(
+            "--shard", metavar="I/N", help="run only shard I of N of the monitors ([daemon].shard)"
+        )
     p_status = command("status", "Show each monitor's confirmed state, read from the database.")
     p_status.add_argument(
         "--format",
@@ -145,6 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_end.add_argument("id", type=int, metavar="ID", help="the window's number (see list)")
 
     args = parser.parse_args(argv)
+    placement = {}
+    if args.command in ("run", "check-config"):
+        if args.location is not None:
+            if not LOCATION.fullmatch(args.location):
+                parser.error(f"--location {args.location!r}: {LOCATION_RULE}")
+            placement["location"] = args.location
+        if args.shard is not None:
+            placement["shard"] = parse_shard(args.shard) or parser.error(
+                f"--shard {args.shard!r}: give {SHARD_RULE}"
+            )
     try:
         # Only the daemon needs the secrets; check-config checks them (systemd credentials
         # exist only inside the unit); the other commands read the database and leave them be.
@@ -163,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"(the config file is {where}: give another with -c FILE)", file=sys.stderr)
         return 2
+    if placement:  # --location and --shard stand in for [daemon]'s
+        config = dataclasses.replace(config, daemon=dataclasses.replace(config.daemon, **placement))
     try:
         if args.command == "check-config":
             print(summarize(config))

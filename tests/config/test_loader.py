@@ -78,7 +78,8 @@ from uptimed.model.config import Config
         (
             "[daemon]\nzzz = 1\n" + HTTP,
             'c.toml: daemon: unknown key "zzz" (allowed: database, listen, log_level, '
-            "max_concurrency, api_token, connectivity_check)",
+            "max_concurrency, api_token, connectivity_check, location, shard, location_quorum, "
+            "metrics_token, metrics_username, metrics_password)",
         ),
         (
             "[daemon]\napi_tokens = 1\n" + HTTP,

@@ -432,7 +432,11 @@ MIXED = (
         (weekly(reason='""'), f"{MW}.reason: is empty (leave the key out instead)"),
         (weekly(reason="1"), f"{MW}.reason: expected a string, found integer 1"),
         (weekly(reson='"x"'), f'{MW}: unknown key "reson" (did you mean "reason"?)'),
-        (weekly(until='"x"'), f'{MW}: unknown key "until"'),
+        (
+            weekly(until='"x"'),
+            f'{MW}: unknown key "until" (allowed: id, monitors, services, reason, start, end, '
+            "rrule, cron, duration, timezone)",
+        ),
         (
             TWO + WEEKLY + WEEKLY,
             'c.toml: maintenance[1].id: "sunday" is used twice (first at maintenance[0])',

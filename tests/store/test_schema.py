@@ -83,12 +83,12 @@ def test_a_version_1_database_keeps_every_row_through_every_migration(tmp_path: 
     path = tmp_path / "u.db"
     v1_database(path)
     s = Store(str(path))
-    assert s.open() == len(migrations.applied(Database(sqlite3.connect(path)))) == 6
+    assert s.open() == len(migrations.applied(Database(sqlite3.connect(path)))) == 7
     snapshots = s.load_snapshots()
     s.close()
 
     c = sqlite3.connect(path)
-    assert c.execute("PRAGMA user_version").fetchone() == (6,)
+    assert c.execute("PRAGMA user_version").fetchone() == (7,)
     assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert c.execute("SELECT * FROM monitors ORDER BY id").fetchall() == V1_MONITORS
     # The kinds keep their ids; the ones added since come after them.
@@ -103,8 +103,9 @@ def test_a_version_1_database_keeps_every_row_through_every_migration(tmp_path: 
         (*row, None) for row in V1_TIMELINE
     ]
     runs = c.execute("SELECT * FROM runs ORDER BY id").fetchall()
-    assert runs[0] == V1_RUNS[0]
-    assert runs[1] == (2, T - 5000, T + 30_000, T + 30_000, "crash", 11, "0.1", "bb")
+    # Runs from before locations were recorded (m007): NULL location and shard.
+    assert runs[0] == (*V1_RUNS[0], None, None)
+    assert runs[1] == (2, T - 5000, T + 30_000, T + 30_000, "crash", 11, "0.1", "bb", None, None)
     assert c.execute("SELECT * FROM monitor_state ORDER BY monitor").fetchall() == [
         (*row, None, None) for row in V1_MONITOR_STATE
     ]

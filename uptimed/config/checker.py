@@ -157,7 +157,7 @@ def suggest(key: str, allowed: Sequence[str]) -> str:
     match = difflib.get_close_matches(key[:100].lower(), allowed, n=1, cutoff=0.6)
     if match:
         return f' (did you mean "{match[0]}"?)'
-    if len(allowed) <= 8:
+    if len(allowed) <= 12:
         return f" (allowed: {', '.join(allowed)})"
     return ""
 

@@ -19,6 +19,16 @@ Rules:
   connectivity_check
              canaries that tell our own network outage from the targets': "tcp://HOST:PORT" or
              http(s) URLs (uptimed.config.urls), each at most once.
+  location   where this daemon probes from, 1 to 64 letters, digits, "_", "." and "-": a
+             `location` label on every series, recorded in the database's runs.
+  shard      "I/N" (1 <= I <= N <= 1000): run only the monitors whose stable hash falls in
+             shard I of N (uptimed.core.shard), so one config serves N machines unedited.
+  location_quorum
+             1 to 1000: how many locations must see a monitor down for the fleet to count it
+             down (the shipped Prometheus rules and the fleet report).
+  metrics_token, metrics_username, metrics_password
+             credentials /metrics asks for: a bearer token, and/or basic auth (username and
+             password together). Token and password are secret options, checked as api_token.
 """
 
 from __future__ import annotations
@@ -49,7 +59,14 @@ DAEMON_KEYS = (
     "max_concurrency",
     "api_token",
     "connectivity_check",
+    "location",
+    "shard",
+    "location_quorum",
+    "metrics_token",
+    "metrics_username",
+    "metrics_password",
 )
+MAX_SHARDS = 1000
 #: Keys that were removed: each gets its own error saying what to write instead.
 REMOVED_DAEMON_KEYS = ("api_token_file",)
 
@@ -98,12 +115,31 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
         max_concurrency = c.attempt(
             integer, table["max_concurrency"], "daemon.max_concurrency", 1, MAX_CONCURRENCY
         )
-    api_token = None
-    if "api_token" in table:
-        try:
-            api_token = _api_token(c, table["api_token"], "daemon.api_token")
-        except Invalid:
-            pass
+    api_token = _optional_secret(c, table, "api_token")
+    metrics_token = _optional_secret(c, table, "metrics_token")
+    metrics_password = _optional_secret(c, table, "metrics_password")
+    metrics_username = None
+    if "metrics_username" in table:
+        metrics_username = c.attempt(
+            _username, table["metrics_username"], "daemon.metrics_username"
+        )
+    for given, missing in (
+        ("metrics_username", "metrics_password"),
+        ("metrics_password", "metrics_username"),
+    ):
+        if given in table and missing not in table:
+            c.error(f"daemon.{given}", f"needs daemon.{missing} too: basic auth takes both")
+    location = None
+    if "location" in table:
+        location = c.attempt(_location, table["location"], "daemon.location")
+    shard = None
+    if "shard" in table:
+        shard = c.attempt(_shard, table["shard"], "daemon.shard")
+    location_quorum: int | None = 1
+    if "location_quorum" in table:
+        location_quorum = c.attempt(
+            integer, table["location_quorum"], "daemon.location_quorum", 1, MAX_SHARDS
+        )
     if "api_token_file" in table:
         _api_token_file(c, table["api_token_file"], "daemon.api_token_file")
     connectivity_check: tuple[str, ...] | None = ()
@@ -118,6 +154,7 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
         or log_level is None
         or max_concurrency is None
         or connectivity_check is None
+        or location_quorum is None
     ):
         return None
     return DaemonConfig(
@@ -128,7 +165,64 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
         max_concurrency=max_concurrency,
         api_token=api_token,
         connectivity_check=connectivity_check,
+        location=location,
+        shard=shard,
+        location_quorum=location_quorum,
+        metrics_token=metrics_token,
+        metrics_username=metrics_username,
+        metrics_password=metrics_password,
     )
+
+
+def _optional_secret(c: Checker, table: Table, key: str) -> str | None:
+    """A token-like secret option, or None when unset, unresolved or wrong (reported)."""
+    if key not in table:
+        return None
+    try:
+        return _api_token(c, table[key], f"daemon.{key}")
+    except Invalid:
+        return None
+
+
+LOCATION = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+LOCATION_RULE = 'give 1 to 64 letters, digits, "_", "." or "-" (e.g. "fra1")'
+
+
+def _location(c: Checker, value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise c.type_error(path, 'a string (e.g. "fra1")', value)
+    if not LOCATION.fullmatch(value):
+        raise c.error(path, f"{echo(value)}: {LOCATION_RULE}")
+    return value
+
+
+def parse_shard(text: str) -> tuple[int, int] | None:
+    """``"I/N"`` as (I, N) when 1 <= I <= N <= MAX_SHARDS, else None."""
+    m = re.fullmatch(r"([0-9]{1,4})/([0-9]{1,4})", text.strip())
+    if m is None:
+        return None
+    index, count = int(m[1]), int(m[2])
+    return (index, count) if 1 <= index <= count <= MAX_SHARDS else None
+
+
+SHARD_RULE = f'"I/N" with 1 <= I <= N <= {MAX_SHARDS} (e.g. "2/3": the second of three)'
+
+
+def _shard(c: Checker, value: object, path: str) -> tuple[int, int]:
+    if not isinstance(value, str):
+        raise c.type_error(path, f"a string {SHARD_RULE}", value)
+    shard = parse_shard(value)
+    if shard is None:
+        raise c.error(path, f"{echo(value)} is not {SHARD_RULE}")
+    return shard
+
+
+def _username(c: Checker, value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise c.type_error(path, "a string", value)
+    if not value or ":" in value or CONTROL.search(value):
+        raise c.error(path, "must be a non-empty name without ':' or control characters")
+    return value
 
 
 def _database(c: Checker, value: object, path: str) -> str:

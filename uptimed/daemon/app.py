@@ -28,6 +28,7 @@ from probes.http import make_session
 from uptimed import __version__
 from uptimed.config import load_config
 from uptimed.core.recurrence import expand
+from uptimed.core.shard import plan
 from uptimed.core.sla import covered_targets
 from uptimed.core.state import StateMachine
 from uptimed.core.times import iso
@@ -86,7 +87,7 @@ class Daemon:
         cfg = self.config
         try:
             version = self.store.open()
-            ids = self.store.register_monitors([(m.id, m.kind, m.name) for m in cfg.monitors])
+            ids = self.store.register_monitors(_registered(cfg))
             snapshots = self.store.load_snapshots()
         except DatabaseLocked as e:
             raise StartupError(str(e)) from e
@@ -106,7 +107,7 @@ class Daemon:
             self.wall,
             collector.refresh,
         )
-        for m in cfg.monitors:
+        for m in _runs(cfg):
             if m.enabled:
                 runner.monitors[m.id] = LiveMonitor(
                     m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id]))
@@ -132,7 +133,13 @@ class Daemon:
             ) from e
 
         self._configure_store(cfg, ids)
-        self.store.start(version=__version__, config_sha256=cfg.sha256)
+        shard = cfg.daemon.shard
+        self.store.start(
+            version=__version__,
+            config_sha256=cfg.sha256,
+            location=cfg.daemon.location,
+            shard=None if shard is None else f"{shard[0]}/{shard[1]}",
+        )
         self.metrics.queue_depth.set_function(lambda: self.store.queue_depth)
         self.metrics.in_flight.set_function(lambda: runner.in_flight)
         self.metrics.monitors.set_function(lambda: len(runner.monitors))
@@ -391,6 +398,14 @@ class Daemon:
             self.metrics.reloads.labels("failure").inc()
             log.error("reload: the new config is invalid; keeping the old one:\n%s", e)
             return False
+        # Location and shard stay as the daemon started, even if given by `run --location` and
+        # `--shard`, which a reloaded file does not hold: a daemon does not move or re-shard.
+        new = dataclasses.replace(
+            new,
+            daemon=dataclasses.replace(
+                new.daemon, shard=self.config.daemon.shard, location=self.config.daemon.location
+            ),
+        )
         # The API token is read again (a changed secret file takes effect now, the old token
         # stops working); the rest of [daemon] (database, listener...) waits for a restart.
         if new.daemon.api_token != self.api.token:
@@ -403,10 +418,8 @@ class Daemon:
             self.config.daemon, api_token=None
         ):
             log.warning("reload: changes to [daemon] take effect at the next restart")
-        wanted = {m.id: m for m in new.monitors if m.enabled}
-        ids = await asyncio.wrap_future(
-            self.store.call(register_monitors([(m.id, m.kind, m.name) for m in new.monitors]))
-        )
+        wanted = {m.id: m for m in _runs(new) if m.enabled}
+        ids = await asyncio.wrap_future(self.store.call(register_monitors(_registered(new))))
         added = [m for k, m in wanted.items() if k not in runner.monitors]
         snapshots = {}
         if added:
@@ -446,3 +459,15 @@ class Daemon:
             len(runner.monitors), len(added), len(removed), changed,
         )  # fmt: skip
         return True
+
+
+def _runs(config: Config) -> list[Monitor]:
+    """The monitors of this daemon's shard (all of them when it is not sharded)."""
+    here = plan(config).monitors
+    return [m for m in config.monitors if m.id in here]
+
+
+def _registered(config: Config) -> list[tuple[str, str, str]]:
+    """The monitors recorded in the database: only this shard's, so that its database says
+    which monitors it ran (a fleet report reads that)."""
+    return [(m.id, m.kind, m.name) for m in _runs(config)]

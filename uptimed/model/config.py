@@ -33,6 +33,16 @@ class DaemonConfig:
     #: off (also when its reference was left unresolved by secrets="check" or "skip").
     api_token: str | None = field(default=None, repr=False)
     connectivity_check: tuple[str, ...] = ()  # "tcp://host:port" or "http(s)://..." canaries
+    #: Where this daemon probes from: a ``location`` label on every series; None: no label.
+    location: str | None = None
+    #: (index, count), 1-based: run only the monitors of shard ``index`` of ``count``.
+    shard: tuple[int, int] | None = None
+    #: How many locations must see a monitor down for the fleet to count it down.
+    location_quorum: int = 1
+    #: /metrics credentials: a bearer token, and/or basic auth; none set: /metrics is open.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_username: str | None = None
+    metrics_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,17 @@ def close_crashed(conn: sqlite3.Connection) -> int:
     ).rowcount
 
 
-def begin(conn: sqlite3.Connection, at: int, version: str, config_sha256: str) -> int:
-    """Record a run of this process starting at ``at``; returns its id."""
-    return _insert(conn, at, os.getpid(), version, config_sha256)
+def begin(
+    conn: sqlite3.Connection,
+    at: int,
+    version: str,
+    config_sha256: str,
+    location: str | None = None,
+    shard: str | None = None,
+) -> int:
+    """Record a run of this process starting at ``at``, from ``location`` ([daemon].location)
+    as ``shard`` ("I/N"); returns its id."""
+    return _insert(conn, at, (os.getpid(), version, config_sha256, location, shard))
 
 
 def heartbeat(conn: sqlite3.Connection, run: int, at: int) -> None:
@@ -46,10 +54,10 @@ def split(
         "UPDATE runs SET ended = ?, heartbeat = MAX(heartbeat, ?), end_reason = ? WHERE id = ?",
         (end_at, end_at, reason, run),
     )
-    pid, version, sha = conn.execute(
-        "SELECT pid, version, config_sha256 FROM runs WHERE id = ?", (run,)
+    pid, version, sha, location, shard = conn.execute(
+        "SELECT pid, version, config_sha256, location, shard FROM runs WHERE id = ?", (run,)
     ).fetchone()
-    return _insert(conn, restart_at, pid, version, config_sha256 or sha)
+    return _insert(conn, restart_at, (pid, version, config_sha256 or sha, location, shard))
 
 
 def end(conn: sqlite3.Connection, run: int, at: int) -> None:
@@ -68,10 +76,12 @@ def record_degraded(conn: sqlite3.Connection, start: int, end: int, run: int | N
     )
 
 
-def _insert(conn: sqlite3.Connection, at: int, pid: int, version: str, config_sha256: str) -> int:
+def _insert(conn: sqlite3.Connection, at: int, rest: tuple[object, ...]) -> int:
+    """A run starting at ``at``; ``rest``: (pid, version, config_sha256, location, shard)."""
     run = conn.execute(
-        "INSERT INTO runs (started, heartbeat, pid, version, config_sha256) VALUES (?, ?, ?, ?, ?)",
-        (at, at, pid, version, config_sha256),
+        "INSERT INTO runs (started, heartbeat, pid, version, config_sha256, location, shard)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (at, at, *rest),
     ).lastrowid
     assert run is not None  # an INSERT into a rowid table always has one
     return run

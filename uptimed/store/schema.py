@@ -241,6 +241,15 @@ def _m006_details(status: int | None) -> bytes | None:
     return None if status is None else pack([(1, zigzag(status))])
 
 
+@migrations()
+def m007_run_location(db: Database) -> None:
+    # Where each run probed from (issue 17): [daemon].location and .shard ("I/N"), NULL when
+    # not set, so that a fleet report given several daemons' databases knows each one's
+    # location and which monitors it ran.
+    db.execute("ALTER TABLE runs ADD COLUMN location TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN shard TEXT")
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

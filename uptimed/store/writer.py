@@ -173,11 +173,20 @@ class Store:
     def now_ms(self) -> int:
         return int(self.wall() * 1000)
 
-    def start(self, *, version: str, config_sha256: str) -> None:
-        """Record a new run and start the writer thread."""
+    def start(
+        self,
+        *,
+        version: str,
+        config_sha256: str,
+        location: str | None = None,
+        shard: str | None = None,
+    ) -> None:
+        """Record a new run (from ``location``, as ``shard``) and start the writer thread."""
         assert self._conn is not None
         with transaction(self._conn):
-            self.run_id = runs.begin(self._conn, self.now_ms(), version, config_sha256)
+            self.run_id = runs.begin(
+                self._conn, self.now_ms(), version, config_sha256, location, shard
+            )
         self._thread = threading.Thread(target=self._loop, name="uptimed-writer", daemon=True)
         self._thread.start()
 
