@@ -263,6 +263,8 @@ def test_reserved_set_is_the_documented_one() -> None:
         "instance",
         "service",
         "slo",
+        "location",
+        "target",
     }
 
 

@@ -36,6 +36,7 @@ class DaemonProc:
         defaults: str = 'interval = "1s"\ntimeout = "0.5s"\n',
         env: dict[str, str] | None = None,
         port: int | None = None,
+        args: tuple[str, ...] = (),
     ):
         self.dir = tmp_path
         self.port = port or free_port()
@@ -43,6 +44,7 @@ class DaemonProc:
         self.config = tmp_path / "c.toml"
         self.log = tmp_path / "daemon.log"
         self.env = env or {}
+        self.args = args  # more arguments of `uptimed run`, e.g. ("--location", "fra1")
         self.write_config(monitors, defaults)
         self.proc: asyncio.subprocess.Process | None = None
 
@@ -61,6 +63,7 @@ class DaemonProc:
             "run",
             "-c",
             str(self.config),
+            *self.args,
             stdout=log,
             stderr=log,
             env={**os.environ, **self.env},

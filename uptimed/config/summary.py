@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from uptimed.config.values import host_port, show_decimal
+from uptimed.core.shard import plan
 from uptimed.core.times import format_duration
 from uptimed.model.config import DEFAULT_MIN_COVERAGE, SLO, Config
 
@@ -31,6 +32,7 @@ def summarize(config: Config) -> str:
         ("timeouts", _tally([m.timeout for m in enabled])),
         ("load", f"{load_text} probes/s"),
     ]
+    rows += _fleet_rows(config)
     pending = config.unresolved_credentials
     if pending:
         more = f", ... {len(pending) - 5} more" if len(pending) > 5 else ""
@@ -54,6 +56,43 @@ def summarize(config: Config) -> str:
             ("maintenance", f"{len(config.maintenance)} ({recurring} recurring, {one_off} one-off)")
         )
     return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
+
+
+def _fleet_rows(config: Config) -> list[tuple[str, str]]:
+    """Location, shard and /metrics credentials, when set. A shard names the services and SLOs
+    it does not evaluate: their members run on other shards."""
+    d = config.daemon
+    rows = []
+    if d.location is not None:
+        rows.append(
+            (
+                "location",
+                f"{d.location} (the fleet counts a monitor down when {d.location_quorum} "
+                f"location{'s' if d.location_quorum > 1 else ''} see it down)",
+            )
+        )
+    if d.shard is not None:
+        p = plan(config)
+        rows.append(
+            ("shard", f"{d.shard[0]}/{d.shard[1]}: runs {len(p.monitors)} of "
+             f"{len(config.monitors)} monitors")
+        )  # fmt: skip
+        for kind, elsewhere in (("service", p.services_elsewhere), ("slo", p.slos_elsewhere)):
+            for key, shards in list(elsewhere.items())[:SUMMARY_SLOS]:
+                on = ", ".join(str(i) for i in shards)
+                rows.append(
+                    ("", f"{kind} {key}: not here (members on shard {on}): see the Prometheus "
+                     "rules, or report over every shard's database")
+                )  # fmt: skip
+            if len(elsewhere) > SUMMARY_SLOS:
+                rows.append(("", f"... {len(elsewhere) - SUMMARY_SLOS} more {kind}s"))
+    auth = [
+        *(["bearer token"] if d.metrics_token else []),
+        *([f"basic auth (user {d.metrics_username})"] if d.metrics_username else []),
+    ]
+    if auth:
+        rows.append(("/metrics", " or ".join(auth)))
+    return rows
 
 
 def _tally(durations: list[float]) -> str:

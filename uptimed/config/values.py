@@ -49,6 +49,8 @@ RESERVED_LABELS: frozenset[str] = frozenset(
         "instance",
         "service",
         "slo",
+        "location",  # [daemon].location, on every series
+        "target",  # the shipped rules join an SLO to its target's state by this label
     }
 )
 
