@@ -19,7 +19,8 @@ def test_fleet_options() -> None:
         'metrics_password = "${file:metrics-password}"\n' + HTTP
     ).daemon
     assert (d.location, d.shard, d.location_quorum) == ("fra1.de-1", (2, 3), 2)
-    assert (d.metrics_token, d.metrics_username, d.metrics_password) == ("t0ken", "prom", "pa55word")
+    credentials = (d.metrics_token, d.metrics_username, d.metrics_password)
+    assert credentials == ("t0ken", "prom", "pa55word")
     assert "t0ken" not in repr(d) and "pa55word" not in repr(d)
 
 
@@ -61,17 +62,20 @@ def test_labels_the_fleet_rules_use_are_reserved(name: str) -> None:
     )
 
 
-SHARDED = """
+SHARDED = (
+    """
 [daemon]
 location = "fra1"
 shard = "1/2"
 location_quorum = 2
 metrics_username = "prom"
 metrics_password = "secret-pw"
-""" + "".join(
-    f'[[monitor]]\nid = "m{i}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = {i + 1}\n'
-    for i in range(8)
-) + """
+"""
+    + "".join(
+        f'[[monitor]]\nid = "m{i}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = {i + 1}\n'
+        for i in range(8)
+    )
+    + """
 [[service]]
 id = "all-of-them"
 monitors = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"]
@@ -81,6 +85,7 @@ target = "all-of-them"
 objective = 99.9
 window = "30d"
 """
+)
 
 
 def test_check_config_says_what_a_shard_does_not_evaluate() -> None:
