@@ -9,6 +9,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
 from prometheus_client.parser import text_string_to_metric_families
 
 from probes.base import INTERNAL, ProbeContext, ProbeResult
@@ -18,7 +19,7 @@ from uptimed.daemon.runner import LiveMonitor, Runner, thresholds
 from uptimed.store import Store
 from uptimed.web.app import MetricsEndpoint
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
-from uptimed.web.sla_metrics import SlaMetrics
+from uptimed.web.sla_metrics import ConfigSeries, SlaMetrics
 
 CONFIG = """
 [defaults]
@@ -125,10 +126,38 @@ def test_openmetrics_and_text_endpoints_both_carry_monitors_and_self_metrics():
     om, ctype = ep.render("application/openmetrics-text; version=1.0.0", gzip_ok=False)
     assert ctype.startswith("application/openmetrics-text") and om.endswith(b"# EOF\n")
     assert (
-        b'uptimed_probes_total{env="prod",monitor="db",result="success",team=""} 7.0' in om
+        b'uptimed_probes_total{monitor="db",env="prod",team="",result="success"} 7.0' in om
         and b"uptimed_schedule_lag_seconds_bucket" in om
+        and b"# TYPE uptimed_probes counter\n" in om  # OpenMetrics: the family without _total
     )
-    assert om == openmetrics(ep.full_registry)
+    # The fast rendering says what prometheus_client's own writer says, family by family.
+    assert om_families(om) == om_families(openmetrics(ep.full_registry))
+    # And the text format says the same.
+    assert om_families(om) == text_families(text)
+
+
+def om_families(body: bytes) -> dict[str, tuple[str, str, list[tuple[str, dict[str, str], float]]]]:
+    """name -> (type, help, samples sorted) of an OpenMetrics body, parsed by prometheus_client's
+    strict OpenMetrics parser (which refuses a body without # EOF, repeated families...)."""
+    return {
+        f.name: (f.type, f.documentation, sorted_samples(f.samples))
+        for f in om_parse(body.decode())
+    }
+
+
+def text_families(
+    body: bytes,
+) -> dict[str, tuple[str, str, list[tuple[str, dict[str, str], float]]]]:
+    return {
+        f.name: (f.type, f.documentation, sorted_samples(f.samples))
+        for f in text_string_to_metric_families(body.decode())
+    }
+
+
+def sorted_samples(samples: Any) -> list[tuple[str, dict[str, str], float]]:
+    return sorted(
+        ((s.name, s.labels, s.value) for s in samples), key=lambda x: (x[0], sorted(x[1].items()))
+    )
 
 
 def test_cached_lines_follow_new_results_and_label_changes():
@@ -290,14 +319,22 @@ async def test_every_per_monitor_series_carries_the_monitors_static_labels(tmp_p
     sla.refresh(config, int(clock[0] * 1000))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
+    registry.register(ConfigSeries(lambda: config))
     registry.register(sla)
     text = generate_latest(registry).decode()
 
     static = {m.id: dict(m.labels) for m in config.monitors}
     samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
     names = {s.name for s in samples}
-    assert names == SERIES | {"uptimed_probe_internal_errors_total"}, names ^ SERIES
-    per_monitor = [s for s in samples if "monitor" in s.labels]
+    added = {
+        "uptimed_probe_internal_errors_total", "uptimed_location_quorum", "uptimed_service_info",
+        "uptimed_service_member_info",
+    }  # fmt: skip
+    assert names == SERIES | added, names ^ (SERIES | added)
+    # uptimed_service_member_info names a monitor but is the service's (from the config alone).
+    per_monitor = [
+        s for s in samples if "monitor" in s.labels and s.name != "uptimed_service_member_info"
+    ]
     assert {s.name for s in per_monitor} >= {
         "probe_success", "uptimed_availability_ratio", "uptimed_up_seconds_total",
         "uptimed_down_seconds_total", "uptimed_probe_internal_errors_total",
@@ -319,7 +356,8 @@ async def test_every_per_monitor_series_carries_the_monitors_static_labels(tmp_p
     # Service and SLO series carry no monitor's labels.
     for s in samples:
         if "service" in s.labels or "slo" in s.labels:
-            assert "env" not in s.labels and "team" not in s.labels and "monitor" not in s.labels, s
+            assert "env" not in s.labels and "team" not in s.labels, s
+            assert "monitor" not in s.labels or s.name == "uptimed_service_member_info", s
     # And the figures are the right ones: search was down all along but for the bug's probe.
     value = {(s.name, s.labels.get("monitor"), s.labels.get("window")): s.value for s in samples}
     assert value[("uptimed_availability_ratio", "shop", "1h")] == 1.0

@@ -36,6 +36,7 @@ from uptimed.daemon import systemd
 from uptimed.daemon.connectivity import Check, Connectivity, Holdback
 from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.daemon.scheduler import every, make_scheduler, trigger
+from uptimed.daemon.sla_worker import SlaWorker
 from uptimed.errors import ConfigError, DatabaseLocked, StartupError
 from uptimed.model.config import Config, Monitor
 from uptimed.store import Store, adhoc, register_monitors, threshold_us
@@ -97,7 +98,9 @@ class Daemon:
 
         session = make_session(cfg.daemon.max_concurrency)
         collector = MonitorCollector(
-            lambda: runner.monitors.values(), lambda key: key in self.in_maintenance
+            lambda: runner.monitors.values(),
+            lambda key: key in self.in_maintenance,
+            cfg.daemon.location,
         )
         self.runner = runner = Runner(
             self.store,
@@ -113,8 +116,9 @@ class Daemon:
                     m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id]))
                 )
 
-        self.sla = SlaMetrics(self.store.now_ms())
-        endpoint = MetricsEndpoint(self.metrics, collector, self.sla)
+        self.sla_started = self.store.now_ms()
+        self.sla = SlaMetrics(self.sla_started)
+        endpoint = MetricsEndpoint(self.metrics, collector, self.sla, lambda: self.config)
         self.api = api = Api(
             lambda: self.config, lambda: runner.monitors, self.store, cfg.daemon.api_token
         )
@@ -304,12 +308,19 @@ class Daemon:
         self.metrics.degraded.set(0 if check.since is None else 1)
 
     async def _refresh_sla(self) -> None:
-        """Keep the SLA series fresh, off the event loop: scrapes only read the result."""
+        """Keep the SLA series fresh, in a child process: scrapes only read the result."""
+        worker = SlaWorker(self.sla, self.sla_started)
+        try:
+            await self._refresh_sla_with(worker)
+        finally:
+            worker.close()
+
+    async def _refresh_sla_with(self, worker: SlaWorker) -> None:
         await asyncio.sleep(2 * TICK)  # let the first results reach the database
         while True:
             t0 = time.monotonic()
             try:
-                await asyncio.to_thread(self.sla.refresh, self.config, self.store.now_ms())
+                await worker.refresh(self.config, self.store.now_ms())
             except Exception:
                 log.exception("SLA metrics: refresh failed")
             # On a large history a refresh takes seconds: never spend more than a quarter of a core.

@@ -9,7 +9,9 @@ at scrape time; nothing is updated per probe except plain attributes.
 Every per-monitor series (here and in :mod:`uptimed.web.sla_metrics`) carries the static label
 *names* of all monitors (:func:`static_label_names`), a monitor lacking one with the value ``""``
 (which Prometheus treats as absent), so that a family has one label layout: see
-:func:`monitor_labels`.
+:func:`monitor_labels`. With ``[daemon] location`` set, every series of /metrics (these, the SLA
+and config series, the self-metrics) also carries ``location="<name>"``, last: the fleet's
+recording rules aggregate ``without (instance, location)``.
 
 An internal error (error kind ``internal``: no verdict on the target, see
 :mod:`uptimed.daemon.runner`) leaves no ``probe_*`` series until the next real result, as
@@ -21,7 +23,10 @@ counted in ``uptimed_probe_internal_errors_total``, not in ``uptimed_probes_tota
 families), which is what OpenMetrics scrapes and tests use. For the classic text format, which
 Prometheus scrapes by default, it also renders itself directly: prometheus_client formats every
 sample's label set afresh, which measured 445 ms for 70,000 samples here. See
-:class:`MonitorCollector` for how a scrape stays fast.
+:class:`MonitorCollector` for how a scrape stays fast. OpenMetrics, which Prometheus asks for
+first, is rendered the same way (:meth:`MonitorCollector.render` with ``openmetrics=True``): the
+sample lines of both formats are the same, only a counter's family name in HELP and TYPE differs
+(:func:`header`).
 """
 
 from __future__ import annotations
@@ -82,17 +87,23 @@ class MonitorCollector:
     with its label string built once, so that a scrape of 10,000 monitors only joins strings:
     formatting them at scrape time took ~50 ms of pure Python, which on a busy daemon competes
     with the event loop for the GIL and stretched scrapes past 250 ms.
-    :meth:`render_text` writes the text format; :meth:`collect` (the prometheus_client collector
-    API, used for OpenMetrics) parses that text, so both always say the same.
+    :meth:`render` writes the text format (or OpenMetrics); :meth:`collect` (the
+    prometheus_client collector API) parses that text, so both always say the same.
+
+    ``location`` is the daemon's ``[daemon] location``: part of every cached label string, so
+    it costs a scrape nothing. It is fixed for the collector's life, as for the daemon's (a
+    reload keeps the location the daemon started with).
     """
 
     def __init__(
         self,
         monitors: Callable[[], Iterable[LiveMonitor]],
         in_maintenance: Callable[[str], bool] = lambda monitor_id: False,
+        location: str | None = None,
     ):
         self.monitors = monitors
         self.in_maintenance = in_maintenance
+        self.location = location
         self._label_cache: dict[tuple[Any, ...], str] = {}
         #: Static label names of all monitors: every series carries all of them.
         self._extra: tuple[str, ...] = ()
@@ -110,6 +121,11 @@ class MonitorCollector:
 
     def render_text(self) -> str:
         """The Prometheus text format 0.0.4."""
+        return self.render(openmetrics=False)
+
+    def render(self, openmetrics: bool) -> str:
+        """The text format 0.0.4, or OpenMetrics 1.0 (without the final ``# EOF``: the endpoint
+        adds it after the other parts)."""
         mons = list(self.monitors())
         self._extra = extra = static_label_names(m.config.labels for m in mons)
         if len(self._label_cache) > 2 * len(mons) + 1000:
@@ -135,7 +151,7 @@ class MonitorCollector:
         out = []
         for (name, kind, doc), lines in zip(FAMILIES, families, strict=True):
             if lines:
-                out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
+                out.append(header(name, kind, doc, openmetrics))
                 out.extend(lines)
         return "".join(out)
 
@@ -143,8 +159,34 @@ class MonitorCollector:
         key = (m.config.id, m.config.labels, extra)
         s = self._label_cache.get(key)
         if s is None:
-            s = self._label_cache[key] = monitor_labels(m.config.id, m.config.labels, extra)
+            s = self._label_cache[key] = monitor_labels(
+                m.config.id, m.config.labels, extra, self.location
+            )
         return s
+
+
+def header(name: str, kind: str, doc: str, openmetrics: bool) -> str:
+    """A family's HELP and TYPE lines. OpenMetrics names a counter's family without the
+    ``_total`` its sample keeps (``# TYPE uptimed_probes counter``, ``uptimed_probes_total``);
+    the text format 0.0.4 names it as the sample. ``doc`` holds no backslash nor quote, which
+    the two formats would escape differently."""
+    if openmetrics and kind == "counter":
+        name = name.removesuffix("_total")
+    return f"# HELP {name} {doc}\n# TYPE {name} {kind}\n"
+
+
+def number(v: float) -> str:
+    """A sample value as both formats write it: ``repr`` of the float, but infinities and NaN
+    as OpenMetrics spells them (a 100 % objective's burn rate is +Inf; ``repr`` gives "inf",
+    which an OpenMetrics parser refuses)."""
+    if v != v:
+        return "NaN"
+    if v in (_INF, -_INF):
+        return "+Inf" if v > 0 else "-Inf"
+    return repr(v)
+
+
+_INF = float("inf")
 
 
 def static_label_names(label_sets: Iterable[Iterable[tuple[str, str]]]) -> tuple[str, ...]:
@@ -154,15 +196,31 @@ def static_label_names(label_sets: Iterable[Iterable[tuple[str, str]]]) -> tuple
 
 
 def monitor_labels(
-    monitor_id: str, labels: Iterable[tuple[str, str]], extra: tuple[str, ...]
+    monitor_id: str,
+    labels: Iterable[tuple[str, str]],
+    extra: tuple[str, ...],
+    location: str | None = None,
 ) -> str:
     """``monitor="id",env="prod",team=""``: a per-monitor series' labels, without braces. Each name
-    in ``extra`` (:func:`static_label_names`) is there, with ``""`` where the monitor lacks it."""
+    in ``extra`` (:func:`static_label_names`) is there, with ``""`` where the monitor lacks it;
+    then ``location="..."`` when given. The config refuses a static label named ``location``
+    (a reserved name); should one come here anyway, the daemon's location wins, as two labels of
+    one name would make the whole scrape fail."""
     static = dict(labels)
     parts = [f'monitor="{escape_label(monitor_id)}"'] + [
-        f'{k}="{escape_label(static.get(k, ""))}"' for k in extra
+        f'{k}="{escape_label(static.get(k, ""))}"'
+        for k in extra
+        if location is None or k != "location"
     ]
+    if location is not None:
+        parts.append(f'location="{escape_label(location)}"')
     return ",".join(parts)
+
+
+def location_label(location: str | None) -> str:
+    """``location="fra1"`` (no braces), or "" without a location: for series with no other
+    label."""
+    return "" if location is None else f'location="{escape_label(location)}"'
 
 
 _NAMES = [name for name, _, _ in FAMILIES]
@@ -285,3 +343,36 @@ class SelfMetrics:
     def on_batch(self, seconds: float, rows: int) -> None:
         self.writer_batch.observe(seconds)
         self.writer_rows.inc(rows)
+
+
+class Located:
+    """A collector: the metrics of ``registry`` (the self-metrics), each sample with a
+    ``location`` label added at collect time. prometheus_client has no constant labels; this
+    costs a few dozen dict copies per scrape and leaves the metrics themselves as they are."""
+
+    def __init__(self, registry: CollectorRegistry, location: str):
+        self.registry = registry
+        self.location = location
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        for m in self.registry.collect():
+            out = Metric(m.name, m.documentation, m.type, m.unit)
+            out.samples = [
+                s._replace(labels={**s.labels, "location": self.location}) for s in m.samples
+            ]
+            yield out
+
+
+def self_registry(self_metrics: SelfMetrics, location: str | None) -> CollectorRegistry:
+    """A registry of the self-metrics as /metrics shows them: with the location label when the
+    daemon has one."""
+    registry = CollectorRegistry(auto_describe=False)
+    self_metrics.register(registry)
+    if location is None:
+        return registry
+    located = CollectorRegistry(auto_describe=False)
+    located.register(Located(registry, location))
+    return located

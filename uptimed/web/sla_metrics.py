@@ -15,23 +15,46 @@ Per-monitor series carry the monitor's static labels exactly as ``probe_success`
 (:func:`uptimed.web.metrics.monitor_labels`: every static label name of the config's monitors,
 ``""`` where a monitor lacks one), so that they join on them. Service and SLO series have none: they
 are not a monitor's, and their members' labels may differ.
+
+With ``[daemon] shard`` set, a daemon runs only its shard's monitors
+(:func:`uptimed.core.shard.plan`): it exports the series of those monitors, and those of the
+services and SLOs whose every member runs here. A service or SLO with members on other shards
+has none here (a partial figure would read as whole): Prometheus evaluates it from every shard's
+series with the shipped rules.
+
+:class:`ConfigSeries` holds the series that follow from the config alone (which services there
+are and by what rule, their members here, every SLO's objective, the shard, the location quorum):
+rendered once per config, so present from the first scrape and right again after a reload.
+
+Every series carries ``location="<name>"`` when ``[daemon] location`` is set.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from uptimed.core.shard import ShardPlan, plan
 from uptimed.daemon import connectivity
 from uptimed.model.config import Config
+from uptimed.model.report import Scope
 from uptimed.service import slos
 from uptimed.service.history import History, reading
 from uptimed.service.targets import Targets
 from uptimed.service.window import data_range, resolve_scope, slo_window
 from uptimed.store import summaries
-from uptimed.web.metrics import escape_label, monitor_labels, static_label_names
+from uptimed.web.metrics import (
+    escape_label,
+    header,
+    location_label,
+    monitor_labels,
+    number,
+    static_label_names,
+)
 
 WINDOWS = {"1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000}
 REFRESH = 15.0  # seconds between refreshes
@@ -40,20 +63,21 @@ WRITE_DELAY = 1.0  # seconds: a result reaches the database within this of its p
 HELP = {
     "uptimed_availability_ratio": (
         "gauge",
-        "Availability up/(up+down) over a rolling window, maintenance excluded.",
+        "Availability up/(up+down) of a monitor or service over a rolling window, maintenance"
+        " excluded. Sharded: only services whose every member runs on this daemon.",
     ),
     "uptimed_up_seconds_total": (
         "counter",
-        "Seconds confirmed up, maintenance excluded, once final.",
+        "Seconds confirmed up, maintenance excluded, counted once final (monitor or service).",
     ),
     "uptimed_down_seconds_total": (
         "counter",
-        "Seconds confirmed down, maintenance excluded, once final.",
+        "Seconds confirmed down, maintenance excluded, counted once final (monitor or service).",
     ),
-    "uptimed_slo_objective_ratio": ("gauge", "The SLO's objective as a ratio."),
     "uptimed_slo_attainment_ratio": (
         "gauge",
-        "The SLO's attainment over its rolling window (or its period to date).",
+        "The SLO's attainment over its rolling window (or its period to date). Sharded: only"
+        " SLOs whose every member runs on this daemon.",
     ),
     "uptimed_slo_coverage_ratio": (
         "gauge",
@@ -71,28 +95,85 @@ HELP = {
     ),
 }
 
+#: The config-derived series of :class:`ConfigSeries`, in the order they are rendered.
+CONFIG_HELP = {
+    "uptimed_location_quorum": (
+        "gauge",
+        "How many locations must see a monitor down for the fleet to count it down"
+        " ([daemon] location_quorum).",
+    ),
+    "uptimed_shard_info": (
+        "gauge",
+        "The shard this daemon runs, as index/count ([daemon] shard); always 1. Absent when"
+        " not sharded.",
+    ),
+    "uptimed_service_info": (
+        "gauge",
+        "Every configured service with its rule (all, any or quorum); always 1.",
+    ),
+    "uptimed_service_quorum": (
+        "gauge",
+        "For a service with rule quorum: how many members down make it down.",
+    ),
+    "uptimed_service_member_info": (
+        "gauge",
+        "A service's member monitors that this daemon runs (its shard's, enabled); always 1.",
+    ),
+    "uptimed_slo_objective_ratio": (
+        "gauge",
+        "The SLO's objective as a ratio; every SLO, wherever its target is evaluated.",
+    ),
+}
+
 
 class SlaMetrics:
+    """The SLA series: :attr:`text` (text format 0.0.4) and :attr:`openmetrics` (the same
+    samples in OpenMetrics, without ``# EOF``), both left by the last :meth:`refresh`."""
+
     def __init__(self, started_ms: int):
         self.text = ""
+        self.openmetrics = ""
         #: (kind, id) -> [up_ms, down_ms, counted up to (ms)]
         self._totals: dict[tuple[str, str], list[int]] = {}
         self._started = started_ms
+        self._plan: tuple[Config, ShardPlan] | None = None
 
     def describe(self) -> list[Any]:
         return []
 
-    def collect(self) -> Any:
-        """The prometheus_client collector API (for OpenMetrics): the last text, parsed."""
+    def collect(self) -> Iterator[Metric]:
+        """The prometheus_client collector API: the last text, parsed."""
         yield from text_string_to_metric_families(self.text)
 
     def refresh(self, config: Config, now: int) -> None:
         """Recompute every series (call it from a thread: it reads SQLite)."""
         with reading(config) as conn:
-            self.text = self._render(conn, config, now)
+            text, om = self._render_both(conn, config, now)
+        self.text, self.openmetrics = text, om  # one after the other: scrapes read either
 
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
-        scope = resolve_scope(config)
+        """The text format of the series at ``now`` (tests read it; see :meth:`refresh`)."""
+        return self._render_both(conn, config, now)[0]
+
+    def plan(self, config: Config) -> ShardPlan:
+        """The shard plan of ``config``, computed once per config (a reload brings a new one)."""
+        if self._plan is None or self._plan[0] is not config:
+            self._plan = (config, plan(config))
+        return self._plan[1]
+
+    def _render_both(self, conn: sqlite3.Connection, config: Config, now: int) -> tuple[str, str]:
+        full = resolve_scope(config)
+        here = self.plan(config)
+        # Sharded: this shard's monitors, and the services and SLOs whole here (all of them,
+        # and the same scope as before, when not sharded).
+        whole_services, whole_slos = set(here.services), set(here.slos)
+        scope = Scope(
+            tuple(k for k in full.monitors if here.runs(k)),
+            tuple(k for k in full.services if k in whole_services),
+            tuple(s for s in full.slos if s.id in whole_slos),
+        )
+        location = config.daemon.location
+        loc = "" if location is None else "," + location_label(location)
         # The same windows as the report's default (uptimed.service.window.slo_window).
         slo_windows = {s.id: slo_window(s, now) for s in scope.slos}
         lo, _ = data_range(
@@ -128,46 +209,43 @@ class SlaMetrics:
         for kind, keys in (("monitor", scope.monitors), ("service", scope.services)):
             for key in keys:
                 if kind == "monitor":  # the same labels as its probe_success
-                    lbl = monitor_labels(key, static.get(key, ()), extra)
+                    lbl = monitor_labels(key, static.get(key, ()), extra, location)
                 else:
-                    lbl = f'{kind}="{escape_label(key)}"'
+                    lbl = f'{kind}="{escape_label(key)}"{loc}'
                 for name, length in WINDOWS.items():
                     fig = targets.accounting(kind, key, (now - length, now))
                     if fig.availability is not None:
                         lines["uptimed_availability_ratio"].append(
-                            f'{lbl},window="{name}"}} {fig.availability!r}'
+                            f'{lbl},window="{name}"}} {number(fig.availability)}'
                         )
                 up, down = self._advance((kind, key), targets, upto[key])
                 lines["uptimed_up_seconds_total"].append(f"{lbl}}} {up / 1000!r}")
                 lines["uptimed_down_seconds_total"].append(f"{lbl}}} {down / 1000!r}")
         for s in scope.slos:
-            lbl = f'slo="{escape_label(s.id)}",target="{escape_label(s.target)}"'
+            lbl = f'slo="{escape_label(s.id)}",target="{escape_label(s.target)}"{loc}'
             result = slos.evaluate(s, targets, slo_windows[s.id])
             fig, ev = result.figures, result.evaluation
-            lines["uptimed_slo_objective_ratio"].append(f"{lbl}}} {float(s.objective / 100)!r}")
             if ev.attainment is not None:
-                lines["uptimed_slo_attainment_ratio"].append(f"{lbl}}} {float(ev.attainment)!r}")
+                lines["uptimed_slo_attainment_ratio"].append(
+                    f"{lbl}}} {number(float(ev.attainment))}"
+                )
             if fig.coverage is not None:
-                lines["uptimed_slo_coverage_ratio"].append(f"{lbl}}} {fig.coverage!r}")
+                lines["uptimed_slo_coverage_ratio"].append(f"{lbl}}} {number(fig.coverage)}")
             if ev.budget.remaining_ratio is not None:
                 lines["uptimed_slo_error_budget_remaining_ratio"].append(
-                    f"{lbl}}} {float(ev.budget.remaining_ratio)!r}"
+                    f"{lbl}}} {number(float(ev.budget.remaining_ratio))}"
                 )
             states = (("up", fig.up_ms), ("down", fig.down_ms),
                       ("maintenance", fig.maintenance_ms), ("unknown", fig.unknown_ms))  # fmt: skip
             for state, ms in states:
                 lines["uptimed_slo_window_seconds"].append(f'{lbl},state="{state}"}} {ms / 1000!r}')
             for name, rate in result.burn_rates:
-                if rate is not None:
-                    lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {rate!r}')
-        lines["uptimed_sla_evaluated_timestamp_seconds"].append(f"}} {now / 1000!r}")
-        out = []
-        for name, rows in lines.items():
-            if rows:
-                kind, doc = HELP[name]
-                out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
-                out.extend(f"{name}{{{row}\n" for row in rows)
-        return "".join(out)
+                if rate is not None:  # a 100 % objective's rate may be +Inf
+                    lines["uptimed_slo_burn_rate"].append(f'{lbl},window="{name}"}} {number(rate)}')
+        lines["uptimed_sla_evaluated_timestamp_seconds"].append(
+            f"{location_label(location)}}} {now / 1000!r}"
+        )
+        return _both(HELP, lines)
 
     def _counted_to(self, key: tuple[str, str]) -> int:
         return self._totals[key][2] if key in self._totals else self._started
@@ -180,6 +258,76 @@ class SlaMetrics:
             totals[1] += fig.down_ms
             totals[2] = upto
         return totals[0], totals[1]
+
+
+def _both(helps: dict[str, tuple[str, str]], lines: dict[str, list[str]]) -> tuple[str, str]:
+    """(text format 0.0.4, OpenMetrics without ``# EOF``) of ``lines``: name -> its samples,
+    each as what follows ``name{`` (labels, ``}``, value; ``} value`` for none). Families without
+    samples are left out."""
+    text: list[str] = []
+    om: list[str] = []
+    for name, rows in lines.items():
+        if rows:
+            kind, doc = helps[name]
+            # a row without labels ("} 1.5"): no empty braces
+            body = "".join(
+                f"{name}{{{row}\n" if row[0] != "}" else f"{name}{row[1:]}\n" for row in rows
+            )
+            text += (header(name, kind, doc, False), body)
+            om += (header(name, kind, doc, True), body)
+    return "".join(text), "".join(om)
+
+
+class ConfigSeries:
+    """The series that follow from the config alone (:data:`CONFIG_HELP`), rendered once per
+    config: ``config`` is called at every scrape (the daemon passes ``lambda: self.config``,
+    which a reload replaces), and a new config object renders them anew."""
+
+    def __init__(self, config: Callable[[], Config]):
+        self.config = config
+        self._cached: tuple[Config, str, str] | None = None
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """The prometheus_client collector API: the text, parsed."""
+        yield from text_string_to_metric_families(self.texts()[0])
+
+    def texts(self) -> tuple[str, str]:
+        """(text format 0.0.4, OpenMetrics without ``# EOF``)."""
+        config = self.config()
+        if self._cached is None or self._cached[0] is not config:
+            self._cached = (config, *self.render(config))
+        return self._cached[1], self._cached[2]
+
+    @staticmethod
+    def render(config: Config) -> tuple[str, str]:
+        d = config.daemon
+        location = d.location
+        loc = "" if location is None else "," + location_label(location)
+        here = plan(config)
+        lines: dict[str, list[str]] = {name: [] for name in CONFIG_HELP}
+        lines["uptimed_location_quorum"].append(f"{location_label(location)}}} {d.location_quorum}")
+        if d.shard is not None:
+            lines["uptimed_shard_info"].append(f'shard="{d.shard[0]}/{d.shard[1]}"{loc}}} 1')
+        for svc in config.services:
+            sid = f'service="{escape_label(svc.id)}"'
+            lines["uptimed_service_info"].append(f'{sid},rule="{svc.rule}"{loc}}} 1')
+            if svc.rule == "quorum" and svc.quorum is not None:
+                lines["uptimed_service_quorum"].append(f"{sid}{loc}}} {svc.quorum}")
+            for key in svc.monitors:
+                m = config.monitor(key)
+                if here.runs(key) and m is not None and m.enabled:
+                    lines["uptimed_service_member_info"].append(
+                        f'{sid},monitor="{escape_label(key)}"{loc}}} 1'
+                    )
+        for slo in config.slos:
+            lbl = f'slo="{escape_label(slo.id)}",target="{escape_label(slo.target)}"{loc}'
+            lines["uptimed_slo_objective_ratio"].append(
+                f"{lbl}}} {number(float(slo.objective / 100))}"
+            )
+        return _both(CONFIG_HELP, lines)
 
 
 def _member_final(config: Config, key: str, final: dict[str, int], now: int) -> int:
