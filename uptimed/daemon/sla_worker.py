@@ -21,14 +21,18 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from uptimed.model.config import Config
+from uptimed.web.gzipped import Deflated
 from uptimed.web.sla_metrics import SlaMetrics
 
 #: The child's state: its SlaMetrics and the last config sent.
 _child: tuple[SlaMetrics, Config] | None = None
 
 
-def _refresh(started_ms: int, config: Config | None, now: int) -> tuple[str, str]:
-    """In the child: refresh with ``config`` (None: the one sent last), return both texts."""
+def _refresh(
+    started_ms: int, config: Config | None, now: int
+) -> tuple[str, str, Deflated, Deflated]:
+    """In the child: refresh with ``config`` (None: the one sent last); returns both texts and
+    their deflated forms (compressed here, on the child's core)."""
     global _child
     if _child is None:
         assert config is not None, "the first call sends the config"
@@ -37,7 +41,7 @@ def _refresh(started_ms: int, config: Config | None, now: int) -> tuple[str, str
         _child = (_child[0], config)
     sla, cfg = _child
     sla.refresh(cfg, now)
-    return sla.text, sla.openmetrics
+    return sla.text, sla.openmetrics, sla.text_gz, sla.openmetrics_gz
 
 
 def _watch_parent(parent: int) -> None:
@@ -73,12 +77,12 @@ class SlaWorker:
         send = None if config is self._sent else config
         loop = asyncio.get_running_loop()
         try:
-            text, om = await loop.run_in_executor(self._pool, _refresh, self.started_ms, send, now)
+            texts = await loop.run_in_executor(self._pool, _refresh, self.started_ms, send, now)
         except BrokenProcessPool:
             self.close()  # the next refresh starts a new child
             raise
         self._sent = config
-        self.sla.text, self.sla.openmetrics = text, om
+        self.sla.set(*texts)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import gzip
 import hashlib
 import hmac
 import json
@@ -31,7 +30,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics import exposition as openmetrics
 
 from uptimed.model.config import Config
+from uptimed.web import gzipped
 from uptimed.web.api import Api
+from uptimed.web.gzipped import Deflated
 from uptimed.web.metrics import MonitorCollector, SelfMetrics, self_registry
 from uptimed.web.sla_metrics import ConfigSeries, SlaMetrics
 
@@ -71,6 +72,9 @@ class MetricsEndpoint:
             self.full_registry.register(sla)
 
     def render(self, accept: str, gzip_ok: bool) -> tuple[bytes, str]:
+        """The body and its content type. Gzipped, the SLA series are what the last refresh
+        deflated (:mod:`uptimed.web.gzipped`): compressing them at every scrape was a third of
+        a scrape's time at 10,000 monitors."""
         om = wants_openmetrics(accept)
         parts: list[str] = []
         if om:
@@ -80,16 +84,21 @@ class MetricsEndpoint:
         if self.config_series is not None:
             text, om_text = self.config_series.texts()
             parts.append(om_text if om else text)
-        if self.sla is not None:
-            parts.append(self.sla.openmetrics if om else self.sla.text)
-        if om:
-            parts.append(EOF_LINE)
-            body, ctype = "".join(parts).encode(), OPENMETRICS
-        else:
-            body, ctype = generate_latest(self.self_registry) + "".join(parts).encode(), TEXT
+        sla = self.sla
+        if sla is not None and not gzip_ok:
+            parts.append(sla.openmetrics if om else sla.text)
+        head = generate_latest(self.self_registry) if not om else b""
+        body = head + "".join(parts).encode()
         if gzip_ok:
-            body = gzip.compress(body, compresslevel=1)
-        return body, ctype
+            pieces: list[bytes | Deflated] = [body]
+            if sla is not None:
+                pieces.append(sla.openmetrics_gz if om else sla.text_gz)
+            if om:
+                pieces.append(EOF_LINE.encode())
+            body = gzipped.join(pieces)
+        elif om:
+            body += EOF_LINE.encode()
+        return body, OPENMETRICS if om else TEXT
 
     def authorized(self, authorization: str) -> bool:
         """Whether a request with this ``Authorization`` header may read /metrics."""

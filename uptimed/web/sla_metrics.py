@@ -47,6 +47,7 @@ from uptimed.service.history import History, reading
 from uptimed.service.targets import Targets
 from uptimed.service.window import data_range, resolve_scope, slo_window
 from uptimed.store import summaries
+from uptimed.web.gzipped import Deflated, deflate
 from uptimed.web.metrics import (
     escape_label,
     header,
@@ -133,6 +134,8 @@ class SlaMetrics:
     def __init__(self, started_ms: int):
         self.text = ""
         self.openmetrics = ""
+        #: The two texts deflated, for a gzipped scrape (uptimed.web.gzipped).
+        self.text_gz = self.openmetrics_gz = deflate(b"")
         #: (kind, id) -> [up_ms, down_ms, counted up to (ms)]
         self._totals: dict[tuple[str, str], list[int]] = {}
         self._started = started_ms
@@ -149,7 +152,11 @@ class SlaMetrics:
         """Recompute every series (call it from a thread: it reads SQLite)."""
         with reading(config) as conn:
             text, om = self._render_both(conn, config, now)
-        self.text, self.openmetrics = text, om  # one after the other: scrapes read either
+        self.set(text, om, deflate(text.encode()), deflate(om.encode()))
+
+    def set(self, text: str, om: str, text_gz: Deflated, om_gz: Deflated) -> None:
+        """Each attribute in turn: a scrape reads one of them, never two."""
+        self.text, self.openmetrics, self.text_gz, self.openmetrics_gz = text, om, text_gz, om_gz
 
     def _render(self, conn: sqlite3.Connection, config: Config, now: int) -> str:
         """The text format of the series at ``now`` (tests read it; see :meth:`refresh`)."""
