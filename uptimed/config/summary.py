@@ -68,7 +68,7 @@ def _fleet_rows(config: Config) -> list[tuple[str, str]]:
             (
                 "location",
                 f"{d.location} (the fleet counts a monitor down when {d.location_quorum} "
-                f"location{'s' if d.location_quorum > 1 else ''} see it down)",
+                f"location{'s see' if d.location_quorum > 1 else ' sees'} it down)",
             )
         )
     if d.shard is not None:
