@@ -49,6 +49,8 @@ SLO_HERE = f'{DAEMON},slo=~"$slo"'  # the daemon's own SLO series carry its loca
 ONLY_MONITORS = 'monitor!=""'
 ONLY_SERVICES = 'service!=""'
 RATE = "$__rate_interval"
+# A 0-valued series for "no failure of any kind" (error_kind="none").
+NO_FAILURE = 'label_replace(vector(0), "error_kind", "none", "", "")'
 
 AVAILABILITY_WINDOWS = ("5m", "1h", "1d", "30d")
 
@@ -305,9 +307,11 @@ def fleet_overview() -> list[Json]:
         ),
         stat(
             "In maintenance",
-            "Monitors inside a maintenance window now (at any location). Their time counts "
-            "neither up nor down.",
-            f"count({maintenance} == 1) or vector(0)",
+            "Monitors inside a maintenance window now, and so without a fleet verdict (a "
+            "location in maintenance does not vote). Their time counts neither up nor down.",
+            # `unless`: the four counts stay disjoint even if one location alone is in
+            # maintenance (the others still vote, so the monitor is up or down).
+            f"count({maintenance} == 1 unless on (job, monitor) {fleet_state}) or vector(0)",
             steps("green", (1, "blue")),
         ),
         stat(
@@ -579,11 +583,15 @@ def probes() -> list[Json]:
         timeseries(
             "Failed probes by error kind",
             "Failed probes per second by classified error kind "
-            "(uptimed_probe_failures_total{error_kind}): timeout, refused, dns, http_status...",
+            "(uptimed_probe_failures_total{error_kind}): timeout, refused, dns, http_status... "
+            'A single 0 line "none" while no selected monitor has failed yet.',
             targets(
                 (
                     "sum by (monitor, location, error_kind) "
-                    f"({rate(s('uptimed_probe_failures_total', MONITOR))})",
+                    f"({rate(s('uptimed_probe_failures_total', MONITOR))}) "
+                    # A kind's series exists only once such a failure happened: with none at
+                    # all the rate is truly 0. `on ()` adds it only when nothing else is there.
+                    f"or on () {NO_FAILURE}",
                     "{{monitor}} {{location}} {{error_kind}}",
                 )
             ),

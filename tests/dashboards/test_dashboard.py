@@ -2,7 +2,10 @@
 builds; its structure is one Grafana imports (schema version, unique ids, panels that do not
 overlap, a datasource and queries on every panel, variables that resolve); every PromQL
 expression parses (promtool) and names only series the daemon exports (checked against a live
-daemon's /metrics too), that the shipped rules record, or that Prometheus makes itself.
+daemon's /metrics too), that the shipped rules record, or that Prometheus makes itself; the
+queries whose meaning is subtle (the overview's four counts, the honest 0 of the error kinds,
+"All" matching a daemon without location) are evaluated by promtool on synthetic series; the
+README documents every panel.
 
 That every panel's query returns data from a real Prometheus is the end-to-end test's job.
 """
@@ -307,6 +310,20 @@ def test_the_issue_s_panels_are_there() -> None:
     }
 
 
+def test_the_readme_documents_every_panel_and_variable() -> None:
+    """README.md's "Grafana dashboard" section has a table row for every panel (what it shows,
+    what to do when it is red) and one for every variable."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("### Grafana dashboard")
+    ends = [text.find("\n## ", start), text.find("\n### ", start + 1), len(text)]
+    end = min(i for i in ends if i > 0)
+    section = text[start:end]
+    for p in NON_ROWS:
+        assert f"\n| {p['title']} |" in section, f"README: no row for panel {p['title']!r}"
+    for v in DASH["templating"]["list"]:
+        assert f"\n| {v['label']} |" in section, f"README: no row for variable {v['label']!r}"
+
+
 # --- variables ------------------------------------------------------------------------------
 
 TEMPLATING = {v["name"]: v for v in DASH["templating"]["list"]}
@@ -361,6 +378,18 @@ def test_fill() -> None:
 # --- PromQL ---------------------------------------------------------------------------------
 
 
+def substituted(expr: str, values: dict[str, str] | None = None) -> str:
+    """``expr`` with Grafana's variables replaced, independently of build.fill: the interval
+    variables by 5m, each other ``$var`` by ``values[var]``, else by its "All" value ``.*``."""
+    expr = re.sub(r"\$\{?__(?:rate_interval|interval|range)\}?", "5m", expr)
+    given = values or {}
+    return re.sub(
+        r"\$\{(\w+)(?::\w+)?\}|\$(\w+)",
+        lambda m: given.get(m.group(1) or m.group(2), ".*"),
+        expr,
+    )
+
+
 def promtool_check(tmp_path: Path, exprs: list[str]) -> subprocess.CompletedProcess[str]:
     """``promtool check rules`` on ``exprs`` as recording rules (JSON is YAML)."""
     rules = [{"record": f"dashboard:expr{i}", "expr": e} for i, e in enumerate(exprs)]
@@ -374,12 +403,122 @@ def promtool_check(tmp_path: Path, exprs: list[str]) -> subprocess.CompletedProc
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
 def test_every_expression_parses(tmp_path: Path) -> None:
     assert len(EXPRS) >= 40
-    r = promtool_check(tmp_path, [build.fill(e) for e in EXPRS])
+    r = promtool_check(tmp_path, [substituted(e) for e in EXPRS])
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"{len(EXPRS)} rules found" in r.stdout, r.stdout
     # the check can fail: a broken expression is refused
     r = promtool_check(tmp_path, ["sum by (monitor (probe_success)"])
     assert r.returncode != 0
+
+
+def query(title: str, ref: str = "A") -> str:
+    (expr,) = [e for t, r, e in build.panel_queries(DASH) if (t, r) == (title, ref)]
+    return expr
+
+
+def series(name: str, value: str, **labels: str) -> dict[str, str]:
+    """An input series of a promtool unit test: ``value`` repeated for 10 minutes."""
+    text = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return {"series": f"{name}{{{text}}}", "values": f"{value}x10"}
+
+
+def evaluated(
+    tmp_path: Path, inputs: list[dict[str, str]], expect: list[tuple[str, list[Any]]]
+) -> subprocess.CompletedProcess[str]:
+    """``promtool test rules`` (no rule file): each (expr, samples) of ``expect`` evaluated at
+    5m over the ``inputs`` series, every sample given as (labels, value)."""
+    cases = [
+        {
+            "expr": expr,
+            "eval_time": "5m",
+            "exp_samples": [{"labels": labels, "value": v} for labels, v in samples],
+        }
+        for expr, samples in expect
+    ]
+    doc = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": inputs, "promql_expr_test": cases}],
+    }
+    path = tmp_path / "dashboard.test.yml"
+    path.write_text(json.dumps(doc))  # JSON is YAML
+    return subprocess.run(
+        ["promtool", "test", "rules", path.name], capture_output=True, text=True, cwd=tmp_path
+    )
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_fleet_overview_counts_add_up(tmp_path: Path) -> None:
+    """Evaluated by Prometheus' own engine (promtool), the overview's four counts split the
+    configured monitors with none counted twice: two daemons (fra1, ams1), a monitor up, one
+    down, one in maintenance everywhere, one with no verdict, and one in maintenance at fra1
+    only, which ams1 still votes on (so it is up, not in maintenance)."""
+    job = {"job": "uptimed"}
+    where = [{"instance": "a:9", "location": "fra1"}, {"instance": "b:9", "location": "ams1"}]
+    maintenance = {"up": ("0", "0"), "down": ("0", "0"), "maint": ("1", "1")}
+    maintenance |= {"unknown": ("0", "0"), "partial": ("1", "0")}
+    inputs = [
+        series("uptimed_maintenance_active", flags[i], **job, **where[i], monitor=m)
+        for m, flags in maintenance.items()
+        for i in (0, 1)
+    ]
+    inputs += [
+        series("uptimed:monitor_up:quorum", v, **job, monitor=m)
+        for m, v in {"up": "1", "down": "0", "partial": "1"}.items()
+    ]
+    inputs += [series("uptimed_build_info", "1", **job, **w, version="1") for w in where]
+    inputs += [
+        series("uptimed:slo_error_budget_remaining:ratio30d", v, **job, slo=slo, target="up")
+        for slo, v in {"spent": "-0.25", "fine": "0.5", "just": "0"}.items()
+    ]
+    counts = {
+        "Monitors up": 2,
+        "Monitors down": 1,
+        "In maintenance": 1,
+        "Unknown": 1,
+        "Daemons reporting": 2,
+        "SLOs out of budget": 2,
+    }
+    expect = [(substituted(query(t)), [("{}", n)]) for t, n in counts.items()]
+    r = evaluated(tmp_path, inputs, expect)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # and the check can fail: a wrong count is caught
+    r = evaluated(tmp_path, inputs, [(substituted(query("Monitors up")), [("{}", 3)])])
+    assert r.returncode != 0
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_zero_series_only_when_nothing_happened(tmp_path: Path) -> None:
+    """Failures by error kind: a single 0 series "none" while no failure was ever counted (the
+    family is absent then), and only the real series once there are failures."""
+    panel = "Failed probes by error kind"
+    expr = substituted(query(panel))
+    labels = {"job": "uptimed", "instance": "a:9", "monitor": "m"}
+    quiet = [series("probe_success", "1", **labels)]
+    r = evaluated(tmp_path, quiet, [(expr, [('{error_kind="none"}', 0)])])
+    assert r.returncode == 0, r.stdout + r.stderr
+    failing = [
+        {
+            "series": 'uptimed_probe_failures_total{job="uptimed",instance="a:9",monitor="m",'
+            'error_kind="timeout"}',
+            "values": "0+60x10",  # one failure a second
+        }
+    ]
+    r = evaluated(tmp_path, failing, [(expr, [('{monitor="m",error_kind="timeout"}', 1)])])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_all_matches_a_daemon_without_location(tmp_path: Path) -> None:
+    """A single daemon without [daemon].location has no location label: "All" (.*) still
+    selects its series, and a chosen location does not."""
+    inputs = [series("uptimed_monitor_up", "1", job="uptimed", instance="a:9", monitor="m")]
+    expr = query("Monitor state per location")
+    want = '{__name__="uptimed_monitor_up",job="uptimed",instance="a:9",monitor="m"}'
+    r = evaluated(tmp_path, inputs, [(substituted(expr), [(want, 1)])])
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = evaluated(tmp_path, inputs, [(substituted(expr, {"location": "fra1"}), [])])
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_every_metric_is_exported_recorded_or_prometheus_s() -> None:
