@@ -181,6 +181,28 @@ def test_cached_lines_follow_new_results_and_label_changes():
     assert 'probe_success{monitor="db",env="prod"} 0.0' in text and "team=" not in text
 
 
+def test_a_reload_or_a_probe_during_a_layout_change_never_leaves_stale_labels() -> None:
+    import dataclasses
+    import time
+
+    mons = live_monitors(int(time.time() * 1000))
+    c = MonitorCollector(lambda: mons.values())
+    c.render_text()
+    db = mons["db"]
+    # A reload changes a label's value (the monitor's config is a new object): the next scrape
+    # shows it, without waiting for the monitor's next probe.
+    db.reconfigure(dataclasses.replace(db.config, labels=(("env", "staging"),)))
+    assert 'probe_success{monitor="db",env="staging",team=""} 1.0' in c.render_text()
+    # The only monitor with "team" goes; a probe of db is formatted (by the runner, in the event
+    # loop's thread) before the next scrape has seen the new layout: that scrape does not keep
+    # the old layout's labels for db.
+    del mons["web"]
+    c.refresh(db)
+    text = c.render_text()
+    assert 'probe_success{monitor="db",env="staging"} 1.0' in text and "team=" not in text
+    assert 'uptimed_probes_total{monitor="db",env="staging",result="success"} 7.0' in text
+
+
 def test_an_internal_error_leaves_no_probe_series_and_is_counted_apart() -> None:
     import time
 
