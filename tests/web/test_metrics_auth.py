@@ -6,7 +6,9 @@ the real daemon with the credentials in its config file.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -205,3 +207,23 @@ async def test_the_daemon_asks_for_its_configured_credentials_and_never_logs_the
         assert (await get(url + "/healthz"))[0] == 200
     log = d.log.read_text()
     assert TOKEN not in log and PASSWORD not in log
+
+
+async def test_a_reload_changes_the_metrics_credentials_at_once(tmp_path: Path) -> None:
+    """SIGHUP applies new /metrics credentials (as the API token): the old token stops working,
+    and no "takes effect at the next restart" warning is logged for them."""
+    d = DaemonProc(tmp_path, MONITORS)
+    text = d.config.read_text()
+    d.config.write_text(text.replace("[daemon]\n", f"[daemon]\n{BEARER}\n", 1))
+    async with d:
+        url = f"http://127.0.0.1:{d.port}/metrics"
+        assert (await get(url, {"Authorization": f"Bearer {TOKEN}"}))[0] == 200
+        d.config.write_text(text.replace("[daemon]\n", '[daemon]\nmetrics_token = "n3w"\n', 1))
+        d.send(signal.SIGHUP)
+        for _ in range(50):
+            if (await get(url, {"Authorization": "Bearer n3w"}))[0] == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert (await get(url, {"Authorization": "Bearer n3w"}))[0] == 200
+        assert (await get(url, {"Authorization": f"Bearer {TOKEN}"}))[0] == 401
+    assert "take effect at the next restart" not in d.log.read_text()

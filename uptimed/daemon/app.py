@@ -38,7 +38,7 @@ from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.daemon.scheduler import every, make_scheduler, trigger
 from uptimed.daemon.sla_worker import SlaWorker
 from uptimed.errors import ConfigError, DatabaseLocked, StartupError
-from uptimed.model.config import Config, Monitor
+from uptimed.model.config import Config, DaemonConfig, Monitor
 from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app
@@ -425,9 +425,7 @@ class Daemon:
                 "reload: the API token changed%s",
                 "" if new.daemon.api_token else "; write endpoints are off",
             )
-        if dataclasses.replace(new.daemon, api_token=None) != dataclasses.replace(
-            self.config.daemon, api_token=None
-        ):
+        if _credentials_from(new.daemon, None) != _credentials_from(self.config.daemon, None):
             log.warning("reload: changes to [daemon] take effect at the next restart")
         wanted = {m.id: m for m in _runs(new) if m.enabled}
         ids = await asyncio.wrap_future(self.store.call(register_monitors(_registered(new))))
@@ -456,7 +454,8 @@ class Daemon:
                 live.reconfigure(m)
                 if interval_changed:
                     self.scheduler.reschedule_job(k, trigger=trigger(k, m.interval))
-        daemon = dataclasses.replace(self.config.daemon, api_token=new.daemon.api_token)
+        # The credentials take effect now (the /metrics endpoint reads them per request).
+        daemon = _credentials_from(self.config.daemon, new.daemon)
         self.config = dataclasses.replace(
             new, daemon=daemon
         )  # the rest of [daemon] waits for a restart
@@ -470,6 +469,20 @@ class Daemon:
             len(runner.monitors), len(added), len(removed), changed,
         )  # fmt: skip
         return True
+
+
+def _credentials_from(daemon: DaemonConfig, source: DaemonConfig | None) -> DaemonConfig:
+    """``daemon`` with the credentials (the API's and /metrics', the [daemon] options a reload
+    applies at once) of ``source``; None: without any."""
+    if source is None:
+        source = DaemonConfig(database=daemon.database)
+    return dataclasses.replace(
+        daemon,
+        api_token=source.api_token,
+        metrics_token=source.metrics_token,
+        metrics_username=source.metrics_username,
+        metrics_password=source.metrics_password,
+    )
 
 
 def _runs(config: Config) -> list[Monitor]:
