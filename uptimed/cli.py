@@ -6,6 +6,7 @@ The config file is ``-c FILE``, else ``$UPTIMED_CONFIG``, else /etc/uptimed/conf
     uptimed check-config -c FILE   validate a config and summarize it
     uptimed status -c FILE         confirmed state of every monitor, from the database
     uptimed report -c FILE         availability, SLOs, budgets and credits over a window
+                                   (--database FILE, repeated: several daemons as one fleet)
     uptimed maintenance add|list|end -c FILE   ad-hoc maintenance windows
     uptimed --version
 
@@ -22,6 +23,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from uptimed import __version__
 from uptimed.config import load_config, summarize
@@ -30,7 +32,11 @@ from uptimed.config.secrets import Mode
 from uptimed.core.times import PERIODS
 from uptimed.errors import ConfigError, NoDatabase, RequestError, UsageError
 from uptimed.model.config import Config
+from uptimed.model.report import Scope
 from uptimed.render.report import FORMATS
+
+if TYPE_CHECKING:
+    from uptimed.service.fleet import Database
 
 SYSTEM_CONFIG = "/etc/uptimed/config.toml"
 CONFIG_HELP = f"the TOML config file (default: $UPTIMED_CONFIG, else {SYSTEM_CONFIG})"
@@ -105,6 +111,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_report.add_argument(
         "--slo", action="append", default=[], metavar="ID", help="only this SLO (repeatable)"
+    )
+    p_report.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read this daemon's database (repeatable: several daemons, locations or shards"
+        " as one fleet; default: the config's [daemon].database)",
+    )
+    p_report.add_argument(
+        "--location-quorum",
+        type=_quorum,
+        metavar="K",
+        help="a monitor seen from several locations is down when at least K of them see it"
+        " down (default: [daemon].location_quorum)",
     )
     p_report.add_argument(
         "--format", choices=FORMATS, default="table",
@@ -205,26 +226,113 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run(config, args.loop)
 
 
+def _quorum(value: str) -> int:
+    """``--location-quorum``: an integer >= 1."""
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give an integer >= 1")
+    return k
+
+
 def _report(config: Config, args: argparse.Namespace) -> int:
     from uptimed.render.report import render
-    from uptimed.service.history import reading
-    from uptimed.service.report import build_report
+    from uptimed.service import fleet
     from uptimed.service.window import resolve_scope, resolve_window
     from uptimed.store import now_ms
 
     now = now_ms()
+    paths = args.database or [config.daemon.database]
+    quorum = args.location_quorum or config.daemon.location_quorum
     try:
         w = resolve_window(
             now, start=args.start, end=args.end, period=args.period, at=args.at, window=args.window,
             timezone=args.timezone,
         )  # fmt: skip
         scope = resolve_scope(config, args.monitor, args.service, args.slo)
-        with reading(config) as conn:
-            report = build_report(conn, config, scope, w, now, incident_lists=args.format == "json")
+        with fleet.reading_all(paths, check=len(paths) > 1) as databases:
+            dbs = [db for db, _ in databases]
+            scope = _whole_only(config, scope, dbs, args)
+            if len(databases) == 1:  # one daemon's database: the report as it always was
+                from uptimed.service.report import build_report
+
+                report = build_report(
+                    databases[0][1], config, scope, w, now, incident_lists=args.format == "json"
+                )
+            else:
+                for note in fleet.thin(config, scope, dbs, quorum):
+                    print(f"uptimed report: note: {note}", file=sys.stderr)
+                report = fleet.build_fleet_report(
+                    databases, config, scope, w, now, quorum, incident_lists=args.format == "json"
+                )
     except RequestError as e:
         raise UsageError(e.render(_flag)) from None
-    sys.stdout.write(render(report, args.format))
+    except fleet.FleetError as e:
+        print(f"uptimed report: {e}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as e:  # unreadable, locked, not a database
+        print(f"uptimed report: cannot use database {', '.join(paths)}: {e}", file=sys.stderr)
+        return 1
+    if len(paths) == 1:
+        sys.stdout.write(render(report, args.format))
+    elif args.format == "json":
+        from uptimed.render.json import dumps, report_json
+
+        print(dumps({**report_json(report), "fleet": _fleet_json(dbs, quorum)}))
+    else:
+        sys.stdout.write(render(report, args.format))
+        if args.format == "table":
+            print("\n".join(_fleet_lines(dbs, quorum)))
     return 0
+
+
+def _whole_only(
+    config: Config, scope: Scope, databases: Sequence[Database], args: argparse.Namespace
+) -> Scope:
+    """``scope`` less the services and SLOs a sharded fleet's databases cannot compute whole
+    (an error for one asked for by name; a note for the others)."""
+    from uptimed.service import fleet
+
+    if not fleet.sharded(config, databases):
+        return scope
+    left_out = fleet.partial(config, scope, databases)
+    for p in left_out:
+        missing = ", ".join(repr(m) for m in p.missing)
+        why = (
+            f"{p.kind} {p.id!r}: its member(s) {missing} are in none of the databases given"
+            " (they run on other shards: give every shard's database)"
+        )
+        if p.id in (args.service if p.kind == "service" else args.slo):
+            raise UsageError(why)
+        print(f"uptimed report: note: {why}; left out of the report", file=sys.stderr)
+    return fleet.without(scope, left_out)
+
+
+def _fleet_json(databases: Sequence[Database], quorum: int) -> dict[str, object]:
+    """What the JSON of a report of several databases says of them (its ``"fleet"``)."""
+    return {
+        "locations": [
+            {"location": db.location, "database": db.path, "shard": db.shard,
+             "monitors": len(db.monitors)}
+            for db in databases
+        ],
+        "location_quorum": quorum,
+    }  # fmt: skip
+
+
+def _fleet_lines(databases: Sequence[Database], quorum: int) -> list[str]:
+    """What the table of a report of several databases says of them, after the rest."""
+    from uptimed.render.table import text_table
+
+    rows = [(db.location, db.shard or "-", str(len(db.monitors)), db.path) for db in databases]
+    return [
+        "",
+        f"FLEET ({len(databases)} databases; a monitor is down when at least {quorum} of its"
+        " locations see it down)",
+        *text_table(("LOCATION", "SHARD", "MONITORS", "DATABASE"), rows, right=(2,)),
+    ]
 
 
 #: The flag of each field of the library's requests (uptimed.errors.RequestError names fields).

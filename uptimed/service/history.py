@@ -83,6 +83,14 @@ class History:
             self._daily_state = reads.daily_state(self.conn)
         return self._daily_state
 
+    def latency_counts(
+        self, keys: Sequence[str], threshold: int, window: Interval
+    ) -> tuple[int, int, int | None, bool]:
+        """The latency counts of the monitors ``keys`` (those the database has; each once)
+        against ``threshold`` (µs) over ``window`` (:func:`uptimed.store.reads.latency_counts`)."""
+        ids = sorted({self.ids[k] for k in keys if k in self.ids})
+        return reads.latency_counts(self.conn, ids, threshold, window)
+
     def stretches(self, mids: Sequence[int], span: Interval) -> dict[int, tuple[int, ...]]:
         """Per monitor, the totals of its day summaries over ``span``
         (:func:`uptimed.store.reads.stretches`)."""

@@ -15,6 +15,7 @@ Maintenance windows on a service cover the service and each of its member monito
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from uptimed.core.intervals import Interval, union
@@ -56,8 +57,18 @@ class ReportReader:
     so that every part sees one database."""
 
     def __init__(
-        self, conn: sqlite3.Connection, config: Config, scope: Scope, window: Window, now: int
+        self,
+        conn: sqlite3.Connection | None,
+        config: Config,
+        scope: Scope,
+        window: Window,
+        now: int,
+        *,
+        targets: Callable[[int, int], Targets] | None = None,
     ):
+        """``targets``: the timelines over ``[lo, hi)`` (the time the report reads) from
+        elsewhere than ``conn`` (the fleet report's, :mod:`uptimed.service.fleet`); then
+        ``conn`` may be None."""
         start, end = window.start, min(window.end, now)
         if end < start:
             raise ValueError(
@@ -67,8 +78,12 @@ class ReportReader:
         self.span: Interval = (start, end)
         self.slo_windows = {s.id: slo_window(s, now, window) for s in scope.slos}
         lo, hi = data_range([self.span], self.slo_windows.values())
-        self.history = History(conn, config, lo, hi, now)
-        self.targets = Targets(self.history)
+        if targets is None:
+            assert conn is not None, "a report reads a database or is given its timelines"
+            self.targets = Targets(History(conn, config, lo, hi, now))
+        else:
+            self.targets = targets(lo, hi)
+        self.history = self.targets.history
         self._members_loaded = False
         self._slos: tuple[SloReport, ...] | None = None
         #: What each SLO's figures are over, per target (see :func:`uptimed.service.slos.shown`)

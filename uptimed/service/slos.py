@@ -13,7 +13,7 @@ from uptimed.core.sla import Target
 from uptimed.model.config import SLO
 from uptimed.model.report import Figures, Latency, SLOEvaluation, SloReport, SloWindow
 from uptimed.service.targets import Targets
-from uptimed.store import reads, threshold_us
+from uptimed.store import threshold_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +90,9 @@ def latency(s: SLO, targets: Targets, window: Interval) -> Latency | None:
     monitor)."""
     if s.latency is None:
         return None
-    history = targets.history
     svc = targets.services.get(s.target)
-    ids = sorted(
-        {history.ids[k] for k in (svc.monitors if svc else (s.target,)) if k in history.ids}
-    )
-    good, total, since, exact = reads.latency_counts(
-        history.conn, ids, threshold_us(s.latency.threshold), window
+    good, total, since, exact = targets.history.latency_counts(
+        svc.monitors if svc else (s.target,), threshold_us(s.latency.threshold), window
     )
     lat = sla.latency_attainment(good, total, s.latency.objective)
     return Latency(s.latency.threshold, lat, since, exact)
