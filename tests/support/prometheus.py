@@ -236,8 +236,7 @@ class Prometheus:
             body = await r.json(content_type=None)
         if body.get("status") != "success":
             raise PrometheusError(
-                f"{path} {query}: {body.get('errorType')}: {body.get('error')}\n"
-                f"{self.log_tail(15)}"
+                f"{path} {query}: {body.get('errorType')}: {body.get('error')}\n{self.log_tail(15)}"
             )
         return body["data"]
 
