@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import platform
 import re
@@ -33,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,6 +67,14 @@ def main() -> None:
     p.add_argument("--scrapes", type=int, default=20, help="rounds of the four formats (20)")
     p.add_argument("--spread", type=float, default=60, help="seconds the rounds span (60)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument(
+        "--prometheus",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="then let a real Prometheus scrape it every 5 s for SECONDS and report its"
+        " scrape_duration_seconds (Debian's prometheus on PATH)",
+    )
     args = p.parse_args()
     if args.services * SERVICE_SIZE > args.monitors:
         p.error("--services needs 10 monitors each")
@@ -171,11 +182,43 @@ def measure(args: argparse.Namespace, work: Path) -> tuple[dict[str, list[float]
                 load=load(),
             )  # fmt: skip
             facts.update(check(bodies, args))
+            if args.prometheus:
+                facts["prometheus"] = prometheus_scrapes(work, listen, args.prometheus)
         finally:
             rc = common.stop(proc, timeout=60)
             if rc != 0:
                 print(f"daemon exited {rc}; log tail:\n{log.read_text()[-2000:]}")
     return results, facts
+
+
+def prometheus_scrapes(work: Path, listen: int, seconds: float) -> list[float]:
+    """A real Prometheus scraping the daemon every 5 s (OpenMetrics and gzip, as it asks):
+    its own scrape_duration_seconds of each scrape, in seconds."""
+    port = common.free_port()
+    (work / "prometheus.yml").write_text(
+        "global: {scrape_interval: 5s, scrape_timeout: 5s}\n"
+        "scrape_configs: [{job_name: uptimed, static_configs:"
+        f" [{{targets: ['127.0.0.1:{listen}']}}]}}]\n"
+    )
+    proc = subprocess.Popen(
+        ["prometheus", f"--config.file={work / 'prometheus.yml'}",
+         f"--storage.tsdb.path={work / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}",
+         "--log.level=error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        t0 = time.time()
+        time.sleep(seconds + 6)
+        query = urllib.parse.urlencode(
+            {"query": "scrape_duration_seconds", "start": t0, "end": time.time(), "step": "5s"}
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query_range?{query}") as r:
+            result = json.load(r)["data"]["result"]
+        # one value per 5 s step: each scrape's duration (a step may repeat the last one)
+        return [float(v) for _, v in result[0]["values"]] if result else []
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def check(bodies: dict[str, bytes], args: argparse.Namespace) -> dict:
@@ -221,6 +264,14 @@ def report(results: dict[str, list[float]], facts: dict) -> None:
         f"daemon CPU over the rounds {facts['cpu']:.0f} % of one core (probes, SLA refreshes and"
         f" the scrapes); RSS max {facts['rss']:.0f} MB; load average at the end {facts['load']}"
     )
+    prom = facts.get("prometheus")
+    if prom:
+        med = statistics.median(prom)
+        print(
+            f"Prometheus' own scrape_duration_seconds ({len(prom)} scrapes, OpenMetrics+gzip):"
+            f" median {ms(med)}, p90 {ms(common.percentile(prom, 0.9))}, max {ms(max(prom))}"
+            f"   < {ms(TARGET)} {'ok' if med < TARGET else 'MISSED'}"
+        )
     if missed:
         print(f"missed the target (median): {', '.join(missed)}")
 
