@@ -371,6 +371,30 @@ def test_an_outage_that_began_before_the_rows_read_begins_where_the_quorum_says(
     assert item(rep, "monitors", "web")["incidents"] == []
 
 
+def test_a_service_outage_is_read_out_through_its_members_fleet_outages(tmp_path: Path) -> None:
+    """K=1, the window from W0: web's fleet outage (fra1's) began at W0-10m, so shop's outage is
+    read out before W0, where api's fleet outage (ams1's, W0-30m to W0-5m) joins it. fra1's api
+    rows there have a gap (W0-25m to W0-20m): the quorum of api over what is read is known only
+    from W0-20m, and api's outage must be read out further, or shop's would begin at W0-20m."""
+    config = config_for(tmp_path, slos=False)
+    fra1, ams1 = tmp_path / "fra1.db", tmp_path / "ams1.db"
+    w0 = T + 3 * H
+    write(fra1, "fra1", (T, NOW), {
+        "web": [(T, w0 - 10 * M, UP), (w0 - 10 * M, w0 + 10 * M, DOWN, "timeout"),
+                (w0 + 10 * M, NOW + 5 * S, UP)],
+        "api": [(T, w0 - 25 * M, UP), (w0 - 20 * M, NOW + 5 * S, UP)],
+    })  # fmt: skip
+    write(ams1, "ams1", (T, NOW), {
+        "web": [(T, NOW + 5 * S, UP)],
+        "api": [(T, w0 - 30 * M, UP), (w0 - 30 * M, w0 - 5 * M, DOWN, "refused"),
+                (w0 - 5 * M, NOW + 5 * S, UP)],
+    })  # fmt: skip
+    rep = fleet_report(config, [fra1, ams1], NOW, 1, start=fleet_iso(w0), end=fleet_iso(NOW))
+    (inc,) = item(rep, "services", "shop")["incidents"]
+    assert (inc["start"], inc["end"]) == (fleet_iso(w0 - 30 * M), fleet_iso(w0 + 10 * M))
+    assert inc["duration_seconds"] == 40 * 60 and inc["counted_seconds"] == 10 * 60
+
+
 def test_maintenance_added_to_one_database_covers_every_location(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     fra1, ams1 = tmp_path / "fra1.db", tmp_path / "ams1.db"

@@ -321,15 +321,25 @@ class FleetTargets(Targets):
         :func:`uptimed.core.quorum.fleet_parts`), read over the history's time and, for an
         outage that reaches the edge of what the rows read tell, out to where it ends."""
         holders = self.holders.get(key, [])
-        lo, hi, now = self.fleet.lo, self.fleet.hi, self.fleet.now
+        lo, hi = self.fleet.lo, self.fleet.hi
         rows = self._loc_rows.pop(key, None)
         if rows is None:
             rows = self._read(key, [(lo, hi)])
         covers = [self.fleet.parts[i].cover for i in holders]
         if len(holders) <= 1:  # as one database's report computes it
             return sla.monitor_parts(rows[0] if rows else [], covers[0] if covers else [])
-        read = (lo, hi)
-        step = max(EXTEND_MS, hi - lo)
+        return self._read_out(key, rows, (lo, hi), covers)
+
+    def _read_out(
+        self, key: str, rows: list[list[Row]], read: Interval, covers: Sequence[Sequence[Interval]]
+    ) -> Parts:
+        """The fleet parts of ``key`` (held by several locations) from its locations' ``rows``
+        over ``read``, read further out while an outage touches the edge of where the quorum is
+        known, so that each outage is whole, as one database's DOWN rows are (a service's
+        outages are read out to where those end: an outage cut at that edge would look as if
+        it began or ended there). ``covers``: each location's."""
+        now = self.fleet.now
+        step = max(EXTEND_MS, read[1] - read[0])
         for _ in range(EXTENSIONS + 1):
             located = [sla.monitor_parts(r, c) for r, c in zip(rows, covers, strict=True)]
             known = known_span([[(r[0], r[1]) for r in rs] for rs in rows], read)
@@ -356,7 +366,8 @@ class FleetTargets(Targets):
     def rows_as_written(self, key: str, spans: Sequence[Interval]) -> list[Row]:
         """The monitor's rows as written over ``spans`` (sorted, disjoint), as rows
         ``(start, end, state, cause, number)``: one database's as they are; several
-        databases' as the quorum of theirs, over each span where it is known."""
+        databases' as the quorum of theirs where it is known, each outage read out whole
+        (:meth:`_read_out`), as one database's DOWN rows are."""
         holders = self.holders.get(key, [])
         mid = self.fleet.ids[key]
         if len(holders) <= 1:
@@ -365,9 +376,7 @@ class FleetTargets(Targets):
         out: list[Row] = []
         for span in spans:
             rows = self._read(key, [span])
-            located = [sla.monitor_parts(r, []) for r in rows]
-            known = known_span([[(r[0], r[1]) for r in rs] for rs in rows], span)
-            _, downs, raw = fleet_parts(located, self.quorum, known)
+            _, downs, raw = self._read_out(key, rows, span, [[] for _ in rows])
             out += [(s, e, 1, None, mid) for s, e in raw.up]
             out += [(s, e, 0, cause, mid) for s, e, cause in downs]
         return sorted(out)
