@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from uptimed.config.values import host_port, show_decimal
-from uptimed.core.shard import plan
+from uptimed.core.shard import plan, shard_text
 from uptimed.core.times import format_duration
 from uptimed.model.config import DEFAULT_MIN_COVERAGE, SLO, Config
 
@@ -74,7 +74,7 @@ def _fleet_rows(config: Config) -> list[tuple[str, str]]:
     if d.shard is not None:
         p = plan(config)
         rows.append(
-            ("shard", f"{d.shard[0]}/{d.shard[1]}: runs {len(p.monitors)} of "
+            ("shard", f"{shard_text(d.shard)}: runs {len(p.monitors)} of "
              f"{len(config.monitors)} monitors")
         )  # fmt: skip
         for kind, elsewhere in (("service", p.services_elsewhere), ("slo", p.slos_elsewhere)):

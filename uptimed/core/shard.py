@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from uptimed.model.config import Config
 
 
+def shard_text(shard: tuple[int, int]) -> str:
+    """``(2, 3)`` as written in the config, the database and the series: ``"2/3"``."""
+    return f"{shard[0]}/{shard[1]}"
+
+
 def shard_of(monitor_id: str, count: int) -> int:
     """The shard (1 to ``count``) that runs ``monitor_id``."""
     digest = hashlib.sha256(monitor_id.encode()).digest()

@@ -28,7 +28,7 @@ from probes.http import make_session
 from uptimed import __version__
 from uptimed.config import load_config
 from uptimed.core.recurrence import expand
-from uptimed.core.shard import plan
+from uptimed.core.shard import plan, shard_text
 from uptimed.core.sla import covered_targets
 from uptimed.core.state import StateMachine
 from uptimed.core.times import iso
@@ -116,8 +116,7 @@ class Daemon:
                     m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id]))
                 )
 
-        self.sla_started = self.store.now_ms()
-        self.sla = SlaMetrics(self.sla_started)
+        self.sla = SlaMetrics(self.store.now_ms())
         endpoint = MetricsEndpoint(self.metrics, collector, self.sla, lambda: self.config)
         self.api = api = Api(
             lambda: self.config, lambda: runner.monitors, self.store, cfg.daemon.api_token
@@ -142,7 +141,7 @@ class Daemon:
             version=__version__,
             config_sha256=cfg.sha256,
             location=cfg.daemon.location,
-            shard=None if shard is None else f"{shard[0]}/{shard[1]}",
+            shard=None if shard is None else shard_text(shard),
         )
         self.metrics.queue_depth.set_function(lambda: self.store.queue_depth)
         self.metrics.in_flight.set_function(lambda: runner.in_flight)
@@ -309,7 +308,7 @@ class Daemon:
 
     async def _refresh_sla(self) -> None:
         """Keep the SLA series fresh, in a child process: scrapes only read the result."""
-        worker = SlaWorker(self.sla, self.sla_started)
+        worker = SlaWorker(self.sla)
         try:
             await self._refresh_sla_with(worker)
         finally:

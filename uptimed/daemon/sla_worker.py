@@ -58,9 +58,8 @@ def _watch_parent(parent: int) -> None:
 class SlaWorker:
     """Refreshes ``sla``'s texts (what scrapes read) in the child process."""
 
-    def __init__(self, sla: SlaMetrics, started_ms: int):
+    def __init__(self, sla: SlaMetrics):
         self.sla = sla
-        self.started_ms = started_ms
         self._pool: ProcessPoolExecutor | None = None
         self._sent: Config | None = None
 
@@ -77,7 +76,7 @@ class SlaWorker:
         send = None if config is self._sent else config
         loop = asyncio.get_running_loop()
         try:
-            texts = await loop.run_in_executor(self._pool, _refresh, self.started_ms, send, now)
+            texts = await loop.run_in_executor(self._pool, _refresh, self.sla.started, send, now)
         except BrokenProcessPool:
             self.close()  # the next refresh starts a new child
             raise

@@ -38,7 +38,7 @@ from typing import Any
 from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from uptimed.core.shard import ShardPlan, plan
+from uptimed.core.shard import ShardPlan, plan, shard_text
 from uptimed.daemon import connectivity
 from uptimed.model.config import Config
 from uptimed.model.report import Scope
@@ -138,7 +138,7 @@ class SlaMetrics:
         self.text_gz = self.openmetrics_gz = deflate(b"")
         #: (kind, id) -> [up_ms, down_ms, counted up to (ms)]
         self._totals: dict[tuple[str, str], list[int]] = {}
-        self._started = started_ms
+        self.started = started_ms  # the daemon's start (ms): counting begins there
         self._plan: tuple[Config, ShardPlan] | None = None
 
     def describe(self) -> list[Any]:
@@ -184,16 +184,16 @@ class SlaMetrics:
         # The same windows as the report's default (uptimed.service.window.slo_window).
         slo_windows = {s.id: slo_window(s, now) for s in scope.slos}
         lo, _ = data_range(
-            [(min(now - max(WINDOWS.values()), self._started), now)], slo_windows.values()
+            [(min(now - max(WINDOWS.values()), self.started), now)], slo_windows.values()
         )
         history = History(conn, config, lo, now, now)
         targets = Targets(history)
         by_id = summaries.final_points(conn, now)
         final = {key: by_id[mid] for key, mid in history.ids.items() if mid in by_id}
         # the running daemon's heartbeat
-        covered_to = history.runs[-1][1] if history.runs else self._started
+        covered_to = history.runs[-1][1] if history.runs else self.started
         services = {s.id: s for s in config.services}
-        upto = {key: min(final.get(key, self._started), covered_to) for key in scope.monitors}
+        upto = {key: min(final.get(key, self.started), covered_to) for key in scope.monitors}
         for key in scope.services:
             upto[key] = min(
                 [
@@ -255,10 +255,10 @@ class SlaMetrics:
         return _both(HELP, lines)
 
     def _counted_to(self, key: tuple[str, str]) -> int:
-        return self._totals[key][2] if key in self._totals else self._started
+        return self._totals[key][2] if key in self._totals else self.started
 
     def _advance(self, key: tuple[str, str], targets: Targets, upto: int) -> tuple[int, int]:
-        totals = self._totals.setdefault(key, [0, 0, self._started])
+        totals = self._totals.setdefault(key, [0, 0, self.started])
         if upto > totals[2]:
             fig = targets.accounting(key[0], key[1], (totals[2], upto))
             totals[0] += fig.up_ms
@@ -317,7 +317,7 @@ class ConfigSeries:
         lines: dict[str, list[str]] = {name: [] for name in CONFIG_HELP}
         lines["uptimed_location_quorum"].append(f"{location_label(location)}}} {d.location_quorum}")
         if d.shard is not None:
-            lines["uptimed_shard_info"].append(f'shard="{d.shard[0]}/{d.shard[1]}"{loc}}} 1')
+            lines["uptimed_shard_info"].append(f'shard="{shard_text(d.shard)}"{loc}}} 1')
         for svc in config.services:
             sid = f'service="{escape_label(svc.id)}"'
             lines["uptimed_service_info"].append(f'{sid},rule="{svc.rule}"{loc}}} 1')
