@@ -17,7 +17,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
 from apscheduler.events import (  # type: ignore[import-untyped]  # APScheduler 3 has no types
     EVENT_JOB_MAX_INSTANCES,
     JobEvent,
@@ -43,6 +42,7 @@ from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
+from uptimed.web.server import WebServer
 from uptimed.web.sla_metrics import REFRESH as SLA_REFRESH
 from uptimed.web.sla_metrics import SlaMetrics
 
@@ -121,13 +121,12 @@ class Daemon:
         self.api = api = Api(
             lambda: self.config, lambda: runner.monitors, self.store, cfg.daemon.api_token
         )
-        app = make_app(endpoint, self.health, api)
-        web_runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await web_runner.setup()
+        server = WebServer(
+            make_app(endpoint, self.health, api), cfg.daemon.listen_host, cfg.daemon.listen_port
+        )
         try:
-            await web.TCPSite(web_runner, cfg.daemon.listen_host, cfg.daemon.listen_port).start()
+            await asyncio.to_thread(server.start)
         except OSError as e:
-            await web_runner.cleanup()
             await session.close()
             self.store.close()
             raise StartupError(
@@ -206,7 +205,7 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await session.close()
-        await web_runner.cleanup()
+        await asyncio.to_thread(server.stop)
         await asyncio.to_thread(self.store.close)
         log.info("stopped")
 

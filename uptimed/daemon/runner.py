@@ -62,7 +62,7 @@ def thresholds(m: Monitor) -> Thresholds:
 class LiveMonitor:
     __slots__ = (
         "config", "db_id", "machine", "kind", "probe", "secrets", "last", "ok_total", "failures",
-        "internal_errors", "internal_logged", "rendered", "gate",
+        "internal_errors", "internal_logged", "gate",
     )  # fmt: skip
 
     def __init__(self, config: Monitor, db_id: int, machine: StateMachine):
@@ -81,8 +81,6 @@ class LiveMonitor:
         self.internal_errors = 0
         #: the internal-error messages logged already (at most INTERNAL_LOG_LIMIT + 1)
         self.internal_logged: set[str] = set()
-        #: (label string, formatted series) kept by the metrics collector
-        self.rendered: tuple[str, tuple[str, ...]] | None = None
         #: The runner's connectivity gate once it has probed this monitor (None without checks).
         self.gate: Holdback[Held] | None = None
 

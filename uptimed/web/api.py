@@ -265,7 +265,8 @@ class Api:
 
     async def list_monitors(self, request: web.Request) -> list[dict[str, Any]]:
         now = self.store.now_ms()
-        return [self._live(m, now) for m in self.monitors().values()]
+        # list() first: the web server's thread walks what a reload may change meanwhile
+        return [self._live(m, now) for m in list(self.monitors().values())]
 
     async def get_monitor(self, request: web.Request) -> dict[str, Any]:
         key = request.match_info["id"]

@@ -31,7 +31,9 @@ sample lines of both formats are the same, only a counter's family name in HELP 
 
 from __future__ import annotations
 
+import operator
 import platform
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
@@ -84,9 +86,13 @@ class MonitorCollector:
     """The per-monitor series of the live monitors.
 
     Each monitor's lines are formatted once per probe (:meth:`refresh`, called by the runner)
-    with its label string built once, so that a scrape of 10,000 monitors only joins strings:
-    formatting them at scrape time took ~50 ms of pure Python, which on a busy daemon competes
-    with the event loop for the GIL and stretched scrapes past 250 ms.
+    into one dict per family (monitor id -> its lines), so that a scrape of 10,000 monitors
+    joins each family's dict in C: a Python loop over the monitors at every scrape took
+    ~40 ms, which on a busy daemon competes with the probe loop for the GIL. Only the two
+    families that change with the time (``uptimed_monitor_up``, which a verdict older than
+    ``max_gap`` leaves, and ``uptimed_maintenance_active``) are picked per scrape, from lines
+    formatted in advance for both values. A scrape that finds the monitors or their configs
+    changed (a reload) formats everything again first.
     :meth:`render` writes the text format (or OpenMetrics); :meth:`collect` (the
     prometheus_client collector API) parses that text, so both always say the same.
 
@@ -104,12 +110,21 @@ class MonitorCollector:
         self.monitors = monitors
         self.in_maintenance = in_maintenance
         self.location = location
-        #: monitor id -> (the config and the layout its label string was built from, the label
-        #: string). Looked up by id and checked by identity: hashing an (id, labels, layout)
-        #: key for 10,000 monitors at every scrape cost more than the rest of the loop.
-        self._label_cache: dict[str, tuple[Monitor, tuple[str, ...], str]] = {}
-        #: Static label names of all monitors: every series carries all of them.
-        self._extra: tuple[str, ...] = ()
+        #: The configs the lines below were formatted for, in order: a scrape that finds other
+        #: ones (by identity) formats everything again.
+        self._configs: list[Monitor] = []
+        #: monitor id -> (its config, its label string), for the configs above
+        self._label_cache: dict[str, tuple[Monitor, str]] = {}
+        #: One dict per cached family (FAMILIES without the two timed ones, in order): monitor
+        #: id -> its lines in that family, "" for none.
+        self._columns: list[dict[str, str]] = [{} for _ in _SLOT]
+        #: (monitor, its uptimed_monitor_up line for DOWN and for UP, its
+        #: uptimed_maintenance_active line for 0 and for 1)
+        self._timed: list[tuple[LiveMonitor, tuple[str, str], tuple[str, str]]] = []
+        # refresh() runs in the probe loop's thread and a scrape in the web server's: this
+        # keeps a probe's lines from landing in columns a scrape is replacing.
+        self._write = threading.Lock()
+        self._scrape = threading.Lock()  # one scrape at a time checks and rebuilds
 
     def describe(self) -> list[Metric]:
         return []  # no fixed set of series: don't let the registry call collect() at register time
@@ -118,9 +133,15 @@ class MonitorCollector:
         yield from text_string_to_metric_families(self.render_text())
 
     def refresh(self, m: LiveMonitor) -> None:
-        """Format a monitor's series after its probe."""
-        lbl = self._labels(m)
-        m.rendered = (lbl, _lines(m, lbl))
+        """Format a monitor's series after its probe. A monitor the columns were not built for
+        (new, or reconfigured by a reload) waits for the next scrape, which rebuilds them."""
+        config = m.config
+        with self._write:
+            cached = self._label_cache.get(config.id)
+            if cached is None or cached[0] is not config:
+                return
+            for column, line in zip(self._columns, _lines(m, cached[1]), strict=True):
+                column[config.id] = line
 
     def render_text(self) -> str:
         """The Prometheus text format 0.0.4."""
@@ -130,54 +151,56 @@ class MonitorCollector:
         """The text format 0.0.4, or OpenMetrics 1.0 (without the final ``# EOF``: the endpoint
         adds it after the other parts)."""
         mons = list(self.monitors())
-        extra = static_label_names(m.config.labels for m in mons)
-        if extra != self._extra:  # a new layout; else the same object: identity checks hold
-            self._extra = extra
-        if len(self._label_cache) > 2 * len(mons) + 1000:
-            self._label_cache = {}  # monitors come and go with reloads: don't grow forever
+        with self._scrape:
+            configs = [m.config for m in mons]
+            old = self._configs
+            if len(configs) != len(old) or not all(map(operator.is_, configs, old)):
+                self._rebuild(mons, configs)
+            columns, timed = self._columns, self._timed
         now = int(time.time() * 1000)
-        rows: list[tuple[str, ...]] = []
-        up: list[str] = []
-        maintenance: list[str] = []
         in_maintenance = self.in_maintenance
-        labels = self._labels
-        for m in mons:
-            lbl = labels(m)
-            r = m.rendered
-            if r is None or r[0] is not lbl:  # never probed, or its labels changed
-                r = m.rendered = (lbl, _lines(m, lbl))
-            rows.append(r[1])
-            state = m.confirmed_state(now)  # depends on the time: not cached
-            if state is not None:
-                up.append(f"uptimed_monitor_up{{{lbl}}} {state}.0\n")
-            active = "1.0" if in_maintenance(m.config.id) else "0.0"
-            maintenance.append(f"uptimed_maintenance_active{{{lbl}}} {active}\n")
-        # One column per cached family, transposed in C rather than appended line by line in
-        # Python (12 appends per monitor were half of a scrape's time at 10,000 monitors);
-        # a family a monitor has no line in holds "" for it, which joins to nothing.
-        columns = iter(zip(*rows, strict=True))
+        up = "".join(
+            [lines[s] for m, lines, _ in timed if (s := m.confirmed_state(now)) is not None]
+        )
+        maintenance = "".join([lines[in_maintenance(m.config.id)] for m, _, lines in timed])
+        texts = iter(["".join(column.values()) for column in columns])
         out = []
         for i, (name, kind, doc) in enumerate(FAMILIES):
             if i == UP_FAMILY:
-                text = "".join(up)
+                text = up
             elif i == MAINTENANCE_FAMILY:
-                text = "".join(maintenance)
+                text = maintenance
             else:
-                text = "".join(next(columns, ()))
+                text = next(texts)
             if text:
                 out.append(header(name, kind, doc, openmetrics))
                 out.append(text)
         return "".join(out)
 
-    def _labels(self, m: LiveMonitor) -> str:
-        config, extra = m.config, self._extra
-        cached = self._label_cache.get(config.id)
-        # New, reconfigured by a reload, or built for another layout (by refresh() in the event
-        # loop's thread while a scrape changed the layout in its own).
-        if cached is None or cached[0] is not config or cached[1] is not extra:
-            lbl = monitor_labels(config.id, config.labels, extra, self.location)
-            cached = self._label_cache[config.id] = (config, extra, lbl)
-        return cached[2]
+    def _rebuild(self, mons: list[LiveMonitor], configs: list[Monitor]) -> None:
+        """Format every monitor's lines for the current layout: the static label names of all
+        the monitors (:func:`static_label_names`)."""
+        extra = static_label_names(c.labels for c in configs)
+        columns: list[dict[str, str]] = [{} for _ in _SLOT]
+        timed = []
+        with self._write:
+            self._label_cache = {}
+            for m in mons:
+                key = m.config.id
+                lbl = monitor_labels(key, m.config.labels, extra, self.location)
+                self._label_cache[key] = (m.config, lbl)
+                for column, line in zip(columns, _lines(m, lbl), strict=True):
+                    column[key] = line
+                up = f"uptimed_monitor_up{{{lbl}}}"
+                maintenance = f"uptimed_maintenance_active{{{lbl}}}"
+                timed.append(
+                    (
+                        m,
+                        (f"{up} 0.0\n", f"{up} 1.0\n"),
+                        (f"{maintenance} 0.0\n", f"{maintenance} 1.0\n"),
+                    )
+                )
+            self._columns, self._timed, self._configs = columns, timed, configs
 
 
 def header(name: str, kind: str, doc: str, openmetrics: bool) -> str:
