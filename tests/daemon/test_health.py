@@ -42,3 +42,57 @@ async def test_healthz_turns_503_with_a_reason_when_the_writer_dies(tmp_path):
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_the_listener_answers_while_the_probe_loop_is_stuck_and_says_so(tmp_path):
+    """The listener has a thread and event loop of its own (uptimed.web.server): with the probe
+    loop blocked, /metrics and /healthz still answer, and /healthz names the stall."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    cfg = loads_config(
+        f'[daemon]\ndatabase = "{tmp_path}/u.db"\nlisten = "127.0.0.1:{port}"\n'
+        '[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "127.0.0.1"\nport = '
+        + str(port)
+        + '\ninterval = "1s"\n'
+    )
+    daemon = Daemon(cfg)
+    stop = asyncio.Event()
+    task = asyncio.create_task(daemon.run(shutdown_trigger=stop.wait))
+
+    def get(path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    try:
+        for _ in range(50):
+            try:
+                if (await asyncio.to_thread(get, "/healthz"))[0] == 200:
+                    break
+            except OSError:
+                await asyncio.sleep(0.1)
+        answers: list[tuple[float, int, bytes]] = []
+
+        def ask_while_blocked() -> None:
+            time.sleep(5.5)  # the probe loop has been stuck for 5.5 s: past 5 ticks
+            t0 = time.monotonic()
+            for path in ("/metrics", "/healthz"):
+                status, body = get(path)
+                answers.append((time.monotonic() - t0, status, body))
+
+        asker = asyncio.get_running_loop().run_in_executor(None, ask_while_blocked)
+        time.sleep(9)  # block this loop, the daemon's probe loop: no await for 9 s
+        await asker
+        (_, metrics_status, metrics), (took, health_status, health) = answers
+        assert took < 2.5, "both answered while the probe loop was still blocked"
+        assert metrics_status == 200 and b"uptimed_build_info" in metrics
+        assert health_status == 503
+        assert json.loads(health)["reasons"][0].startswith("event loop stalled")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

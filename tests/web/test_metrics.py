@@ -203,6 +203,20 @@ def test_a_reload_or_a_probe_during_a_layout_change_never_leaves_stale_labels() 
     assert 'uptimed_probes_total{monitor="db",env="staging",result="success"} 7.0' in text
 
 
+def test_a_probe_that_ends_after_its_monitor_was_removed_leaves_no_series() -> None:
+    import time
+
+    mons = live_monitors(int(time.time() * 1000))
+    c = MonitorCollector(lambda: mons.values())
+    c.render_text()
+    gone = mons.pop("db")  # a reload removes it while its probe is in flight
+    c.render_text()
+    gone.ok_total += 1
+    c.refresh(gone)  # the probe ends: the runner formats it
+    text = c.render_text()
+    assert 'monitor="db"' not in text and 'monitor="web"' in text
+
+
 def test_an_internal_error_leaves_no_probe_series_and_is_counted_apart() -> None:
     import time
 
