@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import aiohttp
 
 from tests.support.daemon_proc import free_port
 from uptimed.config import loads_config
 from uptimed.daemon.app import Daemon
+from uptimed.model.config import Config
+
+
+def one_monitor(tmp_path: Path, port: int) -> Config:
+    """A daemon listening on ``port``, with one TCP monitor: of its own listener."""
+    return loads_config(
+        f'[daemon]\ndatabase = "{tmp_path}/u.db"\nlisten = "127.0.0.1:{port}"\n'
+        f'[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "127.0.0.1"\nport = {port}\n'
+        'interval = "1s"\n'
+    )
 
 
 async def test_healthz_turns_503_with_a_reason_when_the_writer_dies(tmp_path):
     port = free_port()
-    cfg = loads_config(
-        f'[daemon]\ndatabase = "{tmp_path}/u.db"\nlisten = "127.0.0.1:{port}"\n'
-        '[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "127.0.0.1"\nport = '
-        + str(port)
-        + '\ninterval = "1s"\n'
-    )
-    daemon = Daemon(cfg)
+    daemon = Daemon(one_monitor(tmp_path, port))
     stop = asyncio.Event()
     task = asyncio.create_task(daemon.run(shutdown_trigger=stop.wait))
     try:
@@ -52,13 +57,7 @@ async def test_the_listener_answers_while_the_probe_loop_is_stuck_and_says_so(tm
     import urllib.request
 
     port = free_port()
-    cfg = loads_config(
-        f'[daemon]\ndatabase = "{tmp_path}/u.db"\nlisten = "127.0.0.1:{port}"\n'
-        '[[monitor]]\nid = "a"\nkind = "tcp"\nhost = "127.0.0.1"\nport = '
-        + str(port)
-        + '\ninterval = "1s"\n'
-    )
-    daemon = Daemon(cfg)
+    daemon = Daemon(one_monitor(tmp_path, port))
     stop = asyncio.Event()
     task = asyncio.create_task(daemon.run(shutdown_trigger=stop.wait))
 
