@@ -60,7 +60,12 @@ class Checker:
         self.environ = environ
         self.base_dir = base_dir  # where relative paths start (see config_dir)
         #: valid ids of [[monitor]] and [[service]] tables (see the loader's document check)
-        self.ids: dict[str, dict[str, int] | None] = {"monitor": None, "service": None}
+        self.ids: dict[str, dict[str, int] | None] = {
+            "monitor": None,
+            "service": None,
+            "notifier": None,
+            "escalation": None,
+        }
         #: secrets="check": credentials left unresolved (CREDENTIALS_DIRECTORY unset)
         self.unresolved_credentials: set[str] = set()
         #: every value read for a reference, to scrub from an internal error's text

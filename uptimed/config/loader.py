@@ -5,7 +5,8 @@ returns a :class:`~uptimed.model.config.Config` or raises
 :class:`~uptimed.errors.ConfigError` listing every mistake it found, one line each (how they
 read: :mod:`uptimed.config.checker`). The rules of each section are stated by its module:
 daemon, monitors (with [defaults] and one module of keys per probe kind: http, tcp),
-retention, services, slos (and service_hours), maintenance; secret references in
+retention, services, slos (and service_hours), maintenance, notifications (notifiers and
+escalation policies); secret references in
 secret_options and urls.
 """
 
@@ -22,6 +23,7 @@ from uptimed.config.checker import Checker, Table, config_dir, echo
 from uptimed.config.daemon import check_daemon
 from uptimed.config.maintenance import check_maintenance
 from uptimed.config.monitors import check_defaults, check_monitors
+from uptimed.config.notifications import check_escalations, check_notifiers
 from uptimed.config.retention import check_retention
 from uptimed.config.secrets import MODES, Mode
 from uptimed.config.services import check_services
@@ -32,7 +34,10 @@ from uptimed.model.config import Config
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # ~200,000 monitors at ~300 bytes each
 
-TOP_KEYS = ("daemon", "defaults", "monitor", "retention", "service", "slo", "maintenance")
+TOP_KEYS = (
+    "daemon", "defaults", "monitor", "retention", "service", "slo", "maintenance", "notifier",
+    "escalation",
+)  # fmt: skip
 
 _T = TypeVar("_T")
 
@@ -137,6 +142,15 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
     daemon = check_daemon(c, _section(c, doc, "daemon"), path)
     defaults = check_defaults(c, _section(c, doc, "defaults"))
     retention = check_retention(c, _section(c, doc, "retention"))
+    # Notifiers, then the escalation policies that name them, before what names a policy.
+    notifier_ids: dict[str, int] = {}
+    raw_notifiers = _tables(c, doc, "notifier")
+    notifiers = None if raw_notifiers is None else check_notifiers(c, raw_notifiers, notifier_ids)
+    c.ids["notifier"] = None if notifiers is None else notifier_ids
+    escalation_ids: dict[str, int] = {}
+    raw_policies = _tables(c, doc, "escalation")
+    policies = None if raw_policies is None else check_escalations(c, raw_policies, escalation_ids)
+    c.ids["escalation"] = None if policies is None else escalation_ids
     monitor_ids: dict[str, int] = {}
     if "monitor" not in doc:
         c.error("", "no [[monitor]] defined")
@@ -165,7 +179,11 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         return None
     monitors_ok, services_ok = _every(monitors), _every(services)
     slos_ok, windows_ok = _every(slos), _every(windows)
-    if monitors_ok is None or services_ok is None or slos_ok is None or windows_ok is None:
+    notifiers_ok, policies_ok = _every(notifiers), _every(policies)
+    if (
+        monitors_ok is None or services_ok is None or slos_ok is None or windows_ok is None
+        or notifiers_ok is None or policies_ok is None
+    ):  # fmt: skip
         return None
     return Config(
         path=path,
@@ -176,6 +194,8 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         services=services_ok,
         slos=slos_ok,
         maintenance=windows_ok,
+        notifiers=notifiers_ok,
+        escalations=policies_ok,
         unresolved_credentials=tuple(sorted(c.unresolved_credentials)),
     )
 

@@ -155,6 +155,51 @@ class SLO:
     min_coverage: Decimal = DEFAULT_MIN_COVERAGE
 
 
+#: Incident severities, the most severe first.
+SEVERITIES = ("critical", "major", "minor")
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    after: float  # seconds since notifying began (the incident confirmed), while unacknowledged
+    notify: tuple[str, ...]  # notifier ids
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """``[[escalation]]``: who hears of an incident, and when."""
+
+    id: str
+    levels: tuple[EscalationLevel, ...]  # by ``after``, strictly increasing; at least one
+    repeat: float | None = None  # seconds between reminders while open and unacknowledged
+    notify_resolved: bool = True  # everyone told of the incident hears of its end
+    group: bool = False  # a service's incident stands for its members' (they page once)
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """``[[notifier]]``. ``url``, ``headers`` and ``secret`` may hold credentials: never
+    logged, shown or stored in a readable column (their repr hides them)."""
+
+    id: str
+    kind: str  # "webhook" | "apprise"
+    url: str = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # webhook only
+    secret: str | None = field(default=None, repr=False)  # webhook HMAC-SHA256 key
+    timeout: float = 10.0  # seconds, per delivery attempt
+    title: str | None = None  # message templates (uptimed.notify.message); None: the default
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseObjective:
+    """Per severity: how soon an incident must be acknowledged and resolved (seconds)."""
+
+    severity: str
+    acknowledge: float | None
+    resolve: float | None
+
+
 @dataclass(frozen=True)
 class Config:
     path: str
@@ -165,6 +210,8 @@ class Config:
     services: tuple[Service, ...] = ()
     slos: tuple[SLO, ...] = ()
     maintenance: tuple[Maintenance, ...] = ()
+    notifiers: tuple[Notifier, ...] = ()
+    escalations: tuple[EscalationPolicy, ...] = ()
     #: secrets="check" only: names of the ${credential:NAME} references left unresolved because
     #: $CREDENTIALS_DIRECTORY is not set (sorted, each once); the daemon reads them at its start.
     unresolved_credentials: tuple[str, ...] = ()
