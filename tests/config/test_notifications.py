@@ -118,3 +118,29 @@ def test_the_shipped_example_policy_loads_uncommented(tmp_path: Path, monkeypatc
         (0.0, ("ops",)), (900.0, ("ops", "lead")),
     ]  # fmt: skip
     assert policy.repeat == 1800.0
+
+
+def test_severity_and_policy_come_from_defaults_unless_a_table_says_otherwise() -> None:
+    from tests.config.documents import HTTP
+
+    text = (
+        '[defaults]\nseverity = "critical"\nescalation = "standard"\n'
+        + HTTP
+        + TCP.rstrip("\n") + '\nseverity = "minor"\n'
+        + OPS + LEAD + POLICY
+        + '[[service]]\nid = "stack"\nmonitors = ["web", "db"]\nseverity = "major"\n'
+    )  # fmt: skip
+    c = load(text)
+    web, db = c.monitors
+    assert (web.severity, web.escalation) == ("critical", "standard")
+    assert (db.severity, db.escalation) == ("minor", "standard")
+    assert (c.services[0].severity, c.services[0].escalation) == ("major", "standard")
+    bare = load(TCP).monitors[0]
+    assert (bare.severity, bare.escalation) == ("major", None)
+
+
+def test_a_wrong_severity_or_an_unknown_policy_names_the_key() -> None:
+    assert 'monitor[0] (id "db").severity' in error(TCP.rstrip("\n") + '\nseverity = "high"\n')
+    msg = error(TCP + OPS + POLICY.replace("lead", "ops").replace('["ops", "ops"]', '["ops"]')
+                + '[defaults]\nescalation = "standrad"\n')  # fmt: skip
+    assert msg.startswith("c.toml: defaults.escalation:") and 'did you mean "standard"' in msg

@@ -105,7 +105,8 @@ def test_services_may_name_disabled_monitors_and_each_other_share_monitors() -> 
         ({"monitor": '["web"]'}, f'{SVC}: unknown key "monitor" (did you mean "monitors"?)'),
         (
             {"zzz": "1"},
-            f'{SVC}: unknown key "zzz" (allowed: id, name, monitors, rule, quorum)',
+            f'{SVC}: unknown key "zzz" (allowed: id, name, monitors, rule, quorum, severity,'
+            " escalation)",
         ),
     ],
 )

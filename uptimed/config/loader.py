@@ -136,11 +136,11 @@ def loads_config(
 
 
 def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | None:
-    """The sections in a fixed order, whatever the file's: [daemon], [defaults], [retention],
-    the monitors, then what refers to them (services, SLOs, maintenance windows)."""
+    """The sections in a fixed order, whatever the file's: [daemon], [retention], notifiers and
+    escalation policies, [defaults], the monitors, then what refers to them (services, SLOs,
+    maintenance windows)."""
     c.unknown_keys(doc, "", TOP_KEYS)
     daemon = check_daemon(c, _section(c, doc, "daemon"), path)
-    defaults = check_defaults(c, _section(c, doc, "defaults"))
     retention = check_retention(c, _section(c, doc, "retention"))
     # Notifiers, then the escalation policies that name them, before what names a policy.
     notifier_ids: dict[str, int] = {}
@@ -151,6 +151,7 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
     raw_policies = _tables(c, doc, "escalation")
     policies = None if raw_policies is None else check_escalations(c, raw_policies, escalation_ids)
     c.ids["escalation"] = None if policies is None else escalation_ids
+    defaults = check_defaults(c, _section(c, doc, "defaults"))
     monitor_ids: dict[str, int] = {}
     if "monitor" not in doc:
         c.error("", "no [[monitor]] defined")
@@ -169,7 +170,9 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         for i, t in reversed(list(enumerate(raw_services or ())))
         if isinstance(t, dict) and isinstance(t.get("id"), str)
     }
-    services = None if raw_services is None else check_services(c, raw_services, service_ids)
+    services = (
+        None if raw_services is None else check_services(c, raw_services, service_ids, defaults)
+    )
     c.ids["service"] = None if services is None else service_ids
     raw_slos = _tables(c, doc, "slo")
     slos = None if raw_slos is None else check_slos(c, raw_slos)

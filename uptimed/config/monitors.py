@@ -16,6 +16,7 @@ the id when not given. Defaults, resolved per monitor:
   thresholds the monitor's, else [defaults], else 1 (at most 1000).
   labels     [defaults].labels, then the monitor's labels on top (same name: the monitor wins;
              an empty string value removes the label); sorted by name.
+  severity, escalation  the monitor's, else [defaults]' (uptimed.config.notifications).
 
 A new probe kind is one module of keys here (like uptimed.config.http: KEYS, REQUIRED and
 build) and one entry in :data:`KIND_KEYS`.
@@ -30,6 +31,7 @@ import probes
 from uptimed.config import http, tcp, values
 from uptimed.config.checker import Checker, Table, echo, join, suggest
 from uptimed.config.ids import ident
+from uptimed.config.notifications import DEFAULT_SEVERITY, PAGING_KEYS, paging
 from uptimed.core.times import format_duration
 from uptimed.model.config import Monitor, ProbeSpec
 
@@ -37,7 +39,9 @@ DEFAULT_INTERVAL = 60.0
 DEFAULT_TIMEOUT = 10.0
 MAX_THRESHOLD = 1000
 
-DEFAULTS_KEYS = ("interval", "timeout", "failure_threshold", "success_threshold", "labels")
+DEFAULTS_KEYS = (
+    "interval", "timeout", "failure_threshold", "success_threshold", "labels", *PAGING_KEYS,
+)  # fmt: skip
 COMMON_MONITOR_KEYS = ("id", "name", "kind", "enabled", *DEFAULTS_KEYS)
 
 
@@ -76,12 +80,16 @@ class Defaults:
     failure_threshold: int | None = 1
     success_threshold: int | None = 1
     labels: Mapping[str, str] | None = None
+    severity: str | None = DEFAULT_SEVERITY
+    escalation: str | None = None
+    escalation_bad: bool = False
 
 
 #: What monitors inherit from a [defaults] that is not a table (its error is recorded).
 _UNUSABLE_DEFAULTS = Defaults(
-    interval=None, timeout_bad=True, failure_threshold=None, success_threshold=None, labels=None
-)
+    interval=None, timeout_bad=True, failure_threshold=None, success_threshold=None, labels=None,
+    severity=None, escalation_bad=True,
+)  # fmt: skip
 
 
 def check_defaults(c: Checker, table: Table | None) -> Defaults:
@@ -105,7 +113,11 @@ def check_defaults(c: Checker, table: Table | None) -> Defaults:
     if "labels" in table:
         written = c.attempt(values.labels, table["labels"], "defaults.labels")
         labels = None if written is None else {k: v for k, v in written.items() if v}
+    severity, escalation, escalation_bad = paging(c, table, "defaults", DEFAULT_SEVERITY, None)
     return Defaults(
+        severity=severity,
+        escalation=escalation,
+        escalation_bad=escalation_bad,
         interval=interval,
         interval_written="interval" in table,
         timeout=timeout,
@@ -157,6 +169,9 @@ def _monitor(
     failure = _threshold(c, raw, p, "failure_threshold", defaults.failure_threshold)
     success = _threshold(c, raw, p, "success_threshold", defaults.success_threshold)
     merged = _labels(c, raw, p, defaults)
+    severity, escalation, escalation_bad = paging(c, raw, p, defaults.severity, defaults.escalation)
+    if "escalation" not in raw and defaults.escalation_bad:
+        escalation_bad = True
     built = None
     if kind is not None:
         # with its timeout wrong (reported), the spec is still checked, for its own errors
@@ -175,6 +190,8 @@ def _monitor(
         or success is None
         or merged is None
         or built is None
+        or severity is None
+        or escalation_bad
     ):
         return None
     spec, target = built
@@ -190,6 +207,8 @@ def _monitor(
         enabled=enabled,
         spec=spec,
         target=target,
+        severity=severity,
+        escalation=escalation,
     )
 
 

@@ -13,6 +13,10 @@ Rules for [[notifier]]: id (uptimed.config.ids) and kind are required.
   timeout   per delivery attempt; default 10s, at most 5m.
   title, body  message templates ($target, $severity, $state, $cause, $started, $duration...:
             uptimed.notify.message.FIELDS); a default when not given.
+Paging keys, in [defaults], [[monitor]] and [[service]] (a monitor's or service's own win):
+  severity    "critical", "major" or "minor"; default "major" (or [defaults].severity).
+  escalation  the id of an [[escalation]] policy; default [defaults].escalation, else none
+              (its incidents are recorded and reported, and page nobody).
 Rules for [[escalation]]: id and levels are required.
   levels    an array of { after = "DURATION", notify = ["NOTIFIER", ...] }, at least one, with
             strictly increasing after (time since the incident was confirmed while it is not
@@ -27,16 +31,18 @@ Rules for [[escalation]]: id and levels are required.
 from __future__ import annotations
 
 from uptimed.config import values
-from uptimed.config.checker import Checker, Invalid, echo
-from uptimed.config.ids import id_list, ident
+from uptimed.config.checker import Checker, Invalid, Table, echo
+from uptimed.config.ids import id_list, ident, reference
 from uptimed.config.secret_options import secret
 from uptimed.core.times import format_duration
-from uptimed.model.config import EscalationLevel, EscalationPolicy, Notifier
+from uptimed.model.config import SEVERITIES, EscalationLevel, EscalationPolicy, Notifier
 
 NOTIFIER_KINDS = ("webhook", "apprise")
 NOTIFIER_KEYS = ("id", "kind", "url", "headers", "secret_file", "timeout", "title", "body")
 ESCALATION_KEYS = ("id", "levels", "repeat", "notify_resolved", "group")
 LEVEL_KEYS = ("after", "notify")
+PAGING_KEYS = ("severity", "escalation")
+DEFAULT_SEVERITY = "major"
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0
 MIN_REPEAT = 60.0
@@ -249,3 +255,22 @@ def _levels(c: Checker, value: object, path: str) -> tuple[EscalationLevel, ...]
     if len(c.errors) > n_errors:
         raise Invalid
     return tuple(out)
+
+
+def paging(
+    c: Checker, raw: Table, p: str, severity: str | None, escalation: str | None
+) -> tuple[str | None, str | None, bool]:
+    """A table's ``severity`` and ``escalation`` keys, over the given defaults: (severity, or
+    None when wrong; policy id or None; whether the policy key was wrong)."""
+    if "severity" in raw:
+        severity = c.attempt(
+            values.choice, raw["severity"], f"{p}.severity", SEVERITIES, "a severity"
+        )
+    bad = False
+    if "escalation" in raw:
+        escalation = c.attempt(
+            reference, raw["escalation"], f"{p}.escalation",
+            {"escalation": c.ids.get("escalation")}, "an escalation policy id",
+        )  # fmt: skip
+        bad = escalation is None
+    return severity, escalation, bad

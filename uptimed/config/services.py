@@ -4,6 +4,7 @@ Rules: id (uptimed.config.ids: unique among services, not a monitor's id) and mo
 monitors, at least one, each once) are required; name is the id when not given. rule is "all"
 (down while any member is down; the default), "any" (down only while every member is down) or
 "quorum", which needs quorum = k: down while at least k members are down (1 <= k <= members).
+severity and escalation: as for monitors (uptimed.config.notifications).
 """
 
 from __future__ import annotations
@@ -11,19 +12,25 @@ from __future__ import annotations
 from uptimed.config import values
 from uptimed.config.checker import Checker
 from uptimed.config.ids import id_list, ident
-from uptimed.config.monitors import MAX_THRESHOLD
+from uptimed.config.monitors import MAX_THRESHOLD, Defaults
+from uptimed.config.notifications import PAGING_KEYS, paging
 from uptimed.core.sla import RULES
 from uptimed.model.config import Service
 
-SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum")
+SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum", *PAGING_KEYS)
 
 
-def check_services(c: Checker, tables: list[object], seen: dict[str, int]) -> list[Service | None]:
-    """Each [[service]], None for one that is wrong; valid ids are recorded in ``seen``."""
-    return [_service(c, i, raw, seen) for i, raw in enumerate(tables)]
+def check_services(
+    c: Checker, tables: list[object], seen: dict[str, int], defaults: Defaults
+) -> list[Service | None]:
+    """Each [[service]], None for one that is wrong; valid ids are recorded in ``seen``.
+    ``defaults``: their severity and escalation policy."""
+    return [_service(c, i, raw, seen, defaults) for i, raw in enumerate(tables)]
 
 
-def _service(c: Checker, i: int, raw: object, seen: dict[str, int]) -> Service | None:
+def _service(
+    c: Checker, i: int, raw: object, seen: dict[str, int], defaults: Defaults
+) -> Service | None:
     base = f"service[{i}]"
     if not isinstance(raw, dict):
         c.type_error(base, "a table", raw)
@@ -72,6 +79,14 @@ def _service(c: Checker, i: int, raw: object, seen: dict[str, int]) -> Service |
             f"{p}.quorum",
             f'only applies with rule = "quorum" (this service\'s rule is "{rule}")',
         )
-    if len(c.errors) > n_errors or sid is None or name is None or monitors is None or rule is None:
+    severity, escalation, escalation_bad = paging(c, raw, p, defaults.severity, defaults.escalation)
+    if (
+        len(c.errors) > n_errors or sid is None or name is None or monitors is None
+        or rule is None or severity is None or escalation_bad
+        or ("escalation" not in raw and defaults.escalation_bad)
+    ):  # fmt: skip
         return None
-    return Service(id=sid, name=name, monitors=monitors, rule=rule, quorum=quorum)
+    return Service(
+        id=sid, name=name, monitors=monitors, rule=rule, quorum=quorum, severity=severity,
+        escalation=escalation,
+    )  # fmt: skip

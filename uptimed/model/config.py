@@ -58,6 +58,8 @@ class Monitor:
     enabled: bool
     spec: ProbeSpec
     target: str  # what is probed, safe to log: URL with credentials redacted, or "host:port"
+    severity: str = "major"  # of its incidents: one of SEVERITIES
+    escalation: str | None = None  # the id of its EscalationPolicy; None: nobody is paged
 
     @property
     def max_gap(self) -> float:
@@ -103,6 +105,8 @@ class Service:
     monitors: tuple[str, ...]
     rule: str  # "all" | "any" | "quorum"
     quorum: int | None  # k, for rule "quorum": down when at least k members are down
+    severity: str = "major"
+    escalation: str | None = None
 
 
 @dataclass(frozen=True)
