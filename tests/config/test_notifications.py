@@ -144,3 +144,21 @@ def test_a_wrong_severity_or_an_unknown_policy_names_the_key() -> None:
     msg = error(TCP + OPS + POLICY.replace("lead", "ops").replace('["ops", "ops"]', '["ops"]')
                 + '[defaults]\nescalation = "standrad"\n')  # fmt: skip
     assert msg.startswith("c.toml: defaults.escalation:") and 'did you mean "standard"' in msg
+
+
+def test_response_objectives_per_severity() -> None:
+    from uptimed.model.config import ResponseObjective
+
+    c = load(
+        TCP
+        + '[response]\ncritical = { acknowledge = "15m", resolve = "4h" }\n'
+        + 'minor = { resolve = "3d" }\n'
+    )
+    assert c.response == (
+        ResponseObjective("critical", 900.0, 14400.0),
+        ResponseObjective("minor", None, 259200.0),
+    )
+    assert load(TCP).response == ()
+    assert 'unknown key "urgent"' in error(TCP + '[response]\nurgent = { resolve = "1h" }\n')
+    msg = error(TCP + '[response]\nmajor = { acknowledge = "0s" }\n')
+    assert msg.startswith("c.toml: response.major.acknowledge:")

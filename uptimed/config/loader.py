@@ -23,7 +23,7 @@ from uptimed.config.checker import Checker, Table, config_dir, echo
 from uptimed.config.daemon import check_daemon
 from uptimed.config.maintenance import check_maintenance
 from uptimed.config.monitors import check_defaults, check_monitors
-from uptimed.config.notifications import check_escalations, check_notifiers
+from uptimed.config.notifications import check_escalations, check_notifiers, check_response
 from uptimed.config.retention import check_retention
 from uptimed.config.secrets import MODES, Mode
 from uptimed.config.services import check_services
@@ -36,7 +36,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # ~200,000 monitors at ~300 bytes each
 
 TOP_KEYS = (
     "daemon", "defaults", "monitor", "retention", "service", "slo", "maintenance", "notifier",
-    "escalation",
+    "escalation", "response",
 )  # fmt: skip
 
 _T = TypeVar("_T")
@@ -152,6 +152,7 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
     policies = None if raw_policies is None else check_escalations(c, raw_policies, escalation_ids)
     c.ids["escalation"] = None if policies is None else escalation_ids
     defaults = check_defaults(c, _section(c, doc, "defaults"))
+    response = check_response(c, _section(c, doc, "response"))
     monitor_ids: dict[str, int] = {}
     if "monitor" not in doc:
         c.error("", "no [[monitor]] defined")
@@ -185,7 +186,7 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
     notifiers_ok, policies_ok = _every(notifiers), _every(policies)
     if (
         monitors_ok is None or services_ok is None or slos_ok is None or windows_ok is None
-        or notifiers_ok is None or policies_ok is None
+        or notifiers_ok is None or policies_ok is None or response is None
     ):  # fmt: skip
         return None
     return Config(
@@ -199,6 +200,7 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         maintenance=windows_ok,
         notifiers=notifiers_ok,
         escalations=policies_ok,
+        response=response,
         unresolved_credentials=tuple(sorted(c.unresolved_credentials)),
     )
 

@@ -17,6 +17,10 @@ Paging keys, in [defaults], [[monitor]] and [[service]] (a monitor's or service'
   severity    "critical", "major" or "minor"; default "major" (or [defaults].severity).
   escalation  the id of an [[escalation]] policy; default [defaults].escalation, else none
               (its incidents are recorded and reported, and page nobody).
+Rules for [response], the response and resolution objectives per severity:
+  critical, major, minor   each an optional table { acknowledge = "15m", resolve = "4h" }
+            (either or both; more than 0): how soon an incident of that severity must be
+            acknowledged and resolved. The SLA report counts the incidents that missed them.
 Rules for [[escalation]]: id and levels are required.
   levels    an array of { after = "DURATION", notify = ["NOTIFIER", ...] }, at least one, with
             strictly increasing after (time since the incident was confirmed while it is not
@@ -35,7 +39,13 @@ from uptimed.config.checker import Checker, Invalid, Table, echo
 from uptimed.config.ids import id_list, ident, reference
 from uptimed.config.secret_options import secret
 from uptimed.core.times import format_duration
-from uptimed.model.config import SEVERITIES, EscalationLevel, EscalationPolicy, Notifier
+from uptimed.model.config import (
+    SEVERITIES,
+    EscalationLevel,
+    EscalationPolicy,
+    Notifier,
+    ResponseObjective,
+)
 
 NOTIFIER_KINDS = ("webhook", "apprise")
 NOTIFIER_KEYS = ("id", "kind", "url", "headers", "secret_file", "timeout", "title", "body")
@@ -274,3 +284,30 @@ def paging(
         )  # fmt: skip
         bad = escalation is None
     return severity, escalation, bad
+
+
+def check_response(c: Checker, table: Table | None) -> tuple[ResponseObjective, ...] | None:
+    """[response]; ``table`` None: the section was not a table (already reported)."""
+    if table is None:
+        return None
+    c.unknown_keys(table, "response", SEVERITIES)
+    out = []
+    n_errors = len(c.errors)
+    for severity in SEVERITIES:
+        if severity not in table:
+            continue
+        path = f"response.{severity}"
+        raw = c.attempt(
+            values.table, table[severity], path, ("acknowledge", "resolve"),
+            '{ acknowledge = "15m", resolve = "4h" }',
+        )  # fmt: skip
+        if raw is None:
+            continue
+        times: dict[str, float | None] = {"acknowledge": None, "resolve": None}
+        for key in times:
+            if key in raw:
+                times[key] = c.attempt(
+                    values.positive_duration, raw[key], f"{path}.{key}", f"time to {key}"
+                )
+        out.append(ResponseObjective(severity, times["acknowledge"], times["resolve"]))
+    return None if len(c.errors) > n_errors else tuple(out)

@@ -216,6 +216,7 @@ class Config:
     maintenance: tuple[Maintenance, ...] = ()
     notifiers: tuple[Notifier, ...] = ()
     escalations: tuple[EscalationPolicy, ...] = ()
+    response: tuple[ResponseObjective, ...] = ()  # by severity, most severe first
     #: secrets="check" only: names of the ${credential:NAME} references left unresolved because
     #: $CREDENTIALS_DIRECTORY is not set (sorted, each once); the daemon reads them at its start.
     unresolved_credentials: tuple[str, ...] = ()
