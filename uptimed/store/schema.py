@@ -250,6 +250,32 @@ def m007_run_location(db: Database) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN shard TEXT")
 
 
+@migrations()
+def m008_outbox(db: Database) -> None:
+    # Notifications to deliver (issue 18): written in the transaction of the state change that
+    # causes them, delivered at least once by the daemon's sender, kept as the audit of what
+    # was sent. ``payload`` is what goes out (JSON, no secrets: the notifier's URL, headers and
+    # key stay in the config); ``key`` is the idempotency key, so an entry is never enqueued
+    # twice.
+    db.execute(
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,      -- idempotency key, also sent to the receiver
+            notifier TEXT NOT NULL,        -- [[notifier]] id
+            event TEXT NOT NULL,           -- incident.opened, ...
+            incident TEXT,                 -- the incident's key, NULL for none
+            payload TEXT NOT NULL,         -- JSON
+            created INTEGER NOT NULL,      -- ms
+            due INTEGER NOT NULL,          -- ms: the next attempt
+            attempts INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending | sent | dead
+            last_error TEXT,               -- short, classified: never a URL or a secret
+            done INTEGER                   -- ms: sent, or given up
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_pending ON outbox (due) WHERE state = 'pending'")
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)
