@@ -1,7 +1,8 @@
 """What a notification says: the webhook JSON (a versioned contract) and the text templates.
 
 Pure: no clock, no I/O. The caller passes ``now_ms`` (epoch milliseconds), so the same
-:class:`Notification` and clock give the same bytes, in the daemon and in tests.
+:class:`Notification` and clock give the same bytes, in the daemon and in tests. The incident
+events are those of :mod:`uptimed.core.escalation`.
 
 **The webhook payload, version 1** (:func:`payload`; ``SCHEMA_VERSION``). A JSON object::
 
@@ -52,6 +53,8 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from uptimed.core.escalation import ACKNOWLEDGED, ESCALATED, OPENED, REMINDER, RESOLVED
+
 __all__ = [
     "DEFAULT_BODY",
     "DEFAULT_TITLE",
@@ -69,11 +72,6 @@ __all__ = [
 #: The version of the webhook payload; see the module docstring.
 SCHEMA_VERSION = 1
 
-OPENED = "incident.opened"
-ESCALATED = "incident.escalated"
-REMINDER = "incident.reminder"
-ACKNOWLEDGED = "incident.acknowledged"
-RESOLVED = "incident.resolved"
 FLAPPING = "monitor.flapping"
 
 #: Every event a notification can be about.
