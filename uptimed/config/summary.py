@@ -55,6 +55,15 @@ def summarize(config: Config) -> str:
         rows.append(
             ("maintenance", f"{len(config.maintenance)} ({recurring} recurring, {one_off} one-off)")
         )
+    if config.notifiers:
+        kinds = Counter(n.kind for n in config.notifiers)
+        by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        rows.append(("notifiers", f"{len(config.notifiers)} ({by_kind}); nothing is sent yet"))
+    for policy in config.escalations:
+        steps = ", then ".join(
+            f"{', '.join(lv.notify)} after {format_duration(lv.after)}" for lv in policy.levels
+        )
+        rows.append(("escalation", f"{policy.id}: {steps}"))
     return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
 
 
