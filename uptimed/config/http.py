@@ -87,7 +87,7 @@ def build(c: Checker, raw: Table, p: str, timeout: float) -> tuple[HttpSpec, str
         method = c.attempt(_method, raw["method"], f"{p}.method")
     headers: tuple[_Header, ...] | None = ()
     if "headers" in raw:
-        headers = c.attempt(_headers, raw["headers"], f"{p}.headers")
+        headers = c.attempt(check_headers, raw["headers"], f"{p}.headers")
     body = None
     if "body" in raw:
         text = c.attempt(string, raw["body"], f"{p}.body")
@@ -174,7 +174,7 @@ def _method(c: Checker, value: object, path: str) -> str:
     return value.upper()
 
 
-def _headers(c: Checker, value: object, path: str) -> tuple[_Header, ...]:
+def check_headers(c: Checker, value: object, path: str) -> tuple[_Header, ...]:
     """Each header with its value resolved (see uptimed.config.secret_options); values that
     hold secrets are SecretText."""
     if not isinstance(value, dict):

@@ -169,9 +169,9 @@ def _monitor(
     failure = _threshold(c, raw, p, "failure_threshold", defaults.failure_threshold)
     success = _threshold(c, raw, p, "success_threshold", defaults.success_threshold)
     merged = _labels(c, raw, p, defaults)
-    severity, escalation, escalation_bad = paging(c, raw, p, defaults.severity, defaults.escalation)
-    if "escalation" not in raw and defaults.escalation_bad:
-        escalation_bad = True
+    severity, escalation, escalation_bad = paging(
+        c, raw, p, defaults.severity, defaults.escalation, defaults.escalation_bad
+    )
     built = None
     if kind is not None:
         # with its timeout wrong (reported), the spec is still checked, for its own errors

@@ -35,7 +35,8 @@ Rules for [[escalation]]: id and levels are required.
 from __future__ import annotations
 
 from uptimed.config import values
-from uptimed.config.checker import Checker, Invalid, Table, echo
+from uptimed.config.checker import Checker, Invalid, Table
+from uptimed.config.http import check_headers
 from uptimed.config.ids import id_list, ident, reference
 from uptimed.config.secret_options import secret
 from uptimed.core.times import format_duration
@@ -91,7 +92,9 @@ def _notifier(c: Checker, i: int, raw: object, seen: dict[str, int]) -> Notifier
         if only_webhook in raw and kind == "apprise":
             c.error(f"{p}.{only_webhook}", 'only applies to kind = "webhook"')
     if "headers" in raw and kind == "webhook":
-        headers = c.attempt(_headers, raw["headers"], f"{p}.headers") or ()
+        # As a monitor's: token names, each once, no control characters even from a reference.
+        checked = c.attempt(check_headers, raw["headers"], f"{p}.headers") or ()
+        headers = tuple((name, text) for name, text, _ in checked)
     if "secret_file" in raw and kind == "webhook":
         key = c.attempt(_secret_file, raw["secret_file"], f"{p}.secret_file")
     timeout = DEFAULT_TIMEOUT
@@ -130,28 +133,6 @@ def _url(c: Checker, value: object, path: str, kind: str) -> str:
             path, 'expected an apprise URL, "scheme://..." (mailto://, slack://, ntfy://...)'
         )
     return url
-
-
-def _headers(c: Checker, value: object, path: str) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise c.type_error(path, 'a table of header names to values ({ "X-Token" = "..." })', value)
-    out = []
-    for name, v in value.items():
-        where = f"{path}.{name}"
-        if not name or not all(33 <= ord(ch) < 127 and ch != ":" for ch in name):
-            c.error(path, f"{echo(name)} is not a valid header name")
-            continue
-        text = c.attempt(values.string, v, where)
-        if text is None:
-            continue
-        resolved = c.attempt(secret, text, where)
-        if resolved is None:
-            continue
-        if any(ch in resolved.text for ch in "\r\n\0"):
-            c.error(where, "a header value cannot hold line breaks or NUL")
-            continue
-        out.append((name, resolved.text))
-    return tuple(out)
 
 
 def _secret_file(c: Checker, value: object, path: str) -> str | None:
@@ -268,15 +249,20 @@ def _levels(c: Checker, value: object, path: str) -> tuple[EscalationLevel, ...]
 
 
 def paging(
-    c: Checker, raw: Table, p: str, severity: str | None, escalation: str | None
+    c: Checker,
+    raw: Table,
+    p: str,
+    severity: str | None,
+    escalation: str | None,
+    bad: bool = False,
 ) -> tuple[str | None, str | None, bool]:
-    """A table's ``severity`` and ``escalation`` keys, over the given defaults: (severity, or
-    None when wrong; policy id or None; whether the policy key was wrong)."""
+    """A table's ``severity`` and ``escalation`` keys over the given defaults (``bad``: the
+    default policy was wrong): (severity, or None when wrong; the policy id or None; whether
+    the policy, its own or the default it takes, was wrong)."""
     if "severity" in raw:
         severity = c.attempt(
             values.choice, raw["severity"], f"{p}.severity", SEVERITIES, "a severity"
         )
-    bad = False
     if "escalation" in raw:
         escalation = c.attempt(
             reference, raw["escalation"], f"{p}.escalation",

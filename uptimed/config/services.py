@@ -79,11 +79,12 @@ def _service(
             f"{p}.quorum",
             f'only applies with rule = "quorum" (this service\'s rule is "{rule}")',
         )
-    severity, escalation, escalation_bad = paging(c, raw, p, defaults.severity, defaults.escalation)
+    severity, escalation, escalation_bad = paging(
+        c, raw, p, defaults.severity, defaults.escalation, defaults.escalation_bad
+    )
     if (
         len(c.errors) > n_errors or sid is None or name is None or monitors is None
         or rule is None or severity is None or escalation_bad
-        or ("escalation" not in raw and defaults.escalation_bad)
     ):  # fmt: skip
         return None
     return Service(
