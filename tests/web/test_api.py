@@ -510,6 +510,8 @@ ENDPOINTS = {
     ("GET", "/api/v1/slos"),
     ("GET", "/api/v1/slos/{id}"),
     ("GET", "/api/v1/incidents"),
+    ("GET", "/api/v1/incidents/{id}"),
+    ("POST", "/api/v1/incidents/{id}/ack"),
     ("GET", "/api/v1/report"),
     ("GET", "/api/v1/maintenance"),
     ("POST", "/api/v1/maintenance"),
@@ -537,6 +539,7 @@ def test_the_api_lists_its_endpoints(daemon):
         assert "for" in eps[("POST", "/api/v1/maintenance")]["body"]
     # Every read listed answers, and takes the parameters listed (one of them, at least).
     ids = {"monitors": "web", "services": "shop", "slos": "web-slo"}
+    ids["incidents"] = next(i["id"] for i in get_json(daemon, "/api/v1/incidents") if i["id"])
     for method, path in sorted(ENDPOINTS):
         if method == "GET":
             url = re.sub(r"/(\w+)/\{id\}", lambda m: f"/{m[1]}/{ids[m[1]]}", path)

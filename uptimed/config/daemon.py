@@ -26,6 +26,10 @@ Rules:
   location_quorum
              1 to 1000: how many locations must see a monitor down for the fleet to count it
              down (the shipped Prometheus rules and the fleet report).
+  public_url, dashboard_url
+             http(s) URLs for the links in notifications: where people reach this daemon's
+             API (an incident's link is PUBLIC_URL/api/v1/incidents/ID), and a Grafana
+             dashboard. Never credentials: they are sent to every receiver.
   metrics_token, metrics_username, metrics_password
              credentials /metrics asks for: a bearer token, and/or basic auth (username and
              password together). Token and password are secret options, checked as api_token.
@@ -65,6 +69,8 @@ DAEMON_KEYS = (
     "metrics_token",
     "metrics_username",
     "metrics_password",
+    "public_url",
+    "dashboard_url",
 )
 MAX_SHARDS = 1000
 #: Keys that were removed: each gets its own error saying what to write instead.
@@ -140,6 +146,10 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
         location_quorum = c.attempt(
             integer, table["location_quorum"], "daemon.location_quorum", 1, MAX_SHARDS
         )
+    links = {}
+    for key in ("public_url", "dashboard_url"):
+        if key in table:
+            links[key] = c.attempt(_link, table[key], f"daemon.{key}")
     if "api_token_file" in table:
         _api_token_file(c, table["api_token_file"], "daemon.api_token_file")
     connectivity_check: tuple[str, ...] | None = ()
@@ -171,7 +181,23 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
         metrics_token=metrics_token,
         metrics_username=metrics_username,
         metrics_password=metrics_password,
+        public_url=links.get("public_url"),
+        dashboard_url=links.get("dashboard_url"),
     )
+
+
+def _link(c: Checker, value: object, path: str) -> str:
+    """An http(s) URL without credentials, for the links in notifications."""
+    if not isinstance(value, str):
+        raise c.type_error(path, "an http(s) URL", value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise c.error(path, f"{echo(value)} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise c.error(path, "must not hold credentials: every receiver sees it")
+    if CONTROL.search(value) or len(value) > MAX_URL_CHARS:
+        raise c.error(path, "control characters or too long")
+    return value.rstrip("/")
 
 
 def _optional_secret(c: Checker, table: Table, key: str) -> str | None:

@@ -50,7 +50,10 @@ from uptimed.model.config import (
 
 NOTIFIER_KINDS = ("webhook", "apprise")
 NOTIFIER_KEYS = ("id", "kind", "url", "headers", "secret_file", "timeout", "title", "body")
-ESCALATION_KEYS = ("id", "levels", "repeat", "notify_resolved", "group")
+ESCALATION_KEYS = (
+    "id", "levels", "repeat", "notify_resolved", "group", "flap_changes", "flap_window",
+    "flap_quiet",
+)  # fmt: skip
 LEVEL_KEYS = ("after", "notify")
 PAGING_KEYS = ("severity", "escalation")
 DEFAULT_SEVERITY = "major"
@@ -197,6 +200,17 @@ def _escalation(c: Checker, i: int, raw: object, seen: dict[str, int]) -> Escala
             MIN_REPEAT,
             "a reminder interval",
         )
+    flap = {"flap_window": 900.0, "flap_quiet": 1800.0}
+    for name in flap:
+        if name in raw:
+            got_s = c.attempt(
+                values.duration_at_least, raw[name], f"{p}.{name}", 60.0, "a flapping period"
+            )
+            flap[name] = flap[name] if got_s is None else got_s
+    changes = 6
+    if "flap_changes" in raw:
+        got_n = c.attempt(values.integer, raw["flap_changes"], f"{p}.flap_changes", 2, 1000)
+        changes = changes if got_n is None else got_n
     flags = {"notify_resolved": True, "group": False}
     for name in flags:
         if name in raw:
@@ -210,6 +224,9 @@ def _escalation(c: Checker, i: int, raw: object, seen: dict[str, int]) -> Escala
         repeat=repeat,
         notify_resolved=flags["notify_resolved"],
         group=flags["group"],
+        flap_changes=changes,
+        flap_window=flap["flap_window"],
+        flap_quiet=flap["flap_quiet"],
     )
 
 

@@ -33,6 +33,7 @@ from uptimed.core.state import StateMachine
 from uptimed.core.times import iso
 from uptimed.daemon import systemd
 from uptimed.daemon.connectivity import Check, Connectivity, Holdback
+from uptimed.daemon.pager import Pager, Sender, links
 from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.daemon.scheduler import every, make_scheduler, trigger
 from uptimed.daemon.sla_worker import SlaWorker
@@ -78,6 +79,8 @@ class Daemon:
         self._reloading: asyncio.Task[bool] | None = None
         #: Monitors a maintenance window (config or ad hoc) covers now; refreshed every few seconds.
         self.in_maintenance: frozenset[str] = frozenset()
+        #: The same, as (kind, id) of every monitor and service covered (for the pager).
+        self.maintenance_targets: frozenset[tuple[str, str]] = frozenset()
         self._maintenance_active: ActiveWindows = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -109,6 +112,7 @@ class Daemon:
             self._observe_lag,
             self.wall,
             collector.refresh,
+            lambda m, tr: self.pager.transition(m, tr),
         )
         for m in _runs(cfg):
             if m.enabled:
@@ -116,10 +120,24 @@ class Daemon:
                     m, ids[m.id], StateMachine(thresholds(m), snapshots.get(ids[m.id]))
                 )
 
+        self.sender = Sender(self.store, lambda: self.config, self.metrics)
+        self.pager = Pager(
+            self.store,
+            lambda: self.config,
+            lambda: runner.monitors,
+            lambda: self.maintenance_targets,
+            self.sender.poke,
+            links(cfg.daemon),
+        )
         self.sla = SlaMetrics(self.store.now_ms())
         endpoint = MetricsEndpoint(self.metrics, collector, self.sla, lambda: self.config)
         self.api = api = Api(
-            lambda: self.config, lambda: runner.monitors, self.store, cfg.daemon.api_token
+            lambda: self.config,
+            lambda: runner.monitors,
+            self.store,
+            cfg.daemon.api_token,
+            on_ack=self.sender.poke,
+            links=links(cfg.daemon),
         )
         server = WebServer(
             make_app(endpoint, self.health, api), cfg.daemon.listen_host, cfg.daemon.listen_port
@@ -167,6 +185,7 @@ class Daemon:
             every(TICK, self._refresh_maintenance, "maintenance: cannot read the windows")
         )
         sla_task = asyncio.create_task(self._refresh_sla())
+        paging = [asyncio.create_task(self.pager.run()), asyncio.create_task(self.sender.run())]
         canary_task = None
         if runner.gate is not None:
             canaries = Connectivity(
@@ -199,6 +218,9 @@ class Daemon:
         ticker.cancel()
         watcher.cancel()
         sla_task.cancel()
+        for task in paging:  # what is pending stays in the outbox for the next start
+            task.cancel()
+        await asyncio.gather(*paging, return_exceptions=True)
         if canary_task is not None:
             canary_task.cancel()
             runner.stop_holding(self.store.now_ms())  # before the writer's last flush
@@ -344,13 +366,12 @@ class Daemon:
                         ),
                         end,
                     )
-        covered: set[str] = set()
+        covered: set[tuple[str, str]] = set()
         for targets, _ in active.values():
             for kind, key in targets:
-                covered.update(
-                    k for of, k in covered_targets(kind, key, members) if of == "monitor"
-                )
-        self.in_maintenance = frozenset(covered)
+                covered.update(covered_targets(kind, key, members))
+        self.maintenance_targets = frozenset(covered)
+        self.in_maintenance = frozenset(k for of, k in covered if of == "monitor")
         self._log_maintenance(active)
 
     def _log_maintenance(self, active: ActiveWindows) -> None:

@@ -121,8 +121,11 @@ class Runner:
         observe_lag: Callable[[float], None],
         wall: Callable[[], float] = time.time,
         on_result: Callable[[LiveMonitor], None] = lambda m: None,
+        on_transition: Callable[[LiveMonitor, Transition], None] = lambda m, tr: None,
     ):
         self.store = store
+        #: after a confirmed state change is queued for the store (the pager looks at once)
+        self.on_transition = on_transition
         self.on_result = on_result  # the metrics collector formats the monitor's series
         self.wall = wall  # stamps results; injectable so that tests can step it
         self.ctx = ctx
@@ -188,6 +191,7 @@ class Runner:
         self.store.record(m.db_id, ts, result, segments, m.machine.snapshot())
         if transition is not None:
             log_transition(cfg, transition, result)
+            self.on_transition(m, transition)
 
     def checked(self, check: Check[Held]) -> None:
         """Apply what a connectivity check decided: judge the held results it cleared (they
@@ -198,6 +202,7 @@ class Runner:
             self.store.record_state(m.db_id, segments, m.machine.snapshot())
             if transition is not None:
                 log_transition(m.config, transition, result)
+                self.on_transition(m, transition)
         if check.ended is not None:
             self.interrupt(*check.ended)
 

@@ -43,6 +43,9 @@ class DaemonConfig:
     metrics_token: str | None = field(default=None, repr=False)
     metrics_username: str | None = None
     metrics_password: str | None = field(default=None, repr=False)
+    #: The links in notifications: this daemon's API as people reach it, and a dashboard.
+    public_url: str | None = None
+    dashboard_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,11 @@ class EscalationPolicy:
     repeat: float | None = None  # seconds between reminders while open and unacknowledged
     notify_resolved: bool = True  # everyone told of the incident hears of its end
     group: bool = False  # a service's incident stands for its members' (they page once)
+    #: Flapping: more than ``flap_changes`` state changes within ``flap_window`` seconds send one
+    #: ``monitor.flapping`` and keep the target's new incidents quiet for ``flap_quiet`` seconds.
+    flap_changes: int = 6
+    flap_window: float = 900.0
+    flap_quiet: float = 1800.0
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from concurrent.futures import Executor
 
 import apprise
 from apprise.manager_plugins import NotificationManager
@@ -89,15 +90,21 @@ def _send(url: str, title: str, body: str, timeout: float) -> str:
     return _TIMEOUT if result.status == apprise.AppriseResultStatus.TIMEOUT else _FAILED
 
 
-async def deliver_apprise(notifier: Notifier, title: str, body: str) -> Outcome:
-    """Send ``title`` and ``body`` to ``notifier.url`` through apprise, once.
+async def deliver_apprise(
+    notifier: Notifier, title: str, body: str, executor: Executor | None = None
+) -> Outcome:
+    """Send ``title`` and ``body`` to ``notifier.url`` through apprise, once, in a thread of
+    ``executor`` (the loop's default one when None).
 
     Never raises for a failed delivery: an URL apprise does not accept is not worth retrying;
     a failed or timed-out delivery is (apprise does not say why it failed)."""
     timeout = notifier.timeout
     try:
         result = await asyncio.wait_for(
-            asyncio.to_thread(_send, notifier.url, title, body, timeout), timeout
+            asyncio.get_running_loop().run_in_executor(
+                executor, _send, notifier.url, title, body, timeout
+            ),
+            timeout,
         )
     except TimeoutError:
         return Outcome(False, True, f"timeout after {timeout:g}s")

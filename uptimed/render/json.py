@@ -27,6 +27,7 @@ from uptimed.model.report import (
 )
 
 if TYPE_CHECKING:
+    from uptimed.service.incident_views import IncidentView
     from uptimed.store.adhoc import Window as AdhocWindow
 
 
@@ -214,3 +215,59 @@ def maintenance_json(w: AdhocWindow) -> dict[str, Any]:
         "created_at": iso(w.created_at), "ended_early_at": iso(w.ended_early_at),
         "retroactive": w.retroactive, "cancelled": w.cancelled,
     }  # fmt: skip
+
+
+def incident_view_json(v: IncidentView, now: int, *, detail: bool = False) -> dict[str, Any]:
+    """An incident of ``uptimed incidents --format json`` and the API (``detail``: with its
+    notifications and SLA impact, as ``uptimed incident show`` and ``/incidents/{id}``).
+    ``start``, ``end``, ``duration_seconds``, ``counted_seconds`` and ``cause`` are the report's;
+    the rest is what the daemon recorded (None where it recorded nothing)."""
+    inc = v.stored
+    sent = [n for n in v.notifications if n.state == "sent"]
+    out: dict[str, Any] = {
+        "id": v.id,
+        "target": v.target,
+        "target_kind": v.target_kind,
+        "severity": None if inc is None else inc.severity,
+        "state": "open" if v.end is None else "resolved",
+        "start": iso(v.start),
+        "end": iso(v.end),
+        "started": iso(v.start),
+        "confirmed": None if inc is None else iso(inc.confirmed),
+        "resolved": iso(v.end),
+        "duration_seconds": v.duration_ms / 1000,
+        "counted_seconds": v.counted_ms / 1000,
+        "cause": v.cause_kind,
+        "cause_message": None if inc is None else inc.cause,
+        "acknowledged": None
+        if inc is None or inc.ack_at is None
+        else {"by": inc.ack_by, "at": iso(inc.ack_at), "note": inc.ack_note},
+        "escalation": None if inc is None else inc.escalation,
+        "level": None if inc is None else inc.level,
+        "quiet": None if inc is None else inc.quiet,
+        "notifications_sent": len(sent),
+    }
+    if detail:
+        out["notifications"] = [
+            {
+                "notifier": n.notifier,
+                "event": n.event,
+                "idempotency_key": n.key,
+                "state": n.state,
+                "attempts": n.attempts,
+                "created": iso(n.created),
+                "done": iso(n.done),
+                "last_error": n.last_error,
+            }  # fmt: skip
+            for n in v.notifications
+        ]
+        out["slo_impact"] = [
+            {
+                "slo": s.slo,
+                "downtime_seconds": s.downtime_ms / 1000,
+                "error_budget_seconds": float(s.budget_ms) / 1000,
+                "error_budget_share": ratio(s.share),
+            }
+            for s in v.slo_impact
+        ]
+    return out

@@ -276,6 +276,48 @@ def m008_outbox(db: Database) -> None:
     db.execute("CREATE INDEX outbox_pending ON outbox (due) WHERE state = 'pending'")
 
 
+@migrations()
+def m009_incidents(db: Database) -> None:
+    # Incidents (issue 18): the report's own outages (one DOWN row of a monitor, one outage of a
+    # service, keyed by where it starts), as the daemon's pager saw them, with what only it
+    # knows: the id people use, who acknowledged it, whether and since when it may page, and the
+    # highest escalation level reached. The figures (end, downtime) stay the report's.
+    db.execute(
+        """CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,           -- random, not sequential: "inc-" and 10 hex digits
+            target_kind TEXT NOT NULL,     -- monitor | service
+            target TEXT NOT NULL,          -- its config id
+            start INTEGER NOT NULL,        -- ms: backdated, as the report counts it
+            confirmed INTEGER NOT NULL,    -- ms: when the daemon knew of it
+            severity TEXT NOT NULL,        -- critical | major | minor
+            escalation TEXT,               -- the policy's id when it opened; NULL: nobody paged
+            cause_kind TEXT,
+            cause TEXT,                    -- the first failure's message (scrubbed)
+            notify_from INTEGER,           -- ms: paging began; NULL: silent (see quiet)
+            quiet TEXT,                    -- why it is silent: grouped | flapping (or NULL)
+            group_id TEXT,                 -- the service incident it is grouped under
+            level INTEGER,                 -- the highest escalation level reached (0-based)
+            resolved INTEGER,              -- ms
+            ack_by TEXT,
+            ack_at INTEGER,                -- ms
+            ack_note TEXT,
+            UNIQUE (target_kind, target, start)
+        )"""
+    )
+    db.execute("CREATE INDEX incidents_open ON incidents (resolved)")
+    db.execute("CREATE INDEX incidents_start ON incidents (start)")
+    # Flapping targets' quiet periods, and where the pager's last pass read up to.
+    db.execute(
+        """CREATE TABLE quiet (
+            target_kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            until INTEGER NOT NULL,        -- ms
+            PRIMARY KEY (target_kind, target)
+        )"""
+    )
+    db.execute("CREATE TABLE pager (id INTEGER PRIMARY KEY CHECK (id = 1), synced INTEGER)")
+
+
 def migrate(db: Database) -> int:
     """Apply pending migrations; returns the schema version (number of applied migrations)."""
     migrations.apply(db)

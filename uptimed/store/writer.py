@@ -329,6 +329,12 @@ class Store:
             self.on_batch(time.perf_counter() - t0, len(rows))
         return len(items) == self.max_batch
 
+    def beat(self, conn: sqlite3.Connection) -> None:
+        """Advance the run's heartbeat now, from a :meth:`call`: what a reader of the write
+        connection does before it asks the report about the moment just written (the run's
+        known time ends at its heartbeat)."""
+        self._write_heartbeat(conn)
+
     def _write_heartbeat(self, conn: sqlite3.Connection) -> None:
         if self.run_id is not None:
             runs.heartbeat(conn, self.run_id, self.now_ms())

@@ -52,14 +52,16 @@ from uptimed.model.config import Config
 from uptimed.model.report import Scope, Window
 from uptimed.render.json import (
     dumps,
-    incident_json,
+    incident_view_json,
     maintenance_json,
     monitor_json,
     report_json,
     service_json,
     slo_json,
 )
+from uptimed.service import incident_views, incidents
 from uptimed.service.history import reading
+from uptimed.service.incidents import NO_LINKS, Links
 from uptimed.service.report import ReportReader, build_report
 from uptimed.service.window import resolve_scope, resolve_window
 from uptimed.store import Store, adhoc
@@ -105,8 +107,14 @@ ENDPOINTS = (
     Endpoint("GET", "/slos", "list_slos", "The SLOs: attainment, error budget, burn rates, credit.",
              parameters=REPORT_PARAMETERS),
     Endpoint("GET", "/slos/{id}", "get_slo", "One SLO's figures.", parameters=WINDOW_PARAMETERS),
-    Endpoint("GET", "/incidents", "incidents", "Incidents of monitors and services, oldest first.",
-             parameters=REPORT_PARAMETERS),
+    Endpoint("GET", "/incidents", "incidents",
+             "Incidents of monitors and services, oldest first (open: only those under way).",
+             parameters=(*REPORT_PARAMETERS, "open")),
+    Endpoint("GET", "/incidents/{id}", "get_incident",
+             "One incident: acknowledgement, escalation, notifications, SLA impact."),
+    Endpoint("POST", "/incidents/{id}/ack", "ack_incident",
+             "Acknowledge an incident: escalation stops; who was told hears of it.", token=True,
+             body=("by", "note")),
     Endpoint("GET", "/report", "report", "The whole report, as uptimed report --format json.",
              parameters=REPORT_PARAMETERS),
     Endpoint("GET", "/maintenance", "list_maintenance",
@@ -145,11 +153,16 @@ class Api:
         monitors: Callable[[], dict[str, LiveMonitor]],
         store: Store,
         token: str | None,
+        *,
+        on_ack: Callable[[], None] = lambda: None,
+        links: Links = NO_LINKS,
     ):
         self.config = config
         self.monitors = monitors
         self.store = store
         self.token = token  # read at every request: a new value takes effect at once
+        self.on_ack = on_ack  # called from the server's thread: it must be thread-safe
+        self.links = links
 
     def routes(self, app: web.Application) -> None:
         r = app.router
@@ -324,13 +337,46 @@ class Api:
 
     async def incidents(self, request: web.Request) -> list[dict[str, Any]]:
         config, scope, w, now = self._ask(request)
+        only = _flag(request, "open")
         found = await self._read(
-            config, lambda c: ReportReader(c, config, scope, w, now).incidents()
+            config,
+            lambda c: incident_views.listing(c, config, w, now, scope=scope, open_only=only),
         )
-        return [
-            {"target": i.target, "target_kind": i.target_kind, **incident_json(i.incident)}
-            for i in found
-        ]
+        return [incident_view_json(v, now) for v in found]
+
+    async def get_incident(self, request: web.Request) -> dict[str, Any]:
+        key = request.match_info["id"]
+        config, now = self.config(), self.store.now_ms()
+        try:
+            found = await self._read(config, lambda c: incident_views.detail(c, config, key, now))
+        except LookupError as e:
+            raise ApiError(404, str(e)) from None
+        return incident_view_json(found, now, detail=True)
+
+    async def ack_incident(self, request: web.Request) -> dict[str, Any]:
+        self._authorize(request)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "the body must be a JSON object") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "the body must be a JSON object")
+        by, note = incident_views.ack_fields(body)
+        key = request.match_info["id"]
+        config, now = self.config(), self.store.now_ms()
+        try:
+            await asyncio.wrap_future(
+                self.store.call(
+                    lambda c: incidents.acknowledge(c, config, key, by, note, now, self.links)
+                )
+            )
+        except LookupError as e:
+            raise ApiError(404, str(e)) from None
+        except ValueError as e:
+            raise ApiError(409, str(e)) from None
+        self.on_ack()
+        found = await self._read(config, lambda c: incident_views.detail(c, config, key, now))
+        return incident_view_json(found, now, detail=True)
 
     async def list_maintenance(self, request: web.Request) -> list[dict[str, Any]]:
         config, now = self.config(), self.store.now_ms()
@@ -401,6 +447,10 @@ def _same(given: str, token: str) -> bool:
 def _pattern(ep: Endpoint) -> re.Pattern[str]:
     parts = re.split(r"(\{\w+\})", API + ep.path)
     return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def _flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name) in ("1", "true", "yes")
 
 
 def _only(request: web.Request, known: Sequence[str]) -> None:

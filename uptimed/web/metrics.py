@@ -35,7 +35,7 @@ import operator
 import platform
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import Metric
@@ -362,6 +362,19 @@ class SelfMetrics:
             ["result"],
             registry=None,
         )
+        self.notifications = Counter(
+            "uptimed_notifications",
+            "Notification delivery attempts by notifier and result: sent, failed (will be"
+            " retried) or dead (given up).",
+            ["notifier", "result"],
+            registry=None,
+        )
+        self.notifications_pending = Gauge(
+            "uptimed_notifications_pending",
+            "Notifications waiting in the outbox to be delivered, by notifier.",
+            ["notifier"],
+            registry=None,
+        )
         build = Gauge(
             "uptimed_build_info",
             "Build information; always 1.",
@@ -371,12 +384,18 @@ class SelfMetrics:
         build.labels(__version__, platform.python_version()).set(1)
         self.all = [
             self.schedule_lag, self.skipped, self.clock_jumps, self.writer_batch, self.writer_rows,
-            self.queue_depth, self.in_flight, self.monitors, self.reloads, self.degraded, build,
+            self.queue_depth, self.in_flight, self.monitors, self.reloads, self.degraded,
+            self.notifications, self.notifications_pending, build,
         ]  # fmt: skip
 
     def register(self, registry: CollectorRegistry) -> None:
         for metric in self.all:
             registry.register(metric)
+
+    def set_pending(self, pending: Mapping[str, int], notifiers: Iterable[str]) -> None:
+        """The outbox's pending entries per notifier (0 for each configured one without)."""
+        for notifier in set(notifiers) | set(pending):
+            self.notifications_pending.labels(notifier).set(pending.get(notifier, 0))
 
     def on_batch(self, seconds: float, rows: int) -> None:
         self.writer_batch.observe(seconds)
