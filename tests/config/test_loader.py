@@ -77,9 +77,7 @@ from uptimed.model.config import Config
         ),
         (
             "[daemon]\nzzz = 1\n" + HTTP,
-            'c.toml: daemon: unknown key "zzz" (allowed: database, listen, log_level, '
-            "max_concurrency, api_token, connectivity_check, location, shard, location_quorum, "
-            "metrics_token, metrics_username, metrics_password)",
+            'c.toml: daemon: unknown key "zzz"',  # too many keys to list them all
         ),
         (
             "[daemon]\napi_tokens = 1\n" + HTTP,
