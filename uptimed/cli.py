@@ -8,6 +8,8 @@ The config file is ``-c FILE``, else ``$UPTIMED_CONFIG``, else /etc/uptimed/conf
     uptimed report -c FILE         availability, SLOs, budgets and credits over a window
                                    (--database FILE, repeated: several daemons as one fleet)
     uptimed maintenance add|list|end -c FILE   ad-hoc maintenance windows
+    uptimed incidents -c FILE      the incidents of a window (--open: those under way)
+    uptimed incident show|ack ID   one incident; acknowledge it (escalation stops)
     uptimed --version
 
 Exit status: 0 success, 1 runtime failure (database, address in use), 2 bad config or usage.
@@ -174,6 +176,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_end.add_argument("id", type=int, metavar="ID", help="the window's number (see list)")
 
+    p_incidents = command("incidents", "The incidents of monitors and services, oldest first.")
+    p_incidents.add_argument("--open", action="store_true", help="only those under way")
+    p_incidents.add_argument("--from", dest="start", metavar="T", help="start: a date or time")
+    p_incidents.add_argument("--to", dest="end", metavar="T", help="end (exclusive)")
+    p_incidents.add_argument(
+        "--window", metavar="DURATION", help="rolling, ending now (default: 30d)"
+    )
+    p_incidents.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table",
+        help="output format (default: table)",
+    )  # fmt: skip
+    p_incident = sub.add_parser("incident", help="Show or acknowledge one incident.")
+    isub = p_incident.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p_show = isub.add_parser(
+        "show", help="Every field, its notifications and what it cost each SLO's error budget."
+    )
+    p_ack = isub.add_parser(
+        "ack", help="Acknowledge it: escalation stops, whoever was told hears who took it."
+    )
+    for p in (p_show, p_ack):
+        p.add_argument("-c", "--config", metavar="FILE", help=CONFIG_HELP)
+        p.add_argument("id", metavar="ID", help="the incident's id (see uptimed incidents)")
+    p_show.add_argument(
+        "--format", choices=("table", "json"), default="table",
+        help="output format (default: table)",
+    )  # fmt: skip
+    p_ack.add_argument("--by", required=True, metavar="NAME", help="who acknowledges it")
+    p_ack.add_argument("--note", metavar="TEXT", help="what they are doing about it")
+
     args = parser.parse_args(argv)
     placement = {}
     if args.command in ("run", "check-config"):
@@ -215,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(config, args)
         if args.command == "maintenance":
             return _maintenance(config, args)
+        if args.command == "incidents":
+            return _incidents(config, args)
+        if args.command == "incident":
+            return _incident(config, args)
     except UsageError as e:
         parser.exit(2, f"uptimed {args.command}: error: {e}\n")
     except (NoDatabase, sqlite3.Error) as e:  # sqlite3.Error: unreadable, locked, not a database
@@ -375,6 +410,68 @@ def _maintenance(config: Config, args: argparse.Namespace) -> int:
         raise UsageError(e.render(_flag)) from None
     except LookupError as e:  # no such window
         raise UsageError(str(e)) from None
+    return 0
+
+
+def _incidents(config: Config, args: argparse.Namespace) -> int:
+    from uptimed.render.incidents import incidents_csv, incidents_table
+    from uptimed.render.json import dumps, incident_view_json
+    from uptimed.service import incident_views
+    from uptimed.service.history import reading
+    from uptimed.service.window import resolve_window
+    from uptimed.store import now_ms
+
+    now = now_ms()
+    try:
+        window = resolve_window(now, start=args.start, end=args.end, window=args.window)
+    except RequestError as e:
+        raise UsageError(e.render(_flag)) from None
+    with reading(config) as conn:
+        views = incident_views.listing(conn, config, window, now, open_only=args.open)
+    if args.format == "json":
+        print(dumps([incident_view_json(v, now) for v in views]))
+    elif args.format == "csv":
+        sys.stdout.write(incidents_csv(views, now))
+    else:
+        print(incidents_table(views))
+    return 0
+
+
+def _incident(config: Config, args: argparse.Namespace) -> int:
+    from uptimed.render.incidents import incident_text
+    from uptimed.render.json import dumps, incident_view_json
+    from uptimed.service import incident_views, incidents
+    from uptimed.service.history import reading
+    from uptimed.store import now_ms
+    from uptimed.store.adhoc import open_db
+    from uptimed.store.db import transaction
+
+    now = now_ms()
+    try:
+        if args.action == "ack":
+            by, note = incident_views.ack_fields({"by": args.by, "note": args.note})
+            # On the daemon's own file, as `maintenance add` does: the acknowledgement and its
+            # notifications in one transaction; the running daemon's sender delivers them.
+            conn = open_db(config.daemon.database)
+            try:
+                with transaction(conn):
+                    incidents.acknowledge(
+                        conn, config, args.id, by, note, now, incidents.links(config.daemon)
+                    )
+            finally:
+                conn.close()
+            print(f"incident {args.id} acknowledged by {by}")
+            return 0
+        with reading(config) as conn:
+            view = incident_views.detail(conn, config, args.id, now)
+    except RequestError as e:
+        raise UsageError(e.render(_flag)) from None
+    except (LookupError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    if args.format == "json":
+        print(dumps(incident_view_json(view, now, detail=True)))
+    else:
+        print(incident_text(view, now))
     return 0
 
 

@@ -168,6 +168,6 @@ def test_check_config_summarizes_notifiers_and_policies() -> None:
     from uptimed.config.summary import summarize
 
     text = summarize(load(TCP + OPS + LEAD + POLICY))
-    assert "  notifiers   2 (apprise 1, webhook 1); nothing is sent yet\n" in text
+    assert "  notifiers   2 (apprise 1, webhook 1)\n" in text
     assert text.endswith("  escalation  standard: ops after 0s, then ops, lead after 15m")
     assert "127.0.0.1:9/" not in text  # no URL: they may hold tokens

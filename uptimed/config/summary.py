@@ -58,7 +58,7 @@ def summarize(config: Config) -> str:
     if config.notifiers:
         kinds = Counter(n.kind for n in config.notifiers)
         by_kind = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-        rows.append(("notifiers", f"{len(config.notifiers)} ({by_kind}); nothing is sent yet"))
+        rows.append(("notifiers", f"{len(config.notifiers)} ({by_kind})"))
     for policy in config.escalations:
         steps = ", then ".join(
             f"{', '.join(lv.notify)} after {format_duration(lv.after)}" for lv in policy.levels

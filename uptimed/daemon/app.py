@@ -33,12 +33,13 @@ from uptimed.core.state import StateMachine
 from uptimed.core.times import iso
 from uptimed.daemon import systemd
 from uptimed.daemon.connectivity import Check, Connectivity, Holdback
-from uptimed.daemon.pager import Pager, Sender, links
+from uptimed.daemon.pager import Pager, Sender
 from uptimed.daemon.runner import Held, LiveMonitor, Runner, thresholds
 from uptimed.daemon.scheduler import every, make_scheduler, trigger
 from uptimed.daemon.sla_worker import SlaWorker
 from uptimed.errors import ConfigError, DatabaseLocked, StartupError
 from uptimed.model.config import Config, DaemonConfig, Monitor
+from uptimed.service.incidents import links
 from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app

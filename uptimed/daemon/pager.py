@@ -32,7 +32,7 @@ import aiohttp
 
 from uptimed.core.state import DOWN, Transition
 from uptimed.core.times import iso
-from uptimed.model.config import Config, DaemonConfig, Notifier
+from uptimed.model.config import Config, Notifier
 from uptimed.notify.apprise_sender import deliver_apprise
 from uptimed.notify.message import Notification, payload, render
 from uptimed.notify.webhook import Outcome, deliver_webhook
@@ -49,12 +49,6 @@ log = logging.getLogger("uptimed")
 BUSY = 2.0  # seconds between passes while something is down or open
 IDLE = 30.0  # seconds between passes otherwise
 SEND_POLL = 2.0  # seconds between looks at the outbox when nothing pokes the sender
-
-
-def links(daemon: DaemonConfig) -> Links:
-    """Where the links in messages point, from ``[daemon] public_url`` and ``dashboard_url``."""
-    report = None if daemon.public_url is None else daemon.public_url + "/api/v1/incidents/{id}"
-    return Links(report, daemon.dashboard_url)
 
 
 class Pager:

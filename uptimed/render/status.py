@@ -24,7 +24,45 @@ def render_table(status: dict[str, Any]) -> str:
             (m["id"], state, m["since"] or "-", m["last_probe"] or "-", cut(err, ERROR_CHARS))
         )
     lines += text_table(("MONITOR", "STATE", "SINCE", "LAST PROBE", "LAST ERROR"), rows)
+    lines += _paging(status)
     return "\n".join(lines)
+
+
+def _paging(status: dict[str, Any]) -> list[str]:
+    """Open incidents, the outbox per notifier and the deliveries given up (when any)."""
+    lines: list[str] = []
+    if status["incidents"]:
+        lines += ["", *text_table(INCIDENT_HEADERS, [_incident(i) for i in status["incidents"]])]
+    if status["notifiers"]:
+        counts = [
+            (n["id"], str(n["pending"]), str(n["sent"]), str(n["dead"]))
+            for n in status["notifiers"]
+        ]
+        lines += ["", *text_table(("NOTIFIER", "PENDING", "SENT", "DEAD"), counts)]
+    if status["dead_notifications"]:
+        dead = [
+            (
+                d["given_up"],
+                d["notifier"],
+                d["event"],
+                d["incident"] or "-",
+                str(d["attempts"]),
+                cut(d["last_error"] or "", ERROR_CHARS),
+            )  # fmt: skip
+            for d in status["dead_notifications"]
+        ]
+        lines += ["", "notifications given up (the newest first):"]
+        lines += text_table(("GIVEN UP", "NOTIFIER", "EVENT", "INCIDENT", "TRIES", "ERROR"), dead)
+    return lines
+
+
+INCIDENT_HEADERS = ("INCIDENT", "TARGET", "SEVERITY", "SINCE", "ACK", "LEVEL")
+
+
+def _incident(i: dict[str, Any]) -> tuple[str, ...]:
+    level = i["quiet"] or ("-" if i["level"] is None else str(i["level"]))
+    target = f"{i['target_kind']} {i['target']}"
+    return (i["id"], target, i["severity"], i["since"], i["acknowledged_by"] or "-", level)
 
 
 def cut(text: str, limit: int) -> str:

@@ -38,7 +38,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from uptimed.core.escalation import ESCALATED, OPENED, RESOLVED, IncidentTimes, due, next_due
-from uptimed.model.config import Config, EscalationPolicy, Monitor, Service
+from uptimed.model.config import Config, DaemonConfig, EscalationPolicy, Monitor, Service
 from uptimed.model.report import Scope, Window
 from uptimed.notify.message import FLAPPING, Notification
 from uptimed.service.report import ReportReader
@@ -82,6 +82,12 @@ class Links:
 
 
 NO_LINKS = Links()
+
+
+def links(daemon: DaemonConfig) -> Links:
+    """Where the links in messages point, from ``[daemon] public_url`` and ``dashboard_url``."""
+    report = None if daemon.public_url is None else daemon.public_url + "/api/v1/incidents/{id}"
+    return Links(report, daemon.dashboard_url)
 
 
 def find(

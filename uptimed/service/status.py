@@ -7,13 +7,14 @@ seconds); :mod:`uptimed.render.status` shows it as a table.
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from uptimed.core.state import STATE_NAMES
 from uptimed.core.times import iso
 from uptimed.model.config import Config
 from uptimed.service.history import reading
-from uptimed.store import now_ms, reads
+from uptimed.store import incidents, now_ms, outbox, reads
 
 
 def _second(ms: int | None) -> str | None:
@@ -33,6 +34,7 @@ def read_status(config: Config) -> dict[str, Any]:
         last = next(runs, None)
         starts = _starts(last, runs) if last else None
         rows = reads.monitor_states(conn)
+        paging = _paging(conn, config)
     now = now_ms()
     daemon = (
         _daemon(last, *starts, now) if last and starts else {"running": False, "state": "never"}
@@ -64,7 +66,60 @@ def read_status(config: Config) -> dict[str, Any]:
                 "last_error": error if last_ok == 0 else None,
             }
         )
-    return {"database": config.daemon.database, "daemon": daemon, "monitors": monitors}
+    return {
+        "database": config.daemon.database, "daemon": daemon, "monitors": monitors, **paging,
+    }  # fmt: skip
+
+
+#: Dead deliveries listed (the newest first); the API's incident detail has every one.
+DEAD_SHOWN = 10
+
+
+def _paging(conn: sqlite3.Connection, config: Config) -> dict[str, Any]:
+    """The open incidents, the outbox per notifier, and the last deliveries given up."""
+    try:
+        open_now = incidents.unresolved(conn)
+        counts = outbox.counts(conn)
+        dead = conn.execute(
+            "SELECT notifier, event, incident, attempts, done, last_error FROM outbox"
+            " WHERE state = 'dead' ORDER BY id DESC LIMIT ?",
+            (DEAD_SHOWN,),
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database from before incidents (schema < 9)
+        open_now, counts, dead = [], {}, []
+    names = [n.id for n in config.notifiers] + sorted(
+        {n for n, _ in counts} - {n.id for n in config.notifiers}
+    )
+    return {
+        "incidents": [
+            {
+                "id": i.id,
+                "target": i.target,
+                "target_kind": i.target_kind,
+                "severity": i.severity,
+                "since": _second(i.start),
+                "acknowledged_by": i.ack_by,
+                "level": i.level,
+                "quiet": i.quiet,
+            }  # fmt: skip
+            for i in open_now
+        ],
+        "notifiers": [
+            {"id": n, **{state: counts.get((n, state), 0) for state in outbox.STATES}}
+            for n in names
+        ],
+        "dead_notifications": [
+            {
+                "notifier": n,
+                "event": e,
+                "incident": inc,
+                "attempts": a,
+                "given_up": _second(done),
+                "last_error": err,
+            }  # fmt: skip
+            for n, e, inc, a, done, err in dead
+        ],
+    }
 
 
 def _starts(last: tuple[Any, ...], earlier: Any) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from uptimed.core.retry import MAX_ATTEMPTS, backoff
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
+STATES = (PENDING, SENT, DEAD)
 
 
 @dataclass(frozen=True)
