@@ -118,15 +118,29 @@ def write_config(
     monitors: int,
     interval: float,
     timeout: float,
+    failing: int = 0,
+    notify: bool = False,
 ) -> None:
-    """A config of ``monitors`` HTTP monitors m0..m{N-1}, each GETting its own path on nginx."""
-    lines = [
-        f'[daemon]\ndatabase = "{db}"\nlisten = "127.0.0.1:{listen_port}"\n',
-        f'[defaults]\ninterval = "{interval:g}s"\ntimeout = "{timeout:g}s"\n',
-    ]
-    for i in range(monitors):
+    """A config of ``monitors`` HTTP monitors m0..m{N-1}, each GETting its own path on nginx;
+    the first ``failing`` of them get a closed port instead (each one incident, open all
+    along). ``notify``: every incident pages a webhook on nginx (which answers 200), through a
+    two-level policy with reminders."""
+    defaults = f'[defaults]\ninterval = "{interval:g}s"\ntimeout = "{timeout:g}s"\n'
+    lines = [f'[daemon]\ndatabase = "{db}"\nlisten = "127.0.0.1:{listen_port}"\n']
+    if notify:
         lines.append(
-            f'[[monitor]]\nid = "m{i}"\nkind = "http"\nurl = "http://127.0.0.1:{target_port}/m{i}"\n'
+            f'[[notifier]]\nid = "hook"\nkind = "webhook"\n'
+            f'url = "http://127.0.0.1:{target_port}/hook"\n'
+            '[[escalation]]\nid = "ops"\nrepeat = "1m"\n'
+            'levels = [{ after = "0s", notify = ["hook"] }, { after = "30s", notify = ["hook"] }]\n'
+        )
+        defaults += 'escalation = "ops"\n'
+    lines.append(defaults)
+    closed = free_port()  # nothing listens there
+    for i in range(monitors):
+        port, where = (closed, "x") if i < failing else (target_port, f"m{i}")
+        lines.append(
+            f'[[monitor]]\nid = "m{i}"\nkind = "http"\nurl = "http://127.0.0.1:{port}/{where}"\n'
         )
     path.write_text("\n".join(lines))
 

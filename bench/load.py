@@ -16,7 +16,11 @@ warm-up, then watches a window of ``--duration`` seconds and reports:
 ``--profile`` attaches ``py-spy record`` to the daemon for the window and prints where the CPU
 went; where py-spy cannot attach (no ptrace), the daemon runs under cProfile instead.
 
+``--failing N --notify`` measures the cost of incidents and the notification outbox: N
+monitors down all along, each paging a webhook on nginx (see the closing note of issue 18).
+
     python bench/load.py [--monitors 10000] [--interval 10] [--duration 180] [--profile]
+                         [--failing N] [--notify]
 """
 
 from __future__ import annotations
@@ -61,6 +65,14 @@ def main() -> None:
     )
     p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     p.add_argument(
+        "--failing", type=int, default=0,
+        help="the first N monitors probe a closed port: N incidents, open all along (default 0)",
+    )  # fmt: skip
+    p.add_argument(
+        "--notify", action="store_true",
+        help="page a webhook on nginx for every incident (two levels, reminders every minute)",
+    )  # fmt: skip
+    p.add_argument(
         "--profile", nargs="?", const="py-spy", choices=("py-spy", "cprofile"),
         help="profile the daemon: py-spy (default; falls back to cProfile if it cannot attach)"
         " or cprofile",
@@ -99,6 +111,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict:
         common.write_config(
             cfg, db=work / "u.db", listen_port=listen, target_port=port,
             monitors=args.monitors, interval=args.interval, timeout=TIMEOUT,
+            failing=args.failing, notify=args.notify,
         )  # fmt: skip
         python_args = (
             ["-m", "cProfile", "-o", str(work / "daemon.pstats")]
@@ -188,6 +201,14 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
               f"p99 {ms(common.histogram_quantile(0.99, delta))}  "
               "(uptimed_schedule_lag_seconds, interpolated)")  # fmt: skip
 
+    b0, b1 = (common.histogram(m, "uptimed_writer_batch_seconds") for m in (m0, m1))
+    batches = {le: b1[le] - b0.get(le, 0.0) for le in b1}
+    if batches:
+        print(f"writer batch: p50 {ms(common.histogram_quantile(0.5, batches))}  "
+              f"p99 {ms(common.histogram_quantile(0.99, batches))}  "
+              "(uptimed_writer_batch_seconds; the pager's passes run in them)")  # fmt: skip
+    paging(db)
+
     print("\n== resources")
     cpu, rss = run["c1"] - run["c0"], run["rss"]
     print(
@@ -209,6 +230,19 @@ def report(args: argparse.Namespace, run: dict, db: Path) -> None:
 
     print("\n== disk")
     disk(db)
+
+
+def paging(db: Path) -> None:
+    """The incidents and the outbox at the end (absent from a database before schema 9)."""
+    conn = sqlite3.connect(db)
+    try:
+        (n,) = conn.execute("SELECT count(*) FROM incidents").fetchone()
+        states = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state"))
+    except sqlite3.OperationalError:
+        return
+    finally:
+        conn.close()
+    print(f"incidents {n:,d}; outbox: {states or 'empty'}")
 
 
 def pyspy() -> str:
