@@ -70,6 +70,7 @@ class Pager:
         self._queued: Future[PassResult] | None = None  # a pass queued and not yet begun
         self._wake = asyncio.Event()
         self._wake.set()  # the first pass at once: outages under way at start
+        self._rearm = asyncio.Event()  # a pass ended
         self._loop: asyncio.AbstractEventLoop | None = None
         self.last: PassResult | None = None
 
@@ -92,10 +93,18 @@ class Pager:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._timeout())
-            except TimeoutError:
-                pass
+            # A pass may end while we wait (one a transition queued): then when the next is
+            # due changes, so wait again from then on.
+            self._rearm.clear()
+            woken = asyncio.ensure_future(self._wake.wait())
+            rearmed = asyncio.ensure_future(self._rearm.wait())
+            done, _ = await asyncio.wait(
+                (woken, rearmed), timeout=self._timeout(), return_when=asyncio.FIRST_COMPLETED
+            )
+            woken.cancel()
+            rearmed.cancel()
+            if done == {rearmed}:
+                continue
             self._wake.clear()
             try:
                 await asyncio.wrap_future(self.submit())
@@ -142,6 +151,7 @@ class Pager:
 
     def _finished(self, fut: Future[PassResult]) -> None:
         """In the event loop, after a pass."""
+        self._rearm.set()
         if fut.cancelled():
             return
         exc = fut.exception()
