@@ -15,6 +15,7 @@ import time
 
 from tests.daemon.test_daemon_e2e import Flip, serve_flip, wait_for
 from tests.support.daemon_proc import UPTIMED, DaemonProc, value
+from tests.support.receiver import Receiver
 from uptimed.core.times import iso
 
 
@@ -50,10 +51,18 @@ def with_canary(d: DaemonProc, port: int) -> DaemonProc:
 
 
 async def test_time_while_every_canary_fails_is_unknown_and_opens_no_incident(tmp_path):
+    """... and pages nobody: no incident, no notification (issue 18)."""
     flip, canary = Flip(), Canary()
     runner, port = await serve_flip(flip)
+    receiver = Receiver()
+    await receiver.__aenter__()
     try:
-        monitors = f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\n'
+        monitors = (
+            f'[[notifier]]\nid = "hook"\nkind = "webhook"\nurl = "{receiver.url}/hook"\n'
+            '[[escalation]]\nid = "ops"\nlevels = [{ after = "0s", notify = ["hook"] }]\n'
+            f'[[monitor]]\nid = "web"\nkind = "http"\nurl = "http://127.0.0.1:{port}/"\n'
+            'escalation = "ops"\n'
+        )
         d = with_canary(DaemonProc(tmp_path, monitors), canary.port)
         async with d:
             t0 = time.time()
@@ -77,8 +86,12 @@ async def test_time_while_every_canary_fails_is_unknown_and_opens_no_incident(tm
             assert await d.stop() == 0
     finally:
         await runner.cleanup()
+        await receiver.__aexit__(None, None, None)
         if canary.sock:
             canary.sock.close()
+    assert receiver.received == []
+    assert d.sql("SELECT count(*) FROM incidents") == [(0,)]
+    assert d.sql("SELECT count(*) FROM outbox") == [(0,)]
     log = d.log.read_text()
     assert "every canary fails" in log and "answers again" in log
     ((start, end, run),) = d.sql("SELECT start, end, run FROM degraded")

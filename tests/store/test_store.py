@@ -343,3 +343,32 @@ def test_a_failed_open_holds_nothing(tmp_path):
         with pytest.raises(sqlite3.DatabaseError) as e:
             _open(tmp_path / "u.db")
         assert not isinstance(e.value, DatabaseLocked)
+
+
+def test_retention_deletes_old_delivered_notifications_never_pending_ones(tmp_path):
+    from uptimed.store import outbox
+
+    s = _open(tmp_path / "u.db")
+    s.retention.rollup = 86400.0
+    now = now_ms()
+    old = now - 3 * 86_400_000
+
+    def fill(conn: sqlite3.Connection) -> None:
+        entries = [outbox.Entry(k, "hook", "incident.opened", "inc-1", "{}", old) for k in "abcd"]
+        outbox.enqueue(conn, entries, old)
+        ids = dict(conn.execute("SELECT key, id FROM outbox"))
+        outbox.sent(conn, ids["a"], old)  # delivered long ago: goes
+        outbox.failed(conn, ids["b"], old, "HTTP 400", retry=False)  # given up long ago: goes
+        outbox.sent(conn, ids["c"], now)  # delivered now: stays; "d" is pending: stays
+
+    s.start(version="t", config_sha256="x")
+    s.call(fill).result(5)
+    s.retention.due = 0
+    c = sqlite3.connect(tmp_path / "u.db")
+    deadline = time.time() + 10
+    while time.time() < deadline and c.execute("SELECT count(*) FROM outbox").fetchone()[0] != 2:
+        time.sleep(0.05)
+    s.close()
+    assert c.execute("SELECT key, state FROM outbox ORDER BY key").fetchall() == [
+        ("c", "sent"), ("d", "pending"),
+    ]  # fmt: skip

@@ -1,5 +1,5 @@
-"""Retention: raw results older than ``retention.raw`` and rollups older than
-``retention.rollup`` are deleted, every hour, a few monitors per transaction so that the
+"""Retention: raw results older than ``retention.raw``, and rollups and the outbox's delivered
+or given-up notifications older than ``retention.rollup``, are deleted, every hour, a few monitors per transaction so that the
 writer's batches never wait long behind a delete.
 """
 
@@ -35,6 +35,11 @@ class Retention:
             self.due = time.monotonic() + EVERY
             self._cutoff = now - int(self.raw * 1000)
             self._todo = monitor_ids(conn)
+            with transaction(conn):  # delivered or given up: kept as long as the rollups
+                conn.execute(
+                    "DELETE FROM outbox WHERE state != 'pending' AND done < ?",
+                    (now - int(self.rollup * 1000),),
+                )
         chunk, self._todo = self._todo[:CHUNK], self._todo[CHUNK:]
         rollup_cutoff = now - int(self.rollup * 1000)
         with transaction(conn):
