@@ -1,6 +1,6 @@
 """Retention: raw results older than ``retention.raw``, and rollups and the outbox's delivered
-or given-up notifications older than ``retention.rollup``, are deleted, every hour, a few monitors per transaction so that the
-writer's batches never wait long behind a delete.
+or given-up notifications older than ``retention.rollup``, are deleted, every hour, a few
+monitors per transaction so that the writer's batches never wait long behind a delete.
 """
 
 from __future__ import annotations
