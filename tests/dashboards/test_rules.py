@@ -185,6 +185,14 @@ MUTATIONS = [
         "availability.test.yml",
         "uptimed:availability:ratio_rate5m",
     ),
+    # one notifier's deliveries taken for another's
+    (
+        "uptimed-alerts.yml",
+        "unless on (job, instance, notifier)",
+        "unless on (job, instance)",
+        "notifications.test.yml",
+        "UptimedNotificationsBacklog",
+    ),
     # paging as soon as one scrape fails
     (
         "uptimed-alerts.yml",

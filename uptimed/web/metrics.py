@@ -315,6 +315,9 @@ def escape_label(v: str) -> str:
     return v.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+NOTIFICATION_RESULTS = ("sent", "failed", "dead")
+
+
 class SelfMetrics:
     """The daemon's own health: scheduling lag, skipped runs, the writer, build info."""
 
@@ -393,7 +396,12 @@ class SelfMetrics:
             registry.register(metric)
 
     def set_pending(self, pending: Mapping[str, int], notifiers: Iterable[str]) -> None:
-        """The outbox's pending entries per notifier (0 for each configured one without)."""
+        """The outbox's pending entries per notifier (0 for each configured one without). A
+        configured notifier's counters are exported at 0 from the start, so that ``increase()``
+        sees its first delivery given up (a series born at 1 shows no increase)."""
+        for notifier in notifiers:
+            for result in NOTIFICATION_RESULTS:
+                self.notifications.labels(notifier, result)
         for notifier in set(notifiers) | set(pending):
             self.notifications_pending.labels(notifier).set(pending.get(notifier, 0))
 
