@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from uptimed.model.config import SLO, CreditTier, Policy
+from uptimed.model.config import SLO, CreditTier, Policy, ResponseObjective
 
 Interval = tuple[int, int]  # [start, end) in ms, as uptimed.core.intervals has it
 
@@ -285,6 +285,67 @@ class ConfigVersion:
     end: int
 
 
+# -- response and resolution objectives (uptimed.core.response) ---------------------------
+
+ACKNOWLEDGE = "acknowledge"
+RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """One incident's times (ms), which the response objectives are measured on."""
+
+    id: str
+    target_kind: str
+    target: str
+    severity: str
+    start: int  # backdated to the first failure, as the SLA counts the downtime
+    confirmed: int
+    acknowledged: int | None
+    resolved: int | None
+
+    @property
+    def acknowledged_open(self) -> int | None:
+        """The acknowledgement, if it came while the incident was open."""
+        a, r = self.acknowledged, self.resolved
+        return a if a is not None and (r is None or a <= r) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """An objective an incident missed: ``took`` None when it was not done at all."""
+
+    incident: Handling
+    objective: str  # ACKNOWLEDGE | RESOLVE
+    allowed: int  # ms
+    took: int | None  # ms
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityResponse:
+    """One severity's incidents: how many, MTTA and MTTR (ms; None: none acknowledged or
+    resolved) and the objectives they missed."""
+
+    severity: str
+    objective: ResponseObjective | None
+    incidents: int
+    acknowledged: int  # while open
+    resolved: int
+    mtta: float | None
+    mttr: float | None
+    missed_acknowledge: int
+    missed_resolve: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReport:
+    """Per severity (most severe first: those with an objective or an incident), and the
+    misses by the incident's start."""
+
+    severities: tuple[SeverityResponse, ...]
+    missed: tuple[Miss, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """A whole report: monitors and services over ``[start, end)`` (``full_end``: where the
@@ -304,3 +365,6 @@ class Report:
     monitors: tuple[MonitorReport, ...]
     services: tuple[ServiceReport, ...]
     slos: tuple[SloReport, ...]
+    #: the response and resolution objectives, of the incidents that began in the window; None
+    #: when the configuration has none (``[response]``) or the report reads no incident table
+    response: ResponseReport | None = None

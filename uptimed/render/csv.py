@@ -46,6 +46,10 @@ def csv_of(shape: dict[str, Any]) -> str:
         for key, kind in (("monitors", "monitor"), ("services", "service"), ("slos", "slo"))
         for item in shape.get(key, [])
     ]
+    response = shape.get("response") or {}  # a row per severity: its counts and means
+    rows += [
+        _flatten({"id": s["severity"], **s}, "response") for s in response.get("severities", [])
+    ]
     columns = list(COLUMNS)
     known = set(columns)
     for row in rows:  # anything the report has beyond the known fields, in first-seen order

@@ -18,10 +18,13 @@ from datetime import tzinfo
 from typing import Any, TypeAlias
 
 from uptimed.model.report import (
+    ACKNOWLEDGE,
+    RESOLVE,
     Exclusion,
     Incident,
     MonitorReport,
     Report,
+    ResponseReport,
     ServiceReport,
     SloReport,
 )
@@ -76,6 +79,8 @@ def document(report: Report) -> tuple[str, list[Block]]:
     blocks.append(_summary_table(report.monitors) if report.monitors else ("p", ["None."]))
     blocks.append(("h2", ["Services"]))
     blocks.append(_summary_table(report.services) if report.services else ("p", ["None."]))
+    if report.response is not None:
+        blocks += _response_blocks(report.response, tz)
     blocks.append(("h2", ["Maintenance and other exclusions applied"]))
     blocks.append(
         _exclusion_table(report.exclusions, tz, covers=True)
@@ -203,6 +208,53 @@ def _incident_rows(incidents: tuple[Incident, ...], tz: tzinfo) -> list[list[Inl
         ]
         for start, end, duration_ms, counted_ms, cause in incidents
     ]
+
+
+def _response_blocks(r: ResponseReport, tz: tzinfo) -> list[Block]:
+    """Per severity: the objectives, MTTA, MTTR and misses; then each incident that missed."""
+    blocks: list[Block] = [("h2", ["Response and resolution"])]
+    blocks.append(
+        (
+            "p",
+            [
+                "Incidents that began in the period. Time to acknowledge runs from the"
+                " incident's confirmation, time to resolve from its start.",
+            ],
+        )
+    )
+    headers = ["Severity", "Incidents", "Acknowledge within", "MTTA", "Missed", "Resolve within",
+               "MTTR", "Missed"]  # fmt: skip
+    rows: list[list[Inline]] = [
+        [
+            [text(s.severity)],
+            [text(s.incidents)],
+            [phrases.objective_time(s.objective, ACKNOWLEDGE)],
+            [human_duration(seconds(s.mtta))],
+            [text(s.missed_acknowledge)],
+            [phrases.objective_time(s.objective, RESOLVE)],
+            [human_duration(seconds(s.mttr))],
+            [text(s.missed_resolve)],
+        ]
+        for s in r.severities
+    ]
+    blocks.append(("table", headers, rows, set(range(1, len(headers)))))
+    if r.missed:
+        missed: list[list[Inline]] = [
+            [
+                [text(m.incident.id)],
+                [text(f"{m.incident.target_kind} {m.incident.target}")],
+                [text(m.incident.severity)],
+                phrases.time(m.incident.start, tz),
+                [text(m.objective)],
+                [human_duration(m.allowed / 1000)],
+                [phrases.took(m)],
+            ]
+            for m in r.missed
+        ]
+        headers = ["Incident", "Target", "Severity", "Start", "Objective", "Allowed", "Took"]
+        blocks.append(("h3", ["Objectives missed"]))
+        blocks.append(("table", headers, missed, {5, 6}))
+    return blocks
 
 
 def _exclusion_table(exclusions: tuple[Exclusion, ...], tz: tzinfo, *, covers: bool) -> Block:

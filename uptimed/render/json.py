@@ -15,13 +15,16 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from uptimed.core.times import iso
+from uptimed.model.config import ResponseObjective
 from uptimed.model.report import (
     Exclusion,
     Figures,
     Incident,
     Latency,
+    Miss,
     MonitorReport,
     Report,
+    ResponseReport,
     ServiceReport,
     SloReport,
 )
@@ -80,6 +83,47 @@ def report_json(report: Report) -> dict[str, Any]:
         "monitors": [monitor_json(m) for m in report.monitors],
         "services": [service_json(s) for s in report.services],
         "slos": [slo_json(s, now) for s in report.slos],
+        "response": None if report.response is None else response_json(report.response),
+    }
+
+
+def response_json(r: ResponseReport) -> dict[str, Any]:
+    """The response and resolution objectives: per severity, and the misses."""
+    none = ResponseObjective("", None, None)
+    return {
+        "severities": [
+            {
+                "severity": s.severity,
+                "acknowledge_within_seconds": (s.objective or none).acknowledge,
+                "resolve_within_seconds": (s.objective or none).resolve,
+                "incidents": s.incidents,
+                "acknowledged": s.acknowledged,
+                "resolved": s.resolved,
+                "mtta_seconds": seconds(s.mtta),
+                "mttr_seconds": seconds(s.mttr),
+                "missed_acknowledge": s.missed_acknowledge,
+                "missed_resolve": s.missed_resolve,
+            }
+            for s in r.severities
+        ],
+        "missed": [miss_json(m) for m in r.missed],
+    }
+
+
+def miss_json(m: Miss) -> dict[str, Any]:
+    h = m.incident
+    return {
+        "incident": h.id,
+        "target": h.target,
+        "target_kind": h.target_kind,
+        "severity": h.severity,
+        "objective": m.objective,
+        "allowed_seconds": m.allowed / 1000,
+        "took_seconds": seconds(m.took),
+        "start": iso(h.start),
+        "confirmed": iso(h.confirmed),
+        "acknowledged": iso(h.acknowledged),
+        "resolved": iso(h.resolved),
     }
 
 

@@ -11,8 +11,17 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from uptimed.core.times import iso
-from uptimed.model.config import Policy
-from uptimed.model.report import ErrorBudget, Exclusion, Latency, Report, ServiceReport, SloReport
+from uptimed.model.config import Policy, ResponseObjective
+from uptimed.model.report import (
+    ACKNOWLEDGE,
+    ErrorBudget,
+    Exclusion,
+    Latency,
+    Miss,
+    Report,
+    ServiceReport,
+    SloReport,
+)
 from uptimed.render.json import ratio, seconds
 from uptimed.render.text import (
     Inline,
@@ -288,3 +297,16 @@ def latency_partial(lat: Latency | None, tz: tzinfo | None) -> Inline | None:
         return ["latency counted over part of the window only"]
     since = time(lat.counted_from, tz) if tz is not None else [text(iso(lat.counted_from))]
     return ["latency counted from ", *since, " only"]
+
+
+def objective_time(objective: ResponseObjective | None, which: str) -> str:
+    """A response objective's time (``which``: acknowledge or resolve), "-" when none."""
+    value = None if objective is None else getattr(objective, which)
+    return "-" if value is None else human_duration(value)
+
+
+def took(m: Miss) -> str:
+    """How long a missed objective took, or that it was not done."""
+    if m.took is not None:
+        return human_duration(m.took / 1000)
+    return "not acknowledged" if m.objective == ACKNOWLEDGE else "not resolved"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from uptimed.core.times import iso
-from uptimed.model.report import Figures, Report, SloReport
+from uptimed.model.report import ACKNOWLEDGE, RESOLVE, Figures, Report, ResponseReport, SloReport
 from uptimed.render import phrases
 from uptimed.render.json import ratio, seconds
 from uptimed.render.table import text_table
@@ -71,6 +71,9 @@ def render_table(report: Report) -> str:
     lines += _table(columns, rows, right=(2, 3, 6))
     lines += notes
 
+    if report.response is not None:
+        lines += _response_lines(report.response)
+
     lines += ["", f"EXCLUSIONS APPLIED ({len(report.exclusions)})"]
     lines += _table(
         ("ID", "COVERS", "START", "END", "REASON", "SOURCE"),
@@ -87,6 +90,55 @@ def render_table(report: Report) -> str:
         ],
     )
     return "\n".join(lines) + "\n"
+
+
+def _response_lines(r: ResponseReport) -> list[str]:
+    lines = ["", "RESPONSE AND RESOLUTION (incidents begun in the window)"]
+    lines += _table(
+        (
+            "SEVERITY",
+            "INCIDENTS",
+            "ACK WITHIN",
+            "MTTA",
+            "ACK MISSED",
+            "RESOLVE WITHIN",
+            "MTTR",
+            "RESOLVE MISSED",
+        ),  # fmt: skip
+        [
+            (
+                s.severity,
+                str(s.incidents),
+                phrases.objective_time(s.objective, ACKNOWLEDGE),
+                human_duration(seconds(s.mtta)),
+                str(s.missed_acknowledge),
+                phrases.objective_time(s.objective, RESOLVE),
+                human_duration(seconds(s.mttr)),
+                str(s.missed_resolve),
+            )
+            for s in r.severities
+        ],
+        right=range(1, 8),
+    )
+    if r.missed:
+        lines += ["", f"OBJECTIVES MISSED ({len(r.missed)})"]
+        lines += _table(
+            ("INCIDENT", "TARGET", "SEVERITY", "OBJECTIVE", "ALLOWED", "TOOK", "START"),
+            [
+                (
+                    m.incident.id,
+                    f"{m.incident.target_kind} {m.incident.target}",
+                    m.incident.severity,
+                    m.objective,
+                    human_duration(m.allowed / 1000),
+                    phrases.took(m),
+                    text(iso(m.incident.start)),
+                )
+                for m in r.missed
+            ],
+            right=(4, 5),
+        )
+    return lines
 
 
 def _table(

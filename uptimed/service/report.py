@@ -18,14 +18,17 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from uptimed.core import response
 from uptimed.core.intervals import Interval, union
 from uptimed.core.sla import Target
 from uptimed.core.times import iso
 from uptimed.model.config import Config, Policy
 from uptimed.model.report import (
+    Handling,
     Incident,
     MonitorReport,
     Report,
+    ResponseReport,
     Scope,
     ServiceReport,
     SloReport,
@@ -35,6 +38,7 @@ from uptimed.service import slos
 from uptimed.service.history import History, one_snapshot
 from uptimed.service.targets import Targets
 from uptimed.service.window import data_range, slo_window
+from uptimed.store import incidents as incident_table
 
 #: The policy of the figures of monitors and services (an SLO has its own).
 DEFAULT_POLICY = Policy()
@@ -74,7 +78,7 @@ class ReportReader:
             raise ValueError(
                 f"the report window [{iso(start)}, {iso(end)}) has not begun at {iso(now)}"
             )
-        self.config, self.scope, self.window, self.now = config, scope, window, now
+        self.conn, self.config, self.scope, self.window, self.now = conn, config, scope, window, now
         self.span: Interval = (start, end)
         self.slo_windows = {s.id: slo_window(s, now, window) for s in scope.slos}
         lo, hi = data_range([self.span], self.slo_windows.values())
@@ -157,7 +161,39 @@ class ReportReader:
             monitors=monitors,
             services=services,
             slos=slo_reports,
+            response=self.response(),
         )
+
+    def response(self) -> ResponseReport | None:
+        """How the incidents that began in the window were acknowledged and resolved, against
+        ``[response]`` (see :mod:`uptimed.core.response`)."""
+        if not self.config.response or self.conn is None:
+            return None
+        found = incident_table.began(self.conn, *self.span)
+        if found is None:
+            return None
+        wanted = {("monitor", k) for k in self.scope.monitors}
+        wanted |= {("service", k) for k in self.scope.services}
+        groups: dict[str, int | None] = {}  # a grouped incident takes its group's ack
+        for i in found:
+            if i.group_id is not None and i.group_id not in groups:
+                group = incident_table.get(self.conn, i.group_id)
+                groups[i.group_id] = None if group is None else group.ack_at
+        handled = [
+            Handling(
+                i.id,
+                i.target_kind,
+                i.target,
+                i.severity,
+                i.start,
+                i.confirmed,
+                _earliest(i.ack_at, groups.get(i.group_id) if i.group_id else None),
+                i.resolved,
+            )  # fmt: skip
+            for i in found
+            if i.target_key in wanted
+        ]
+        return response.evaluate(handled, self.config.response, self.now)
 
     def incidents(self) -> list[TargetIncident]:
         """The incidents of the scope's monitors and services over the window, oldest first."""
@@ -171,6 +207,10 @@ class ReportReader:
         ]
         out.sort(key=lambda x: x.incident[0])  # by start
         return out
+
+
+def _earliest(*times: int | None) -> int | None:
+    return min((t for t in times if t is not None), default=None)
 
 
 def build_report(

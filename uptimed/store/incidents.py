@@ -100,6 +100,16 @@ def overlapping(conn: sqlite3.Connection, start: int, end: int) -> list[Incident
     )
 
 
+def began(conn: sqlite3.Connection, start: int, end: int) -> list[Incident] | None:
+    """The incidents that began in ``[start, end)``, oldest first; None when the database has
+    no incident table (one written before schema version 9, read without migrating)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'incidents'").fetchone() is None:
+        return None
+    return _rows(
+        conn.execute(f"{_SELECT} WHERE start >= ? AND start < ? ORDER BY start, id", (start, end))
+    )
+
+
 def changes(conn: sqlite3.Connection, target: tuple[str, str], since: int) -> int:
     """The target's state changes at or after ``since``: incidents begun, incidents resolved."""
     kind, key = target
