@@ -18,7 +18,7 @@ events are those of :mod:`uptimed.core.escalation`.
         "target": "api",                 # the monitor's or service's id
         "target_kind": "monitor",        # "monitor" | "service"
         "severity": "major",             # "critical" | "major" | "minor"
-        "state": "down",                 # "down" | "up" (the target's state now)
+        "state": "down",                 # "down" | "up" | "unknown" (the target now)
         "started": "...Z",               # when the target went down
         "confirmed": "...Z",             # when the incident was confirmed (notifying began)
         "resolved": "...Z" | null,
@@ -83,7 +83,7 @@ FIELDS: Mapping[str, str] = MappingProxyType(
         "target": "the monitor's or service's id",
         "target_kind": '"monitor" or "service"',
         "severity": '"critical", "major" or "minor"',
-        "state": '"down" or "up": the target\'s state now',
+        "state": '"down", or on a resolution "up" ("unknown" when it ended with no verdict)',
         "event": 'the event, e.g. "incident.opened" (see EVENTS)',
         "level": "the escalation level reached, 0 for the first",
         "cause": 'why it is down: "message (kind)"; empty when unknown',
@@ -158,7 +158,7 @@ class Notification:
     target: str
     target_kind: str  # "monitor" | "service"
     severity: str
-    state: str  # "down" | "up"
+    state: str  # "down" | "up" | "unknown"
     started: int
     confirmed: int
     resolved: int | None = None

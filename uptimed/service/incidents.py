@@ -37,7 +37,15 @@ import sqlite3
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from uptimed.core.escalation import ESCALATED, OPENED, RESOLVED, IncidentTimes, due, next_due
+from uptimed.core.escalation import (
+    ESCALATED,
+    OPENED,
+    REMINDER,
+    RESOLVED,
+    IncidentTimes,
+    due,
+    next_due,
+)
 from uptimed.model.config import Config, DaemonConfig, EscalationPolicy, Monitor, Service
 from uptimed.model.report import Scope, Window
 from uptimed.notify.message import FLAPPING, Notification
@@ -48,6 +56,9 @@ from uptimed.store.incidents import FLAPPING as QUIET_FLAPPING
 from uptimed.store.incidents import GROUPED, Incident
 
 Target = tuple[str, str]  # (target kind, config id)
+
+#: The events that page someone (the others go to those they paged).
+PAGES = (OPENED, ESCALATED, REMINDER)
 
 #: How long after its resolution an incident is still planned (its last items are written at
 #: the pass that sees the resolution; this only bounds the work after a long stop).
@@ -63,6 +74,7 @@ class Seen:
     start: int
     end: int | None  # None: ongoing
     cause_kind: str | None
+    after: str | None = None  # what the target was when it ended: "up" | "unknown"
 
 
 @dataclass(frozen=True)
@@ -99,10 +111,15 @@ def find(
     if not monitors and not services or now <= since:
         return []
     reader = ReportReader(conn, config, Scope(monitors, services, ()), Window(since, now), now)
-    return [
-        Seen(t.target_kind, t.target, t.incident[0], t.incident[1], t.incident[4])
-        for t in reader.incidents()
-    ]
+    out = []
+    for t in reader.incidents():
+        start, end, _, _, cause_kind = t.incident
+        after = None
+        if end is not None:  # ended by a success, or by time with no verdict (unknown)
+            up = reader.targets.timeline(t.target_kind, t.target)[0].up
+            after = "up" if any(a <= end < b for a, b in up) else "unknown"
+        out.append(Seen(t.target_kind, t.target, start, end, cause_kind, after))
+    return out
 
 
 def _first_error(conn: sqlite3.Connection, monitor: str, start: int) -> str | None:
@@ -133,8 +150,19 @@ class _Pass:
         self.monitors: dict[str, Monitor] = {m.id: m for m in config.monitors}
         self.services: dict[str, Service] = {s.id: s for s in config.services}
         self.entries: list[outbox.Entry] = []
-        #: keys already in the outbox (set by the caller): their payloads are not built again
+        #: keys already in the outbox: their payloads are not built again
         self.sent: set[str] = set()
+        #: incident id -> the notifiers paged about it (opened, escalated, reminded) so far:
+        #: those who hear of its acknowledgement and its end
+        self.told: dict[str, set[str]] = {}
+        #: incident id -> what its target was when it ended ("up" | "unknown")
+        self.after: dict[str, str] = {}
+
+    def load_sent(self, incidents: Iterable[str]) -> None:
+        """What the outbox holds of ``incidents`` already."""
+        for inc_id, sent in table.notifications(self.conn, incidents).items():
+            self.sent.update(n.key for n in sent)
+            self.told[inc_id] = {n.notifier for n in sent if n.event in PAGES}
 
     def target_config(self, target: Target) -> Monitor | Service | None:
         kind, key = target
@@ -229,15 +257,24 @@ class _Pass:
             return inc, None
         times = IncidentTimes(inc.id, inc.notify_from, inc.ack_at, inc.resolved)
         items = due(times, policy, self.now)
-        if inc.target_key in self.in_maintenance and inc.resolved is None:
-            # Neither escalate nor remind during maintenance; what fell due in it is sent after.
-            items = [d for d in items if d.event not in (ESCALATED, "incident.reminder")]
+        held = inc.target_key in self.in_maintenance and inc.resolved is None
+        stopped = inc.ack_at is not None or inc.resolved is not None
+        if held or stopped:
+            # Neither escalate nor remind during maintenance: what fell due in it is sent after,
+            # unless the incident was acknowledged or resolved by then (nobody is paged about
+            # what is over). Those already written stay written.
+            items = [d for d in items if d.event not in (ESCALATED, REMINDER)]
         level = inc.level
+        told = self.told.setdefault(inc.id, set())
         for d in items:
             if d.event in (OPENED, ESCALATED):
                 level = d.level if level is None else max(level, d.level)
-            for notifier in d.notify:
-                self._enqueue(inc, d.event, d.level, (notifier,), f"{d.key}:{notifier}")
+            if d.event in PAGES:
+                told.update(n for n in d.notify if n in self.notifiers)
+                self._enqueue(inc, d.event, d.level, d.notify, d.key)
+            elif level is not None:  # acknowledged, resolved: to those told, at the level reached
+                notify = [n for n in d.notify if n in told]
+                self._enqueue(inc, d.event, level, notify, f"{inc.id}:{d.event}:{level}")
         return replace(inc, level=level), next_due(times, policy, self.now)
 
     def _enqueue(
@@ -246,16 +283,18 @@ class _Pass:
         for notifier in notify:
             if notifier not in self.notifiers:
                 continue  # removed from the config since: nobody to send it to
-            full = key if key.endswith(f":{notifier}") else f"{key}:{notifier}"
+            full = f"{key}:{notifier}"
             if full in self.sent:
                 continue
-            n = notification(inc, event, level, full, self.links)
+            n = notification(inc, event, level, full, self.links, self.after.get(inc.id, "up"))
             payload = json.dumps(dataclasses.asdict(n), separators=(",", ":"))
             self.entries.append(outbox.Entry(full, notifier, event, inc.id, payload, self.now))
 
 
-def notification(inc: Incident, event: str, level: int, key: str, links: Links) -> Notification:
-    """The message of ``event`` about ``inc``."""
+def notification(
+    inc: Incident, event: str, level: int, key: str, links: Links, after: str = "up"
+) -> Notification:
+    """The message of ``event`` about ``inc`` (``after``: what its target was when it ended)."""
     return Notification(
         event=event,
         idempotency_key=key,
@@ -264,7 +303,7 @@ def notification(inc: Incident, event: str, level: int, key: str, links: Links) 
         target=inc.target,
         target_kind=inc.target_kind,
         severity=inc.severity,
-        state="up" if event == RESOLVED else "down",
+        state=after if event == RESOLVED else "down",
         started=inc.start,
         confirmed=inc.confirmed,
         resolved=inc.resolved if event == RESOLVED else None,
@@ -322,6 +361,9 @@ def run_pass(
             opened.append(inc)
         elif inc.resolved is None and s.end is not None:
             inc = replace(inc, resolved=s.end)
+            table.save(conn, inc)  # now: a flapping count later in this pass sees the change
+        if s.after is not None:
+            p.after[inc.id] = s.after
         by_key[k] = by_id[inc.id] = inc
         if inc.target_kind == "service":
             if inc.resolved is None:
@@ -332,8 +374,9 @@ def run_pass(
         k = (i.target_kind, i.target, i.start)
         if k not in found_keys and by_key[k].resolved is None:
             by_key[k] = by_id[i.id] = replace(i, resolved=now)
+            p.after[i.id] = "unknown"
 
-    p.sent = {s.key for sent in table.notifications(conn, by_id).values() for s in sent}
+    p.load_sent(by_id)
     wake: list[int] = []
     originals = {i.id: i for i in known}
     still_open = []
@@ -374,6 +417,7 @@ def acknowledge(
     connection). Raises LookupError (no such incident) or ValueError (acknowledged already)."""
     inc = table.acknowledge(conn, incident_id, by, now, note)
     p = _Pass(conn, config, now, links, ())
+    p.load_sent([inc.id])
     inc, _ = p.plan(inc)
     table.save(conn, inc)
     outbox.enqueue(conn, p.entries, now)
