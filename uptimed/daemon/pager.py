@@ -85,10 +85,7 @@ class Pager:
 
     def poke(self) -> None:
         """Look again soon; safe from any thread (the API's acknowledgements)."""
-        if self._loop is None:
-            self._wake.set()
-        else:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        _set_from_any_thread(self._loop, self._wake)
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -189,10 +186,7 @@ class Sender:
 
     def poke(self) -> None:
         """Look at the outbox now; safe from any thread (the API's acknowledgements)."""
-        if self._loop is None:
-            self._wake.set()
-        else:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        _set_from_any_thread(self._loop, self._wake)
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -296,3 +290,10 @@ def _read(
     }
     conn.rollback()  # end the read transaction: the writer's later commits must be seen
     return found, pending
+
+
+def _set_from_any_thread(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event) -> None:
+    if loop is None:  # not running yet: nobody waits
+        event.set()
+    else:
+        loop.call_soon_threadsafe(event.set)

@@ -355,12 +355,7 @@ class Api:
 
     async def ack_incident(self, request: web.Request) -> dict[str, Any]:
         self._authorize(request)
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "the body must be a JSON object") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "the body must be a JSON object")
+        body = await _json_object(request)
         by, note = incident_views.ack_fields(body)
         key = request.match_info["id"]
         config, now = self.config(), self.store.now_ms()
@@ -404,12 +399,7 @@ class Api:
 
     async def add_maintenance(self, request: web.Request) -> dict[str, Any] | list[dict[str, Any]]:
         self._authorize(request)
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "the body must be a JSON object") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "the body must be a JSON object")
+        body = await _json_object(request)
         now = self.store.now_ms()
         req = adhoc.maintenance_request(self.config(), body, now, by="api")
         fut = self.store.call(lambda conn: adhoc.add_all(conn, req, now))
@@ -463,3 +453,14 @@ def _only(request: web.Request, known: Sequence[str]) -> None:
 def _span_json(w: Window, now: int) -> dict[str, Any]:
     """``from`` and ``to`` of the figures over ``w`` (which ends at now at the latest)."""
     return {"from": iso(w.start), "to": iso(min(w.end, now))}
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
