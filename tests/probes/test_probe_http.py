@@ -348,7 +348,9 @@ async def test_processing_and_transfer(ctx: ProbeContext, target: Target) -> Non
     r = await run(ctx, target.url("/slow-headers/0.3"))
     assert r.ok and r.phases["processing"] >= 0.3 and r.phases["transfer"] < 0.1
     r = await run(ctx, target.url("/slow-body/0.3"))
-    assert r.ok and r.phases["transfer"] >= 0.3 and r.phases["processing"] < 0.1
+    # The server waits 0.3 s between headers and body; the headers may reach us a little late
+    # on a busy machine, which shortens the transfer we see by as much.
+    assert r.ok and r.phases["transfer"] >= 0.25 and r.phases["processing"] < 0.1
 
 
 async def test_concurrent_probes_keep_their_own_phases(ctx: ProbeContext, tls_cert: Cert) -> None:

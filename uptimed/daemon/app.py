@@ -143,9 +143,16 @@ class Daemon:
         server = WebServer(
             make_app(endpoint, self.health, api), cfg.daemon.listen_host, cfg.daemon.listen_port
         )
+        # Before the port answers: whoever sees /healthz may stop us, and a SIGTERM that came
+        # while we start must end the run cleanly, not kill it with the default action.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
         try:
             await asyncio.to_thread(server.start)
         except OSError as e:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
             await session.close()
             self.store.close()
             raise StartupError(
@@ -175,9 +182,6 @@ class Daemon:
         gc.collect()
         gc.freeze()
 
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
         ticker = asyncio.create_task(self._tick())
         # Which monitors a window (config or ad hoc: `uptimed maintenance add` while we run)

@@ -218,7 +218,14 @@ class Sender:
         assert conn is not None
         now = self.store.now_ms()
         busy = set(self._busy)
-        found, pending = await asyncio.to_thread(_read, conn, now, busy)
+        # A thread cannot be cancelled: if we are (at shutdown), let the read end before run()'s
+        # cleanup closes the connection it uses, or sqlite crashes the process.
+        reading = asyncio.ensure_future(asyncio.to_thread(_read, conn, now, busy))
+        try:
+            found, pending = await asyncio.shield(reading)
+        except asyncio.CancelledError:
+            await asyncio.wait([reading])
+            raise
         self.metrics.set_pending(pending, [n.id for n in self.config().notifiers])
         for d in found:
             if d.notifier in self._busy:
