@@ -478,6 +478,38 @@ def _figures(
     )
 
 
+def accounting_many(
+    tl: StateTimeline, maintenance: Sequence[Interval], windows: Sequence[Interval]
+) -> list[tuple[int, int, int, int]]:
+    """``(up_ms, down_ms, maintenance_ms, unknown_ms)`` of ``tl`` over each of ``windows`` (in
+    any order, overlapping or not), exactly as :func:`figures` counts them: what 90 daily bars
+    of a thousand targets need, in one pass over the timeline instead of one per window."""
+    maint = union(maintenance, tl.maintenance) if tl.maintenance else normalize(maintenance)
+    points = sorted({t for w in windows for t in w})
+    up, down, mm = (
+        dict(zip(points, _measure_below(ivs, points), strict=True))
+        for ivs in (subtract(tl.up, maint), subtract(tl.down, maint), maint)
+    )
+    out = []
+    for ws, we in windows:
+        u, d, m = up[we] - up[ws], down[we] - down[ws], mm[we] - mm[ws]
+        out.append((u, d, m, we - ws - u - d - m))
+    return out
+
+
+def _measure_below(ivs: Sequence[Interval], points: Sequence[int]) -> list[int]:
+    """``|ivs ∩ (-inf, t)|`` for each of the sorted ``points``: one merge of both."""
+    out = []
+    done = 0  # the measure of the intervals wholly before the current point
+    i, n = 0, len(ivs)
+    for t in points:
+        while i < n and ivs[i][1] <= t:
+            done += ivs[i][1] - ivs[i][0]
+            i += 1
+        out.append(done + max(0, t - ivs[i][0]) if i < n else done)
+    return out
+
+
 def monitor_figures(
     segments: Iterable[Sequence[Any]],
     runs: Iterable[Interval],

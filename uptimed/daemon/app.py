@@ -44,6 +44,7 @@ from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
 from uptimed.web.app import MetricsEndpoint, make_app
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
+from uptimed.web.pages import Pages
 from uptimed.web.server import WebServer
 from uptimed.web.sla_metrics import REFRESH as SLA_REFRESH
 from uptimed.web.sla_metrics import SlaMetrics
@@ -141,7 +142,9 @@ class Daemon:
             links=links(cfg.daemon),
         )
         server = WebServer(
-            make_app(endpoint, self.health, api), cfg.daemon.listen_host, cfg.daemon.listen_port
+            make_app(endpoint, self.health, api, Pages(lambda: self.config, self.store.now_ms)),
+            cfg.daemon.listen_host,
+            cfg.daemon.listen_port,
         )
         # Before the port answers: whoever sees /healthz may stop us, and a SIGTERM that came
         # while we start must end the run cleanly, not kill it with the default action.

@@ -34,6 +34,7 @@ from uptimed.web import gzipped
 from uptimed.web.api import Api
 from uptimed.web.gzipped import Deflated
 from uptimed.web.metrics import MonitorCollector, SelfMetrics, self_registry
+from uptimed.web.pages import Pages
 from uptimed.web.sla_metrics import ConfigSeries, SlaMetrics
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -184,6 +185,7 @@ def make_app(
     metrics: MetricsEndpoint,
     health: Callable[[], tuple[bool, dict[str, Any]]],
     api: Api | None = None,
+    pages: Pages | None = None,
 ) -> web.Application:
     async def healthz(request: web.Request) -> web.Response:
         ok, detail = health()
@@ -194,7 +196,9 @@ def make_app(
         )
 
     async def index(request: web.Request) -> web.Response:
-        return web.Response(text="uptimed: see /metrics, /healthz and /api/v1/\n")
+        return web.Response(
+            text="uptimed: see /metrics, /healthz, /api/v1/, /status and /portal/\n"
+        )
 
     app = web.Application()
     app.router.add_get("/metrics", metrics.handle)
@@ -202,4 +206,6 @@ def make_app(
     app.router.add_get("/", index)
     if api is not None:
         api.routes(app)
+    if pages is not None:
+        pages.routes(app)
     return app

@@ -1,0 +1,244 @@
+"""The status page and the customer portal as HTML (Jinja2 templates in ``templates/``), JSON
+and CSV, from the view-models of :mod:`uptimed.model.pages` only.
+
+Templates autoescape everything, and a missing value is an error, not an empty string
+(``StrictUndefined``): a page never shows text from the config unescaped, nor half a figure.
+The pages need no script: ``static/refresh.js`` only reloads the status page now and then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+
+from uptimed.core.times import iso, zone
+from uptimed.model.pages import AgreementView, DayBar, LedgerPeriod, StatusPage
+from uptimed.render.csv import csv_of
+from uptimed.render.text import configured, format_percent, human_duration
+
+#: What a visitor reads for a cause category (a probe's error kind).
+CAUSES = {
+    "dns": "name resolution failed",
+    "refused": "connection refused",
+    "unreachable": "network unreachable",
+    "timeout": "timed out",
+    "reset": "connection reset",
+    "tls": "TLS failure",
+    "http_status": "error status",
+    "redirects": "too many redirects",
+    "protocol": "protocol error",
+    "body_too_large": "response too large",
+}
+
+#: The state's words and icon: never colour alone.
+STATE_TEXT = {
+    "up": ("Operational", "✓"),
+    "down": ("Outage", "✕"),
+    "maintenance": ("Maintenance", "⚙"),
+    "unknown": ("No data", "?"),
+}
+
+VERDICT_TEXT = {
+    "met": ("Met", "✓"),
+    "missed": ("Missed", "✕"),
+    "insufficient data": ("Insufficient data", "?"),
+    "no data": ("No data", "?"),
+}
+
+
+def cause(kind: str | None) -> str:
+    if kind is None:
+        return "—"
+    return CAUSES.get(kind, "failure")
+
+
+def percent(ratio: float | None, places: int = 3) -> str:
+    return format_percent(ratio, places)
+
+
+def duration(ms: float | None) -> str:
+    return "—" if ms is None else human_duration(ms / 1000)
+
+
+def when(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if ms is None:
+        return "—"
+    d = datetime.fromtimestamp(ms / 1000, zone(tz))
+    return d.strftime(fmt) + (" UTC" if tz == "UTC" and "%H" in fmt else "")
+
+
+def decimal(d: Decimal | None) -> str:
+    return "—" if d is None else configured(d)
+
+
+def bar_class(d: DayBar) -> str:
+    """A daily bar's class: its colour, from its figures (the bar's title and the table below
+    it say the same in words)."""
+    if d.availability is None:
+        return "maintenance" if d.maintenance_ms else "unknown"
+    if not d.down_ms:
+        return "up"
+    return "degraded" if d.availability >= 0.99 else "down"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("uptimed.render", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        cause=cause,
+        percent=percent,
+        duration=duration,
+        when=when,
+        decimal=decimal,
+        iso=iso,
+        bar_class=bar_class,
+    )
+    env.globals.update(STATE_TEXT=STATE_TEXT, VERDICT_TEXT=VERDICT_TEXT)
+    return env
+
+
+ENV = _env()
+
+
+def render(template: str, **values: Any) -> str:
+    return ENV.get_template(template).render(**values)
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def status_json(page: StatusPage) -> dict[str, Any]:
+    """``/status.json``: what the page shows, field for field."""
+    return {
+        "title": page.title,
+        "generated_at": iso(page.generated_at),
+        "state": page.state,
+        "components": [
+            {
+                "name": c.name,
+                "slug": c.slug,
+                "state": c.state,
+                "availability": c.availability,
+                "days": [
+                    {
+                        "date": when(d.day, fmt="%Y-%m-%d"),
+                        "availability": d.availability,
+                        "up_seconds": d.up_ms / 1000,
+                        "down_seconds": d.down_ms / 1000,
+                        "maintenance_seconds": d.maintenance_ms / 1000,
+                        "unknown_seconds": d.unknown_ms / 1000,
+                        "incidents": d.incidents,
+                    }
+                    for d in c.days
+                ],
+                "months": [
+                    {
+                        "month": m.label,
+                        "from": iso(m.start),
+                        "to": iso(m.end),
+                        "availability": m.availability,
+                        "to_date": m.to_date,
+                    }
+                    for m in c.months
+                ],
+            }
+            for c in page.components
+        ],
+        "incidents": [
+            {
+                "id": i.ref,
+                "component": i.component,
+                "start": iso(i.start),
+                "end": iso(i.end),
+                "duration_seconds": i.duration_ms / 1000,
+                "cause": i.cause,
+            }
+            for i in page.incidents
+        ],
+        "maintenance": [
+            {
+                "id": m.ref,
+                "components": list(m.components),
+                "start": iso(m.start),
+                "end": iso(m.end),
+                "reason": m.reason,
+                "active": m.active,
+            }
+            for m in page.maintenance
+        ],
+    }
+
+
+def _row_json(r: Any) -> dict[str, Any]:
+    return {
+        "slo": r.slo,
+        "target": r.component,
+        "objective": float(r.objective),
+        "attainment": r.attainment,
+        "verdict": r.verdict,
+        "allowed_downtime_seconds": r.budget_ms / 1000,
+        "downtime_seconds": r.used_ms / 1000,
+        "remaining_downtime_seconds": r.remaining_ms / 1000,
+        "budget_used_ratio": r.burnt,
+        "maintenance_seconds": r.maintenance_ms / 1000,
+        "unknown_seconds": r.unknown_ms / 1000,
+        "coverage": r.coverage,
+        "incident_count": r.incidents,
+        "mttr_seconds": None if r.mttr_ms is None else r.mttr_ms / 1000,
+        "longest_incident_seconds": r.longest_ms / 1000,
+        "credit": None if r.credit is None else float(r.credit),
+        "credit_rule": r.credit_rule,
+    }
+
+
+def period_json(p: LedgerPeriod) -> dict[str, Any]:
+    return {
+        "period": p.label,
+        "reporting": p.kind,
+        "from": iso(p.start),
+        "to": iso(p.figures_end),
+        "final": p.final,
+        "credit": float(p.credit),
+        "credit_capped": p.capped,
+        "slos": [_row_json(r) for r in p.rows],
+    }
+
+
+def agreement_json(a: AgreementView, *, periods: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "name": a.name,
+        "customer": a.customer,
+        "timezone": a.timezone,
+        "reporting": a.reporting,
+        "effective_from": iso(a.term_start),
+        "effective_until": iso(a.term_end),
+        "renewal": a.renewal,
+        "next_renewal": iso(a.next_renewal),
+        "termination_notice_seconds": a.termination_notice_s,
+        "obligations": {"provider": a.provider_obligations, "customer": a.customer_obligations},
+        "credit_cap": None if a.credit_cap is None else float(a.credit_cap),
+        "slos": list(a.slos),
+    }
+    if periods:
+        out["periods"] = [period_json(p) for p in a.periods]
+    return out
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+
+def statement_csv(st: dict[str, Any]) -> str:
+    """A period's statement as ``uptimed report --format csv`` writes SLOs (the same columns),
+    each row with the statement's period and whether it is final."""
+    return csv_of(
+        {"slos": [{"period": st["period"], "final": st["final"], **s} for s in st["slos"]]}
+    )

@@ -1,0 +1,398 @@
+"""The public status page (``/status``, ``/status.json``, ``/status/feed.atom``,
+``/status/badge/{name}.svg``) and the customer portal (``/portal/``), over HTTP.
+
+Every page is computed in a thread from the database (:mod:`uptimed.service.status_page`,
+:mod:`uptimed.service.portal`), kept for a few seconds (longer when it is slow to compute: ten
+times what it took, so that a large fleet's page costs at most a tenth of a core however often it
+is asked for), and served with an ETag (``If-None-Match`` gets a 304) and Cache-Control. Every
+answer carries a strict Content-Security-Policy (no inline script or style), ``nosniff`` and
+``Referrer-Policy: no-referrer``; the portal's also ``X-Robots-Tag: noindex`` and
+``Cache-Control: private``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from uptimed.core.times import iso
+from uptimed.model.config import Agreement, Config, Customer
+from uptimed.model.pages import StatusPage
+from uptimed.render import pages as render
+from uptimed.render.atom import FeedEntry, atom_feed
+from uptimed.render.badge import badge
+from uptimed.service import portal, status_page
+from uptimed.service.history import reading
+from uptimed.web.sessions import COOKIE, Sessions, customer_for
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIN_TTL = 5.0  # seconds a computed page is served before it is computed again
+MAX_TTL = 60.0
+STATIC = {"style.css": "text/css", "refresh.js": "text/javascript"}
+_WINDOW = re.compile(r"([1-9][0-9]?)d")  # a badge's window: 1d to 90d
+
+
+class _Cache:
+    """Computed values by key, each computed by one request at a time."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._values: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._locks: dict[tuple[Any, ...], asyncio.Lock] = {}
+
+    async def get(self, key: tuple[Any, ...], compute: Callable[[], Awaitable[T]]) -> T:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            found = self._values.get(key)
+            if found is not None and self.clock() < found[0]:
+                value: T = found[1]
+                return value
+            t0 = self.clock()
+            value = await compute()
+            took = self.clock() - t0
+            # Drop what has expired, so that keys of old configs do not pile up.
+            now = self.clock()
+            for k in [k for k, (until, _) in self._values.items() if until <= now]:
+                del self._values[k]
+            self._values[key] = (now + min(MAX_TTL, max(MIN_TTL, 10 * took)), value)
+            return value
+
+
+class Pages:
+    def __init__(self, config: Callable[[], Config], now_ms: Callable[[], int]):
+        self.config = config
+        self.now_ms = now_ms
+        self.sessions = Sessions()
+        self.cache = _Cache()
+
+    def routes(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get("/status", self.status)
+        r.add_get("/status/", self.status)
+        r.add_get("/status.json", self.status_json)
+        r.add_get("/status/feed.atom", self.feed)
+        r.add_get("/status/badge/{name}", self.badge)
+        r.add_get("/status/static/{name}", self.static)
+        r.add_get("/portal", self.portal_redirect)
+        r.add_get("/portal/", self.portal_home)
+        r.add_post("/portal/", self.sign_in)
+        r.add_post("/portal/logout", self.sign_out)
+        r.add_get("/portal/agreements/{id}", self.agreement)
+        r.add_get("/portal/agreements/{id}/method", self.method)
+        r.add_get("/portal/agreements/{id}/periods/{label}", self.period)
+        r.add_get("/portal/agreements/{id}/periods/{label}/statement.json", self.statement_json)
+        r.add_get("/portal/agreements/{id}/periods/{label}/statement.csv", self.statement_csv)
+        r.add_get("/portal/api/agreements", self.api_agreements)
+        r.add_get("/portal/api/agreements/{id}/periods", self.api_periods)
+
+    # -- what every answer carries ------------------------------------------------------------
+
+    def _headers(self, *, private: bool) -> dict[str, str]:
+        frames = " ".join(self.config().portal.frame_ancestors) or "'none'"
+        headers = {
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self';"
+                f" form-action 'self'; base-uri 'none'; frame-ancestors {frames}"
+            ),
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if private:
+            headers |= {
+                "X-Robots-Tag": "noindex, nofollow",
+                "Cache-Control": "private, no-cache",
+                "Vary": "Cookie, Authorization",
+            }
+        else:
+            headers["Cache-Control"] = f"public, max-age={int(MIN_TTL)}"
+        return headers
+
+    def _send(
+        self,
+        request: web.Request,
+        body: str | bytes,
+        content_type: str,
+        *,
+        private: bool,
+        status: int = 200,
+        extra: dict[str, str] | None = None,
+    ) -> web.Response:
+        data = body.encode() if isinstance(body, str) else body
+        headers = self._headers(private=private) | (extra or {})
+        if status == 200:
+            etag = '"' + hashlib.sha256(data).hexdigest()[:24] + '"'
+            headers["ETag"] = etag
+            wanted = request.headers.get("If-None-Match", "")
+            if etag in (t.strip() for t in wanted.split(",")) or wanted.strip() == "*":
+                return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = content_type
+        return web.Response(body=data, status=status, headers=headers)
+
+    def _html(self, request: web.Request, template: str, *, private: bool, status: int = 200,
+              **values: Any) -> web.Response:  # fmt: skip
+        cfg = self.config()
+        page = render.render(
+            template, site=cfg.portal.title, title=values.pop("title", cfg.portal.title),
+            tz_label=values.pop("tz_label", "UTC"), noindex=private, **values,
+        )  # fmt: skip
+        return self._send(request, page, "text/html; charset=utf-8", private=private, status=status)
+
+    async def _read(self, read: Callable[[Any], T]) -> T:
+        config = self.config()
+
+        def run() -> T:
+            with reading(config) as conn:
+                return read(conn)
+
+        return await asyncio.to_thread(run)
+
+    # -- the public status page ---------------------------------------------------------------
+
+    async def _page(self) -> StatusPage:
+        config = self.config()
+
+        async def compute() -> StatusPage:
+            now = self.now_ms()
+            return await self._read(lambda c: status_page.status_page(c, config, now))
+
+        return await self.cache.get(("status", config.sha256, id(config)), compute)
+
+    async def status(self, request: web.Request) -> web.Response:
+        page = await self._page()
+        return self._html(request, "status.html", private=False, page=page, title=page.title)
+
+    async def status_json(self, request: web.Request) -> web.Response:
+        page = await self._page()
+        body = json.dumps(render.status_json(page), ensure_ascii=False, indent=1)
+        return self._send(request, body, "application/json", private=False)
+
+    async def feed(self, request: web.Request) -> web.Response:
+        page = await self._page()
+        entries = [
+            FeedEntry(
+                id=f"urn:uptimed:incident:{i.ref}",
+                title=f"{i.component}: outage ({render.cause(i.cause)})"
+                + ("" if i.end is None else f", resolved after {render.duration(i.duration_ms)}"),
+                published=i.start,
+                updated=i.end or i.start,
+                summary=f"{i.component} was down from {iso(i.start)}"
+                + (" and still is." if i.end is None else f" to {iso(i.end)}."),
+                link="/status",
+            )
+            for i in page.incidents
+        ]
+        entries += [
+            FeedEntry(
+                id=f"urn:uptimed:maintenance:{m.ref}",
+                title=f"Maintenance: {', '.join(m.components)}",
+                published=m.start,
+                updated=m.start,
+                summary=f"{iso(m.start)} to {iso(m.end)}" + (f": {m.reason}" if m.reason else ""),
+                link="/status",
+            )
+            for m in page.maintenance
+        ]
+        entries.sort(key=lambda e: -e.updated)
+        body = atom_feed(
+            title=page.title,
+            feed_id="urn:uptimed:status",
+            self_url="/status/feed.atom",
+            updated=max((e.updated for e in entries), default=page.generated_at),
+            entries=entries,
+        )
+        return self._send(request, body, "application/atom+xml", private=False)
+
+    async def badge(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        page = await self._page()
+        slug = name.removesuffix(".svg")
+        c = next((c for c in page.components if c.slug == slug), None) if name.endswith(
+            ".svg"
+        ) else None  # fmt: skip
+        window = request.query.get("window")
+        if c is None:
+            svg = badge("status", "not found", "neutral")
+            return self._send(request, svg, "image/svg+xml", private=False, status=404)
+        if window is None:
+            text, _ = render.STATE_TEXT[c.state]
+            svg = badge(c.name, text.lower(), c.state)
+        else:
+            m = _WINDOW.fullmatch(window)
+            if m is None or int(m[1]) > len(c.days):
+                svg = badge("window", "1d to 90d", "neutral")
+                return self._send(request, svg, "image/svg+xml", private=False, status=400)
+            days = c.days[-int(m[1]) :]
+            up, down = sum(d.up_ms for d in days), sum(d.down_ms for d in days)
+            availability = up / (up + down) if up + down else None
+            tone = "unknown" if availability is None else ("up" if down == 0 else "down")
+            svg = badge(f"{c.name} {window}", render.percent(availability, 2), tone)
+        return self._send(request, svg, "image/svg+xml", private=False)
+
+    async def static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        body = resources.files("uptimed.render").joinpath("static", name).read_bytes()
+        return self._send(request, body, STATIC[name], private=False)
+
+    # -- the customer portal ------------------------------------------------------------------
+
+    def _customer(self, request: web.Request) -> Customer | None:
+        config = self.config()
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            found = customer_for(config, token)
+            return found[0] if found else None
+        sid = request.cookies.get(COOKIE)
+        return self.sessions.customer(config, sid) if sid else None
+
+    def _agreement(self, request: web.Request, customer: Customer) -> Agreement:
+        """The customer's agreement of the path; 404 for any other (another customer's too)."""
+        wanted = request.match_info["id"]
+        for a in self.config().agreements:
+            if a.customer == customer.id and a.id == wanted:
+                return a
+        raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+
+    async def _view(self, a: Agreement) -> Any:
+        config = self.config()
+
+        async def compute() -> Any:
+            now = self.now_ms()
+            return await self._read(lambda c: portal.agreement_view(c, config, a, now))
+
+        return await self.cache.get(("agreement", config.sha256, id(config), a.id), compute)
+
+    def _login(self, request: web.Request, *, failed: bool = False) -> web.Response:
+        status = 401 if failed else 200
+        return self._html(request, "portal_login.html", private=True, status=status,
+                          failed=failed, title="Sign in")  # fmt: skip
+
+    async def portal_redirect(self, request: web.Request) -> web.Response:
+        raise web.HTTPPermanentRedirect("/portal/")
+
+    async def portal_home(self, request: web.Request) -> web.Response:
+        customer = self._customer(request)
+        if customer is None:
+            return self._login(request)
+        views = [await self._view(a) for a in portal.customer_agreements(self.config(), customer)]
+        return self._html(request, "portal_home.html", private=True, customer=customer.name,
+                          agreements=views, title=f"{customer.name}: agreements")  # fmt: skip
+
+    async def sign_in(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        token = form.get("token")
+        found = customer_for(self.config(), token) if isinstance(token, str) else None
+        if found is None:
+            return self._login(request, failed=True)
+        customer, token_digest = found
+        ttl = self.config().portal.session_ttl
+        sid = self.sessions.open(customer, token_digest, ttl)
+        resp = web.HTTPSeeOther("/portal/", headers=self._headers(private=True))
+        secure = self.config().portal.secure_cookie
+        if secure is None:
+            secure = request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+        resp.set_cookie(COOKIE, sid, max_age=int(ttl), path="/portal", httponly=True,
+                        samesite="Strict", secure=secure)  # fmt: skip
+        raise resp
+
+    async def sign_out(self, request: web.Request) -> web.Response:
+        sid = request.cookies.get(COOKIE)
+        if sid:
+            self.sessions.close(sid)
+        resp = web.HTTPSeeOther("/portal/", headers=self._headers(private=True))
+        resp.del_cookie(COOKIE, path="/portal")
+        raise resp
+
+    def _signed_in(self, request: web.Request) -> Customer:
+        customer = self._customer(request)
+        if customer is None:
+            raise web.HTTPSeeOther("/portal/", headers=self._headers(private=True))
+        return customer
+
+    async def agreement(self, request: web.Request) -> web.Response:
+        a = self._agreement(request, self._signed_in(request))
+        view = await self._view(a)
+        return self._html(request, "portal_agreement.html", private=True, a=view,
+                          title=view.name, tz_label=view.timezone)  # fmt: skip
+
+    async def method(self, request: web.Request) -> web.Response:
+        a = self._agreement(request, self._signed_in(request))
+        view = await self._view(a)
+        return self._html(request, "portal_method.html", private=True, a=view,
+                          policies=view.policies, title=f"{view.name}: method",
+                          tz_label=view.timezone)  # fmt: skip
+
+    async def period(self, request: web.Request) -> web.Response:
+        a = self._agreement(request, self._signed_in(request))
+        view = await self._view(a)
+        label = request.match_info["label"]
+        p = next((p for p in view.periods if p.label == label), None)
+        if p is None:
+            raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+        return self._html(request, "portal_period.html", private=True, a=view, p=p,
+                          title=f"{view.name}: {p.label}", tz_label=view.timezone)  # fmt: skip
+
+    async def _statement(self, request: web.Request) -> tuple[Agreement, dict[str, Any]]:
+        a = self._agreement(request, self._signed_in(request))
+        config, label = self.config(), request.match_info["label"]
+        now = self.now_ms()
+        found = await self._read(lambda c: portal.statements(c, config, a, now, label))
+        if not found:
+            raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+        return a, found[0]
+
+    async def statement_json(self, request: web.Request) -> web.Response:
+        a, st = await self._statement(request)
+        body = json.dumps(st, indent=1, ensure_ascii=False)
+        return self._download(request, body, "application/json", f"{a.id}-{st['period']}.json")
+
+    async def statement_csv(self, request: web.Request) -> web.Response:
+        a, st = await self._statement(request)
+        body = render.statement_csv(st)
+        return self._download(
+            request, body, "text/csv; charset=utf-8", f"{a.id}-{st['period']}.csv"
+        )
+
+    def _download(self, request: web.Request, body: str, ctype: str, name: str) -> web.Response:
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return self._send(request, body, ctype, private=True, extra=disposition)
+
+    def _api_customer(self, request: web.Request) -> Customer:
+        customer = self._customer(request)
+        if customer is None:
+            body = json.dumps({"error": "sign in: send Authorization: Bearer TOKEN"})
+            raise web.HTTPUnauthorized(
+                text=body,
+                content_type="application/json",
+                headers=self._headers(private=True) | {"WWW-Authenticate": "Bearer"},
+            )
+        return customer
+
+    async def api_agreements(self, request: web.Request) -> web.Response:
+        customer = self._api_customer(request)
+        views = [await self._view(a) for a in portal.customer_agreements(self.config(), customer)]
+        body = {"customer": customer.name,
+                "agreements": [render.agreement_json(v, periods=True) for v in views]}  # fmt: skip
+        return self._send(request, json.dumps(body, indent=1, ensure_ascii=False),
+                          "application/json", private=True)  # fmt: skip
+
+    async def api_periods(self, request: web.Request) -> web.Response:
+        a = self._agreement(request, self._api_customer(request))
+        config, now = self.config(), self.now_ms()
+        found = await self._read(lambda c: portal.statements(c, config, a, now))
+        body = {"agreement": a.id, "periods": found}
+        return self._send(request, json.dumps(body, indent=1, ensure_ascii=False),
+                          "application/json", private=True)  # fmt: skip
