@@ -63,6 +63,8 @@ class Monitor:
     target: str  # what is probed, safe to log: URL with credentials redacted, or "host:port"
     severity: str = "major"  # of its incidents: one of SEVERITIES
     escalation: str | None = None  # the id of its EscalationPolicy; None: nobody is paged
+    public: bool = False  # shown on the status page, as public_name (and nothing else of it)
+    public_name: str | None = None  # set whenever public is true
 
     @property
     def max_gap(self) -> float:
@@ -110,6 +112,8 @@ class Service:
     quorum: int | None  # k, for rule "quorum": down when at least k members are down
     severity: str = "major"
     escalation: str | None = None
+    public: bool = False  # as for Monitor
+    public_name: str | None = None  # set whenever public is true
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,58 @@ class ResponseObjective:
 
 
 @dataclass(frozen=True)
+class Customer:
+    """``[[customer]]``: who signs in to the portal. Only digests of the tokens are kept."""
+
+    id: str
+    name: str
+    contacts: tuple[str, ...]
+    token_file: str  # as written in the config: read again at every load (SIGHUP rotates)
+    token_digests: tuple[bytes, ...] = field(repr=False)  # SHA-256 of each token, at least one
+
+
+#: How often an agreement issues a statement, and the units of its renewal.
+REPORTING_PERIODS = ("month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """``[[agreement]]``: a promise to one customer, of some SLOs, over a term.
+
+    The term begins at ``effective_from``. With ``effective_until`` it ends there, unless
+    ``renewal`` renews it by that many calendar units each time it would end; without, it is
+    open-ended (``renewal`` then only says when it renews). Statements are issued per
+    ``reporting`` period, cut in ``timezone``."""
+
+    id: str
+    customer: str  # a Customer id
+    name: str
+    slos: tuple[str, ...]  # SLO ids, at least one, each once
+    effective_from: datetime  # aware
+    effective_until: datetime | None
+    renewal: str | None  # one of REPORTING_PERIODS
+    termination_notice: float | None  # seconds
+    provider_obligations: str
+    customer_obligations: str
+    reporting: str  # one of REPORTING_PERIODS
+    timezone: str  # IANA
+    credit_cap: Decimal | None  # percent of the charge: the most one period's credits add up to
+
+
+@dataclass(frozen=True)
+class Portal:
+    """``[portal]``: the public status page (/status) and the customers' portal (/portal/)."""
+
+    title: str = "Service status"  # the pages' heading
+    #: origins that may frame the pages (CSP frame-ancestors); none: no one may
+    frame_ancestors: tuple[str, ...] = ()
+    session_ttl: float = 8 * 3600.0  # seconds a portal sign-in lasts
+    #: the sign-in cookie's Secure flag; None: set when the request came by HTTPS (directly,
+    #: or per a proxy's X-Forwarded-Proto)
+    secure_cookie: bool | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     path: str
     sha256: str  # of the file's bytes
@@ -225,6 +281,9 @@ class Config:
     notifiers: tuple[Notifier, ...] = ()
     escalations: tuple[EscalationPolicy, ...] = ()
     response: tuple[ResponseObjective, ...] = ()  # by severity, most severe first
+    customers: tuple[Customer, ...] = ()
+    agreements: tuple[Agreement, ...] = ()
+    portal: Portal = field(default_factory=lambda: Portal())
     #: secrets="check" only: names of the ${credential:NAME} references left unresolved because
     #: $CREDENTIALS_DIRECTORY is not set (sorted, each once); the daemon reads them at its start.
     unresolved_credentials: tuple[str, ...] = ()
