@@ -1,4 +1,5 @@
-"""Fixtures shared by every test folder: loopback targets (see :mod:`tests.support.targets`)."""
+"""Fixtures shared by every test folder: loopback targets (see :mod:`tests.support.targets`),
+and ``browser``, headless Chromium (see :mod:`tests.support.browser`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.support.browser import browser as browser  # the fixture, re-exported
 from tests.support.targets import Cert, Target, make_self_signed_cert, serve_target
 
 

@@ -13,12 +13,14 @@ answer carries a strict Content-Security-Policy (no inline script or style), ``n
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -42,6 +44,66 @@ MIN_TTL = 5.0  # seconds a computed page is served before it is computed again
 MAX_TTL = 60.0
 STATIC = {"style.css": "text/css", "refresh.js": "text/javascript"}
 _WINDOW = re.compile(r"([1-9][0-9]?)d")  # a badge's window: 1d to 90d
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """An answer's bytes, its ETag, and (for the large ones) its gzip."""
+
+    data: bytes
+    etag: str
+    gzipped: bytes | None = None
+
+    @classmethod
+    def of(cls, body: str | bytes, *, compress: bool = False) -> Body:
+        data = body.encode() if isinstance(body, str) else body
+        etag = '"' + hashlib.sha256(data).hexdigest()[:24] + '"'
+        return cls(data, etag, gzip.compress(data, 6, mtime=0) if compress else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The status page as computed once: its view-model and its rendered answers."""
+
+    page: StatusPage
+    html: Body
+    json: Body
+    feed: Body
+
+
+def _feed(page: StatusPage) -> bytes:
+    entries = [
+        FeedEntry(
+            id=f"urn:uptimed:incident:{i.ref}",
+            title=f"{i.component}: outage ({render.cause(i.cause)})"
+            + ("" if i.end is None else f", resolved after {render.duration(i.duration_ms)}"),
+            published=i.start,
+            updated=i.end or i.start,
+            summary=f"{i.component} was down from {iso(i.start)}"
+            + (" and still is." if i.end is None else f" to {iso(i.end)}."),
+            link="/status",
+        )
+        for i in page.incidents
+    ]
+    entries += [
+        FeedEntry(
+            id=f"urn:uptimed:maintenance:{m.ref}",
+            title=f"Maintenance: {', '.join(m.components)}",
+            published=m.start,
+            updated=m.start,
+            summary=f"{iso(m.start)} to {iso(m.end)}" + (f": {m.reason}" if m.reason else ""),
+            link="/status",
+        )
+        for m in page.maintenance
+    ]
+    entries.sort(key=lambda e: -e.updated)
+    return atom_feed(
+        title=page.title,
+        feed_id="urn:uptimed:status",
+        self_url="/status/feed.atom",
+        updated=max((e.updated for e in entries), default=page.generated_at),
+        entries=entries,
+    )
 
 
 class _Cache:
@@ -84,6 +146,7 @@ class Pages:
         r.add_get("/status.json", self.status_json)
         r.add_get("/status/feed.atom", self.feed)
         r.add_get("/status/badge/{name}", self.badge)
+        r.add_get("/status/components/{slug}", self.component)
         r.add_get("/status/static/{name}", self.static)
         r.add_get("/portal", self.portal_redirect)
         r.add_get("/portal/", self.portal_home)
@@ -122,31 +185,38 @@ class Pages:
     def _send(
         self,
         request: web.Request,
-        body: str | bytes,
+        body: Body | str | bytes,
         content_type: str,
         *,
         private: bool,
         status: int = 200,
         extra: dict[str, str] | None = None,
     ) -> web.Response:
-        data = body.encode() if isinstance(body, str) else body
+        b = body if isinstance(body, Body) else Body.of(body)
         headers = self._headers(private=private) | (extra or {})
         if status == 200:
-            etag = '"' + hashlib.sha256(data).hexdigest()[:24] + '"'
-            headers["ETag"] = etag
+            headers["ETag"] = b.etag
             wanted = request.headers.get("If-None-Match", "")
-            if etag in (t.strip() for t in wanted.split(",")) or wanted.strip() == "*":
+            if b.etag in (t.strip() for t in wanted.split(",")) or wanted.strip() == "*":
                 return web.Response(status=304, headers=headers)
         headers["Content-Type"] = content_type
-        return web.Response(body=data, status=status, headers=headers)
+        if b.gzipped is not None:
+            headers["Vary"] = ", ".join(filter(None, (headers.get("Vary"), "Accept-Encoding")))
+            if "gzip" in request.headers.get("Accept-Encoding", ""):
+                headers["Content-Encoding"] = "gzip"
+                return web.Response(body=b.gzipped, status=status, headers=headers)
+        return web.Response(body=b.data, status=status, headers=headers)
 
-    def _html(self, request: web.Request, template: str, *, private: bool, status: int = 200,
-              **values: Any) -> web.Response:  # fmt: skip
+    def _page_html(self, template: str, *, private: bool, **values: Any) -> str:
         cfg = self.config()
-        page = render.render(
+        return render.render(
             template, site=cfg.portal.title, title=values.pop("title", cfg.portal.title),
             tz_label=values.pop("tz_label", "UTC"), noindex=private, **values,
         )  # fmt: skip
+
+    def _html(self, request: web.Request, template: str, *, private: bool, status: int = 200,
+              **values: Any) -> web.Response:  # fmt: skip
+        page = self._page_html(template, private=private, **values)
         return self._send(request, page, "text/html; charset=utf-8", private=private, status=status)
 
     async def _read(self, read: Callable[[Any], T]) -> T:
@@ -160,63 +230,49 @@ class Pages:
 
     # -- the public status page ---------------------------------------------------------------
 
-    async def _page(self) -> StatusPage:
+    async def _published(self) -> Published:
         config = self.config()
 
-        async def compute() -> StatusPage:
+        async def compute() -> Published:
             now = self.now_ms()
-            return await self._read(lambda c: status_page.status_page(c, config, now))
+            return await self._read(
+                lambda c: self._publish(status_page.status_page(c, config, now))
+            )
 
         return await self.cache.get(("status", config.sha256, id(config)), compute)
 
+    def _publish(self, page: StatusPage) -> Published:
+        """The page's answers, rendered and compressed once (in the reading thread)."""
+        html = self._page_html("status.html", private=False, page=page, title=page.title)
+        data = json.dumps(render.status_json(page), ensure_ascii=False, indent=1)
+        return Published(
+            page, Body.of(html, compress=True), Body.of(data, compress=True), Body.of(_feed(page))
+        )
+
     async def status(self, request: web.Request) -> web.Response:
-        page = await self._page()
-        return self._html(request, "status.html", private=False, page=page, title=page.title)
+        html = (await self._published()).html
+        return self._send(request, html, "text/html; charset=utf-8", private=False)
+
+    async def component(self, request: web.Request) -> web.Response:
+        page = (await self._published()).page
+        c = next((c for c in page.components if c.slug == request.match_info["slug"]), None)
+        if c is None:
+            raise web.HTTPNotFound(text="not found", headers=self._headers(private=False))
+        incidents = [i for i in page.incidents if i.slug == c.slug]
+        return self._html(request, "component.html", private=False, page=page, c=c,
+                          incidents=incidents, title=f"{c.name}: {page.title}")  # fmt: skip
 
     async def status_json(self, request: web.Request) -> web.Response:
-        page = await self._page()
-        body = json.dumps(render.status_json(page), ensure_ascii=False, indent=1)
+        body = (await self._published()).json
         return self._send(request, body, "application/json", private=False)
 
     async def feed(self, request: web.Request) -> web.Response:
-        page = await self._page()
-        entries = [
-            FeedEntry(
-                id=f"urn:uptimed:incident:{i.ref}",
-                title=f"{i.component}: outage ({render.cause(i.cause)})"
-                + ("" if i.end is None else f", resolved after {render.duration(i.duration_ms)}"),
-                published=i.start,
-                updated=i.end or i.start,
-                summary=f"{i.component} was down from {iso(i.start)}"
-                + (" and still is." if i.end is None else f" to {iso(i.end)}."),
-                link="/status",
-            )
-            for i in page.incidents
-        ]
-        entries += [
-            FeedEntry(
-                id=f"urn:uptimed:maintenance:{m.ref}",
-                title=f"Maintenance: {', '.join(m.components)}",
-                published=m.start,
-                updated=m.start,
-                summary=f"{iso(m.start)} to {iso(m.end)}" + (f": {m.reason}" if m.reason else ""),
-                link="/status",
-            )
-            for m in page.maintenance
-        ]
-        entries.sort(key=lambda e: -e.updated)
-        body = atom_feed(
-            title=page.title,
-            feed_id="urn:uptimed:status",
-            self_url="/status/feed.atom",
-            updated=max((e.updated for e in entries), default=page.generated_at),
-            entries=entries,
-        )
+        body = (await self._published()).feed
         return self._send(request, body, "application/atom+xml", private=False)
 
     async def badge(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        page = await self._page()
+        page = (await self._published()).page
         slug = name.removesuffix(".svg")
         c = next((c for c in page.components if c.slug == slug), None) if name.endswith(
             ".svg"
@@ -345,11 +401,19 @@ class Pages:
         return self._html(request, "portal_period.html", private=True, a=view, p=p,
                           title=f"{view.name}: {p.label}", tz_label=view.timezone)  # fmt: skip
 
+    async def _statements(self, a: Agreement) -> list[dict[str, Any]]:
+        config = self.config()
+
+        async def compute() -> list[dict[str, Any]]:
+            now = self.now_ms()
+            return await self._read(lambda c: portal.statements(c, config, a, now))
+
+        return await self.cache.get(("statements", config.sha256, id(config), a.id), compute)
+
     async def _statement(self, request: web.Request) -> tuple[Agreement, dict[str, Any]]:
         a = self._agreement(request, self._signed_in(request))
-        config, label = self.config(), request.match_info["label"]
-        now = self.now_ms()
-        found = await self._read(lambda c: portal.statements(c, config, a, now, label))
+        label = request.match_info["label"]
+        found = [st for st in await self._statements(a) if st["period"] == label]
         if not found:
             raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
         return a, found[0]
@@ -391,8 +455,6 @@ class Pages:
 
     async def api_periods(self, request: web.Request) -> web.Response:
         a = self._agreement(request, self._api_customer(request))
-        config, now = self.config(), self.now_ms()
-        found = await self._read(lambda c: portal.statements(c, config, a, now))
-        body = {"agreement": a.id, "periods": found}
+        body = {"agreement": a.id, "periods": await self._statements(a)}
         return self._send(request, json.dumps(body, indent=1, ensure_ascii=False),
                           "application/json", private=True)  # fmt: skip
