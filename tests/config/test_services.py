@@ -106,7 +106,7 @@ def test_services_may_name_disabled_monitors_and_each_other_share_monitors() -> 
         (
             {"zzz": "1"},
             f'{SVC}: unknown key "zzz" (allowed: id, name, monitors, rule, quorum, severity,'
-            " escalation)",
+            " escalation, public, public_name)",
         ),
     ],
 )

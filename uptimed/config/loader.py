@@ -6,8 +6,8 @@ returns a :class:`~uptimed.model.config.Config` or raises
 read: :mod:`uptimed.config.checker`). The rules of each section are stated by its module:
 daemon, monitors (with [defaults] and one module of keys per probe kind: http, tcp),
 retention, services, slos (and service_hours), maintenance, notifications (notifiers and
-escalation policies); secret references in
-secret_options and urls.
+escalation policies), customers (customers, agreements, [portal], and the public names of
+monitors and services); secret references in secret_options and urls.
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from uptimed.config.checker import Checker, Table, config_dir, echo
+from uptimed.config.customers import (
+    check_agreement_targets,
+    check_agreements,
+    check_customers,
+    check_portal,
+    check_public_names,
+)
 from uptimed.config.daemon import check_daemon
 from uptimed.config.maintenance import check_maintenance
 from uptimed.config.monitors import check_defaults, check_monitors
@@ -30,13 +37,13 @@ from uptimed.config.services import check_services
 from uptimed.config.slos import check_slos
 from uptimed.core.redact import scrub
 from uptimed.errors import ConfigError
-from uptimed.model.config import Config
+from uptimed.model.config import Config, Monitor, Service
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # ~200,000 monitors at ~300 bytes each
 
 TOP_KEYS = (
     "daemon", "defaults", "monitor", "retention", "service", "slo", "maintenance", "notifier",
-    "escalation", "response",
+    "escalation", "response", "customer", "agreement", "portal",
 )  # fmt: skip
 
 _T = TypeVar("_T")
@@ -137,8 +144,9 @@ def loads_config(
 
 def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | None:
     """The sections in a fixed order, whatever the file's: [daemon], [retention], notifiers and
-    escalation policies, [defaults], the monitors, then what refers to them (services, SLOs,
-    maintenance windows)."""
+    escalation policies, [defaults], the monitors, then what refers to them (services, the
+    public names of both, SLOs, maintenance windows), customers, the agreements that name
+    customers and SLOs, and [portal]."""
     c.unknown_keys(doc, "", TOP_KEYS)
     daemon = check_daemon(c, _section(c, doc, "daemon"), path)
     retention = check_retention(c, _section(c, doc, "retention"))
@@ -175,18 +183,45 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         None if raw_services is None else check_services(c, raw_services, service_ids, defaults)
     )
     c.ids["service"] = None if services is None else service_ids
+    public: list[tuple[str, list[object], list[Monitor | Service | None]]] = []
+    if monitors is not None and isinstance(doc["monitor"], list):
+        public.append(("monitor", doc["monitor"], list(monitors)))
+    if services is not None and raw_services is not None:
+        public.append(("service", raw_services, list(services)))
+    check_public_names(c, public)
     raw_slos = _tables(c, doc, "slo")
     slos = None if raw_slos is None else check_slos(c, raw_slos)
     raw_windows = _tables(c, doc, "maintenance")
     windows = None if raw_windows is None else check_maintenance(c, raw_windows)
+    customer_ids: dict[str, int] = {}
+    raw_customers = _tables(c, doc, "customer")
+    customers = None if raw_customers is None else check_customers(c, raw_customers, customer_ids)
+    c.ids["customer"] = None if customers is None else customer_ids
+    # SLOs by their written id (a wrong SLO still counts as existing: no second error)
+    c.ids["slo"] = None if raw_slos is None else _written_ids(raw_slos)
+    slo_targets = {
+        t["id"]: t["target"]
+        for t in raw_slos or ()
+        if isinstance(t, dict) and isinstance(t.get("id"), str) and isinstance(t.get("target"), str)
+    }
+    raw_agreements = _tables(c, doc, "agreement")
+    agreements = (
+        None if raw_agreements is None else check_agreements(c, raw_agreements, slo_targets)
+    )
+    if agreements is not None:
+        named = {t.id for t in [*(monitors or ()), *(services or ())] if t and t.public_name}
+        check_agreement_targets(c, agreements, slo_targets, named)
+    portal = check_portal(c, _section(c, doc, "portal"))
     if c.errors or daemon is None or retention is None:
         return None
     monitors_ok, services_ok = _every(monitors), _every(services)
     slos_ok, windows_ok = _every(slos), _every(windows)
     notifiers_ok, policies_ok = _every(notifiers), _every(policies)
+    customers_ok, agreements_ok = _every(customers), _every(agreements)
     if (
         monitors_ok is None or services_ok is None or slos_ok is None or windows_ok is None
         or notifiers_ok is None or policies_ok is None or response is None
+        or customers_ok is None or agreements_ok is None or portal is None
     ):  # fmt: skip
         return None
     return Config(
@@ -201,8 +236,20 @@ def _check_document(c: Checker, doc: Table, path: str, sha256: str) -> Config | 
         notifiers=notifiers_ok,
         escalations=policies_ok,
         response=response,
+        customers=customers_ok,
+        agreements=agreements_ok,
+        portal=portal,
         unresolved_credentials=tuple(sorted(c.unresolved_credentials)),
     )
+
+
+def _written_ids(tables: list[object]) -> dict[str, int]:
+    """The string ids of ``tables``, each to the index of its first table."""
+    ids: dict[str, int] = {}
+    for i, t in enumerate(tables):
+        if isinstance(t, dict) and isinstance(t.get("id"), str):
+            ids.setdefault(t["id"], i)
+    return ids
 
 
 def _every(items: list[_T | None] | None) -> tuple[_T, ...] | None:

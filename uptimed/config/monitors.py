@@ -17,6 +17,8 @@ the id when not given. Defaults, resolved per monitor:
   labels     [defaults].labels, then the monitor's labels on top (same name: the monitor wins;
              an empty string value removes the label); sorted by name.
   severity, escalation  the monitor's, else [defaults]' (uptimed.config.notifications).
+  public, public_name   the monitor's own only (not in [defaults]): see uptimed.config.customers
+             (a public monitor needs public_name).
 
 A new probe kind is one module of keys here (like uptimed.config.http: KEYS, REQUIRED and
 build) and one entry in :data:`KIND_KEYS`.
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 import probes
 from uptimed.config import http, tcp, values
 from uptimed.config.checker import Checker, Table, echo, join, suggest
+from uptimed.config.customers import PUBLIC_KEYS, check_public
 from uptimed.config.ids import ident
 from uptimed.config.notifications import DEFAULT_SEVERITY, PAGING_KEYS, paging
 from uptimed.core.times import format_duration
@@ -42,7 +45,7 @@ MAX_THRESHOLD = 1000
 DEFAULTS_KEYS = (
     "interval", "timeout", "failure_threshold", "success_threshold", "labels", *PAGING_KEYS,
 )  # fmt: skip
-COMMON_MONITOR_KEYS = ("id", "name", "kind", "enabled", *DEFAULTS_KEYS)
+COMMON_MONITOR_KEYS = ("id", "name", "kind", "enabled", *DEFAULTS_KEYS, *PUBLIC_KEYS)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,14 @@ def check_defaults(c: Checker, table: Table | None) -> Defaults:
     """[defaults]; ``table`` None: the section was not a table (already reported)."""
     if table is None:
         return _UNUSABLE_DEFAULTS
-    c.unknown_keys(table, "defaults", DEFAULTS_KEYS)
+    own = {key: value for key, value in table.items() if key not in PUBLIC_KEYS}
+    c.unknown_keys(own, "defaults", DEFAULTS_KEYS)
+    for key in PUBLIC_KEYS:
+        if key in table:
+            c.error(
+                f"defaults.{key}",
+                "is not a default: set it in each [[monitor]] or [[service]] the status page shows",
+            )
     interval: float | None = DEFAULT_INTERVAL
     if "interval" in table:
         interval = c.attempt(values.interval, table["interval"], "defaults.interval")
@@ -172,6 +182,7 @@ def _monitor(
     severity, escalation, escalation_bad = paging(
         c, raw, p, defaults.severity, defaults.escalation, defaults.escalation_bad
     )
+    shown = c.attempt(check_public, raw, p, "monitor", name)
     built = None
     if kind is not None:
         # with its timeout wrong (reported), the spec is still checked, for its own errors
@@ -192,9 +203,11 @@ def _monitor(
         or built is None
         or severity is None
         or escalation_bad
+        or shown is None
     ):
         return None
     spec, target = built
+    public, public_name = shown
     return Monitor(
         id=mid,
         name=name,
@@ -209,6 +222,8 @@ def _monitor(
         target=target,
         severity=severity,
         escalation=escalation,
+        public=public,
+        public_name=public_name,
     )
 
 

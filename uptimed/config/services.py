@@ -4,20 +4,22 @@ Rules: id (uptimed.config.ids: unique among services, not a monitor's id) and mo
 monitors, at least one, each once) are required; name is the id when not given. rule is "all"
 (down while any member is down; the default), "any" (down only while every member is down) or
 "quorum", which needs quorum = k: down while at least k members are down (1 <= k <= members).
-severity and escalation: as for monitors (uptimed.config.notifications).
+severity and escalation: as for monitors (uptimed.config.notifications). public and public_name:
+see uptimed.config.customers (a public service without public_name is shown by its name).
 """
 
 from __future__ import annotations
 
 from uptimed.config import values
 from uptimed.config.checker import Checker
+from uptimed.config.customers import PUBLIC_KEYS, check_public
 from uptimed.config.ids import id_list, ident
 from uptimed.config.monitors import MAX_THRESHOLD, Defaults
 from uptimed.config.notifications import PAGING_KEYS, paging
 from uptimed.core.sla import RULES
 from uptimed.model.config import Service
 
-SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum", *PAGING_KEYS)
+SERVICE_KEYS = ("id", "name", "monitors", "rule", "quorum", *PAGING_KEYS, *PUBLIC_KEYS)
 
 
 def check_services(
@@ -82,12 +84,14 @@ def _service(
     severity, escalation, escalation_bad = paging(
         c, raw, p, defaults.severity, defaults.escalation, defaults.escalation_bad
     )
+    shown = c.attempt(check_public, raw, p, "service", name)
     if (
         len(c.errors) > n_errors or sid is None or name is None or monitors is None
-        or rule is None or severity is None or escalation_bad
+        or rule is None or severity is None or escalation_bad or shown is None
     ):  # fmt: skip
         return None
+    public, public_name = shown
     return Service(
         id=sid, name=name, monitors=monitors, rule=rule, quorum=quorum, severity=severity,
-        escalation=escalation,
+        escalation=escalation, public=public, public_name=public_name,
     )  # fmt: skip

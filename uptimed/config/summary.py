@@ -6,8 +6,8 @@ from collections import Counter
 
 from uptimed.config.values import host_port, show_decimal
 from uptimed.core.shard import plan, shard_text
-from uptimed.core.times import format_duration
-from uptimed.model.config import DEFAULT_MIN_COVERAGE, SLO, Config
+from uptimed.core.times import format_duration, iso, to_ms
+from uptimed.model.config import DEFAULT_MIN_COVERAGE, SLO, Agreement, Config
 
 SUMMARY_SLOS = 10  # SLO lines shown
 _MAX_TALLY = 8  # distinct durations shown in a row
@@ -64,6 +64,12 @@ def summarize(config: Config) -> str:
             f"{', '.join(lv.notify)} after {format_duration(lv.after)}" for lv in policy.levels
         )
         rows.append(("escalation", f"{policy.id}: {steps}"))
+    if config.customers:
+        tokens = sum(len(customer.token_digests) for customer in config.customers)
+        rows.append(("customers", f"{len(config.customers)} ({tokens} token{_s(tokens)})"))
+    rows += [("agreement", _describe_agreement(a)) for a in config.agreements[:SUMMARY_SLOS]]
+    if len(config.agreements) > SUMMARY_SLOS:
+        rows.append(("", f"... {len(config.agreements) - SUMMARY_SLOS} more"))
     return "\n".join([f"{config.path}: OK"] + [f"  {k:<12}{v}" for k, v in rows])
 
 
@@ -132,6 +138,30 @@ def _describe_slo(slo: SLO) -> str:
     if slo.min_coverage != DEFAULT_MIN_COVERAGE:
         extras.append(f"min coverage {show_decimal(slo.min_coverage)}%")
     return ", ".join([text, *extras])
+
+
+def _describe_agreement(a: Agreement) -> str:
+    """``acme-hosting: acme, slos web-availability, api-latency, from 2026-01-01T00:00:00Z
+    until 2027-01-01T00:00:00Z (renews yearly), statements per month (Europe/Berlin)``."""
+    slos = ", ".join(a.slos[:3]) + (f", ... {len(a.slos) - 3} more" if len(a.slos) > 3 else "")
+    term = f"from {iso(to_ms(a.effective_from))}"
+    if a.effective_until is not None:
+        term += f" until {iso(to_ms(a.effective_until))}"
+    if a.renewal is not None:
+        term += f" (renews {_RENEWALS[a.renewal]})"
+    zone = f" ({a.timezone})" if a.timezone != "UTC" else ""
+    text = f"{a.id}: {a.customer}, slo{_s(len(a.slos))} {slos}, {term}, "
+    text += f"statements per {a.reporting}{zone}"
+    if a.credit_cap is not None:
+        text += f", credits capped at {show_decimal(a.credit_cap)}%"
+    return text
+
+
+_RENEWALS = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def _show_window(seconds: float) -> str:

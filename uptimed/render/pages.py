@@ -8,6 +8,8 @@ The pages need no script: ``static/refresh.js`` only reloads the status page now
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -84,6 +86,45 @@ def bar_class(d: DayBar) -> str:
     return "degraded" if d.availability >= 0.99 else "down"
 
 
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One drawn bar: ``count`` days from day number ``first`` with the same class."""
+
+    first: int
+    count: int
+    cls: str
+    title: str
+
+
+def bars(days: Sequence[DayBar]) -> list[Bar]:
+    """The daily bars as drawn: a day with downtime, maintenance or missing data is a bar of its
+    own with its figures in its title; runs of days without any (or wholly without data) are
+    one bar, so that a page of a thousand healthy components stays small."""
+    out: list[Bar] = []
+    for i, d in enumerate(days):
+        cls = bar_class(d)
+        day = when(d.day, fmt="%Y-%m-%d")
+        plain = not d.maintenance_ms and (
+            (cls == "up" and not d.unknown_ms) or (cls == "unknown" and not d.up_ms + d.down_ms)
+        )
+        if plain and out and out[-1].cls == cls and out[-1].title.endswith(_RUN[cls]):
+            last = out[-1]
+            start = last.title.split(" ")[0].rstrip(":")
+            out[-1] = Bar(last.first, last.count + 1, cls, f"{start} to {day}: {_RUN[cls]}")
+        elif plain:
+            out.append(Bar(i, 1, cls, f"{day}: {_RUN[cls]}"))
+        else:
+            title = (
+                f"{day}: {percent(d.availability)}, down {duration(d.down_ms)},"
+                f" maintenance {duration(d.maintenance_ms)}, no data {duration(d.unknown_ms)}"
+            )
+            out.append(Bar(i, 1, cls, title))
+    return out
+
+
+_RUN = {"up": "no downtime", "unknown": "no data"}
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("uptimed.render", "templates"),
@@ -100,6 +141,7 @@ def _env() -> jinja2.Environment:
         decimal=decimal,
         iso=iso,
         bar_class=bar_class,
+        bars=bars,
     )
     env.globals.update(STATE_TEXT=STATE_TEXT, VERDICT_TEXT=VERDICT_TEXT)
     return env

@@ -10,11 +10,11 @@ is copied into the view-model is an allow-list: see :mod:`uptimed.model.pages`.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 
+from uptimed.config.customers import slug
 from uptimed.core import sla
 from uptimed.core.agreements import label
 from uptimed.core.intervals import Interval
@@ -39,11 +39,6 @@ UPCOMING_MS = 14 * DAY_MS  # how far ahead maintenance is announced
 INCIDENTS = 100  # the newest incidents listed
 STALE_MS = 60_000  # a daemon not heard of for this long: its targets' state is unknown
 _WORST = ("down", "unknown", "maintenance", "up")
-
-
-def slug(public_name: str) -> str:
-    """The public name in a URL: lowercase, runs of anything but [a-z0-9] as one "-"."""
-    return re.sub(r"[^a-z0-9]+", "-", public_name.lower()).strip("-")
 
 
 def ref(*parts: object) -> str:
