@@ -9,9 +9,10 @@ These four are the package's interface. Its modules: :mod:`~uptimed.config.loade
 TOML, the sections in order), :mod:`~uptimed.config.checker` (errors and how they read),
 :mod:`~uptimed.config.values` and :mod:`~uptimed.config.ids` (value kinds the sections share),
 one module per section (daemon, monitors, retention, services, slos with service_hours,
-maintenance, notifications, customers with agreements and [portal]), one per probe kind's keys (http, tcp), secret references
-(:mod:`~uptimed.config.secrets`, :mod:`~uptimed.config.secret_options`,
-:mod:`~uptimed.config.urls`) and :mod:`~uptimed.config.summary`.
+maintenance, notifications, customers with agreements and [portal]), one per probe kind's keys
+(http, tcp), secret references (:mod:`~uptimed.config.secrets`,
+:mod:`~uptimed.config.secret_options`, :mod:`~uptimed.config.urls`) and
+:mod:`~uptimed.config.summary`.
 """
 
 from uptimed.config.daemon import default_database

@@ -96,7 +96,7 @@ def periods(a: Agreement, now: int) -> list[Period]:
     at = datetime.fromtimestamp(t.start / 1000, tz).date().isoformat()
     while True:
         lo, hi = calendar_period(a.reporting, at, tz, now)
-        if lo >= stop:
+        if max(lo, t.start) >= stop:  # nothing of it in the term by now
             break
         final = hi <= now or (t.end is not None and t.end <= now)
         out.append(Period(label(a.reporting, lo, a.timezone), a.reporting, lo, hi, final))

@@ -41,10 +41,10 @@ _ADJECTIVE = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}
 #: The keys of ``uptimed report``'s SLO JSON that a statement keeps (the rest name internals).
 STATEMENT_KEYS = (
     "target_kind", "objective", "attainment", "met", "verdict", "coverage", "min_coverage",
-    "from", "to", "to_date", "elapsed_ratio", "period", "effective_from", "effective_until",
-    "timezone", "policy", "up_seconds", "down_seconds", "maintenance_seconds", "unknown_seconds",
-    "eligible_seconds", "outside_hours_seconds", "error_budget", "burn_rates", "credit",
-    "latency",
+    "from", "to", "to_date", "period_to", "elapsed_seconds", "length_seconds", "basis", "window",
+    "period", "effective_from", "effective_until", "timezone", "policy", "up_seconds",
+    "down_seconds", "maintenance_seconds", "unknown_seconds", "eligible_seconds",
+    "outside_hours_seconds", "error_budget", "burn_rates", "credit", "latency",
 )  # fmt: skip
 
 
@@ -236,11 +236,11 @@ def _credit_rule(a: Agreement, r: SloReport) -> str:
         return f"{ev.verdict}: no verdict, so no credit is claimed"
     if ev.credit is not None:
         return f"below {configured(ev.credit.below)} %: {configured(ev.credit.credit)} % {charge}"
-    lowest = min(s.credits, key=lambda t: t.below)
-    highest = max(s.credits, key=lambda t: t.below)
+    # Credits begin below the highest tier's threshold: not below it, no tier applies.
+    begin = configured(max(t.below for t in s.credits))
     if ev.met:
-        return f"objective met: no credit (credits begin below {configured(highest.below)} %)"
-    return f"not below {configured(lowest.below)} %: no credit tier applies"
+        return f"objective met: no credit (credits begin below {begin} %)"
+    return f"not below {begin} %: no credit tier applies"
 
 
 def statements(

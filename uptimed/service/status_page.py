@@ -75,7 +75,7 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
     months = _months(month_lo, now)
     days = [(d, min(d + DAY_MS, now)) for d in range(first, today + 1, DAY_MS)]
 
-    windows = days + [(a, b) for _, a, b in months]
+    windows = days + [(a, b) for _, a, b, _ in months]
     components = []
     incidents: list[tuple[int, str, str, str, str, int | None, int, str | None]] = []
     for kind, key, name in wanted:
@@ -89,15 +89,15 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
             for (d, end), (up, down, mm, unknown) in zip(days, counts, strict=False)
         ]
         month_rows = [
-            MonthUptime(label, a, b, _ratio(c[0], c[1]), b == now)
-            for (label, a, b), c in zip(months, counts[len(days) :], strict=True)
+            MonthUptime(label, a, b, _ratio(c[0], c[1]), to_date)
+            for (label, a, b, to_date), c in zip(months, counts[len(days) :], strict=True)
         ]
         s = slug(name)
         state = _state(targets, history, kind, key, now, cover_end)
         components.append(
             Component(s, name, state, tuple(bars), tuple(month_rows), whole.availability)
         )
-        incidents += [(i[0], kind, key, name, s, i[1], i[2], i[4]) for i in found if i[0] >= first]
+        incidents += [(i[0], kind, key, name, s, i[1], i[2], i[4]) for i in found]
     # The newest only: a storm of short outages must not make the page (and feed) huge.
     incidents.sort(key=lambda i: -i[0])
     shown = [
@@ -115,13 +115,14 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
     )
 
 
-def _months(first_month: int, now: int) -> list[tuple[str, int, int]]:
+def _months(first_month: int, now: int) -> list[tuple[str, int, int, bool]]:
+    """``(label, start, end cut to now, under way)`` of each UTC month from the first."""
     utc = zone("UTC")
     out = []
     at = first_month
     while at < now:
         a, b = calendar_period("month", None, utc, at)
-        out.append((label("month", a, "UTC"), a, min(b, now)))
+        out.append((label("month", a, "UTC"), a, min(b, now), b > now))
         at = b
     return out
 

@@ -89,8 +89,8 @@ def _feed(page: StatusPage) -> bytes:
         FeedEntry(
             id=f"urn:uptimed:maintenance:{m.ref}",
             title=f"Maintenance: {', '.join(m.components)}",
-            published=m.start,
-            updated=m.start,
+            published=min(m.start, page.generated_at),  # announced by now, if not before
+            updated=min(m.start, page.generated_at),
             summary=f"{iso(m.start)} to {iso(m.end)}" + (f": {m.reason}" if m.reason else ""),
             link="/status",
         )
