@@ -270,17 +270,18 @@ async def _has(d: DaemonProc, name: str, **labels: str) -> bool:
 async def test_kill_9_then_restart_resumes_the_timeline(tmp_path):
     async with serve_target() as t:
         monitors = f'[[monitor]]\nid = "down"\nkind = "http"\nurl = "{t.url("/status/500")}"\n'
-        # max_gap = 2 x 2s + 1s = 5s: a restart within it continues the same outage.
-        defaults = 'interval = "2s"\ntimeout = "1s"\n'
+        # max_gap = 2 x 4s + 1s = 9s: a restart within it continues the same outage (a start
+        # takes a few seconds on a busy machine, and the first probe comes within an interval).
+        defaults = 'interval = "4s"\ntimeout = "1s"\n'
         d = DaemonProc(tmp_path, monitors, defaults=defaults)
         async with d:
-            await asyncio.sleep(3)
+            await asyncio.sleep(4.5)
             await d.stop(signal.SIGKILL)
         assert d.sql("PRAGMA integrity_check") == [("ok",)]
         first = d.sql("SELECT start, state FROM timeline")
         assert len(first) == 1 and first[0][1] == 0
         async with d:
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(4.5)
             assert await d.stop() == 0
     assert d.sql("SELECT start, state FROM timeline") == first  # the same outage, extended
     reasons = d.sql("SELECT end_reason FROM runs ORDER BY id")

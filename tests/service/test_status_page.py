@@ -521,10 +521,12 @@ def test_the_maintenance_announced(scripted: Scripted) -> None:
         (("Website",), NOW - 10 * M, NOW + 50 * M, "Certificate rollover", True),
         (("Website",), utc("2026-11-22T02:00"), utc("2026-11-22T02:30"), "Weekly patching",
          False),
-        (("Online Shop",), NOW + 2 * D, NOW + 2 * D + H, "Payment provider switch", False),
+        # on the service: its public members are in maintenance too
+        (("Online Shop", "Website", "Public API"), NOW + 2 * D, NOW + 2 * D + H,
+         "Payment provider switch", False),
         (("Website",), NOW + 3 * D, NOW + 3 * D + H, None, False),
-        (("Online Shop",), utc("2026-11-25T06:00"), utc("2026-11-25T07:00"), "Network upgrade",
-         False),
+        (("Online Shop", "Website", "Public API"), utc("2026-11-25T06:00"),
+         utc("2026-11-25T07:00"), "Network upgrade", False),
         (("Website",), utc("2026-11-29T02:00"), utc("2026-11-29T02:30"), "Weekly patching",
          False),
     ]  # fmt: skip

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from uptimed.core.times import iso, zone
 from uptimed.model.pages import AgreementView, DayBar, LedgerPeriod, StatusPage
@@ -58,18 +59,26 @@ def cause(kind: str | None) -> str:
 
 
 def percent(ratio: float | None, places: int = 3) -> str:
-    return format_percent(ratio, places)
+    """A percentage whose sign never wraps away from its number."""
+    return format_percent(ratio, places).replace(" ", "\u00a0")
 
 
 def duration(ms: float | None) -> str:
     return "—" if ms is None else human_duration(ms / 1000)
 
 
-def when(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+def when_text(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
     if ms is None:
         return "—"
     d = datetime.fromtimestamp(ms / 1000, zone(tz))
     return d.strftime(fmt) + (" UTC" if tz == "UTC" and "%H" in fmt else "")
+
+
+def when(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> Markup:
+    """A time in a page: a ``<time>`` element (kept on one line by the style sheet)."""
+    if ms is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(iso(ms), when_text(ms, tz, fmt))
 
 
 def decimal(d: Decimal | None) -> str:
@@ -103,7 +112,7 @@ def bars(days: Sequence[DayBar]) -> list[Bar]:
     out: list[Bar] = []
     for i, d in enumerate(days):
         cls = bar_class(d)
-        day = when(d.day, fmt="%Y-%m-%d")
+        day = when_text(d.day, fmt="%Y-%m-%d")
         plain = not d.maintenance_ms and (
             (cls == "up" and not d.unknown_ms) or (cls == "unknown" and not d.up_ms + d.down_ms)
         )
@@ -171,7 +180,7 @@ def status_json(page: StatusPage) -> dict[str, Any]:
                 "availability": c.availability,
                 "days": [
                     {
-                        "date": when(d.day, fmt="%Y-%m-%d"),
+                        "date": when_text(d.day, fmt="%Y-%m-%d"),
                         "availability": d.availability,
                         "up_seconds": d.up_ms / 1000,
                         "down_seconds": d.down_ms / 1000,

@@ -18,7 +18,7 @@ from uptimed.config.customers import slug
 from uptimed.core import sla
 from uptimed.core.agreements import label
 from uptimed.core.intervals import Interval
-from uptimed.core.sla import DAY_MS
+from uptimed.core.sla import DAY_MS, covered_targets
 from uptimed.core.times import calendar_period, zone
 from uptimed.model.config import Config
 from uptimed.model.pages import (
@@ -163,10 +163,13 @@ def _maintenance(
     names = {(kind, key): name for kind, key, name in wanted}
     shown: dict[tuple[str, str], list[Interval]] = {t: [(lo, hi)] for t in names}
     out = []
+    members = {s.id: s.monitors for s in config.services}
     for x in m.exclusions(shown):
         if x.end <= now:
             continue
-        hit = [("monitor", k) for k in x.monitors] + [("service", k) for k in x.services]
+        named = [("monitor", k) for k in x.monitors] + [("service", k) for k in x.services]
+        # Every public component it covers: a window on a service covers its members too.
+        hit = [t for kind, key in named for t in covered_targets(kind, key, members)]
         components = tuple(dict.fromkeys(names[t] for t in hit if t in names))
         if components:
             out.append(

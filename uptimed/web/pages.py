@@ -32,6 +32,7 @@ from uptimed.model.pages import StatusPage
 from uptimed.render import pages as render
 from uptimed.render.atom import FeedEntry, atom_feed
 from uptimed.render.badge import badge
+from uptimed.render.text import format_percent
 from uptimed.service import portal, status_page
 from uptimed.service.history import reading
 from uptimed.web.sessions import COOKIE, Sessions, customer_for
@@ -293,7 +294,7 @@ class Pages:
             up, down = sum(d.up_ms for d in days), sum(d.down_ms for d in days)
             availability = up / (up + down) if up + down else None
             tone = "unknown" if availability is None else ("up" if down == 0 else "down")
-            svg = badge(f"{c.name} {window}", render.percent(availability, 2), tone)
+            svg = badge(f"{c.name} {window}", format_percent(availability, 2), tone)
         return self._send(request, svg, "image/svg+xml", private=False)
 
     async def static(self, request: web.Request) -> web.Response:
@@ -334,7 +335,7 @@ class Pages:
     def _login(self, request: web.Request, *, failed: bool = False) -> web.Response:
         status = 401 if failed else 200
         return self._html(request, "portal_login.html", private=True, status=status,
-                          failed=failed, title="Sign in")  # fmt: skip
+                          failed=failed, title="Sign in", tz_label=None)  # fmt: skip
 
     async def portal_redirect(self, request: web.Request) -> web.Response:
         raise web.HTTPPermanentRedirect("/portal/")
@@ -345,7 +346,8 @@ class Pages:
             return self._login(request)
         views = [await self._view(a) for a in portal.customer_agreements(self.config(), customer)]
         return self._html(request, "portal_home.html", private=True, customer=customer.name,
-                          agreements=views, title=f"{customer.name}: agreements")  # fmt: skip
+                          agreements=views, title=f"{customer.name}: agreements",
+                          tz_label="each agreement's time zone")  # fmt: skip
 
     async def sign_in(self, request: web.Request) -> web.Response:
         form = await request.post()
