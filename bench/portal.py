@@ -74,7 +74,10 @@ def write_config(path: Path, *, db: Path, listen: int, n: int, since: str, token
     for i in range(n):
         out.append(f'[[monitor]]\nid = "m{i}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = {closed}\n')
     for i in range(n):
-        out.append(f'[[service]]\nid = "s{i}"\nmonitors = ["m{i}"]\npublic_name = "Service {i}"\n')
+        out.append(
+            f'[[service]]\nid = "s{i}"\nmonitors = ["m{i}"]\npublic = true\n'
+            f'public_name = "Service {i}"\n'
+        )
     out.append(
         '[[slo]]\nid = "gold"\ntarget = "s0"\nobjective = 99.9\nperiod = "month"\n'
         "credits = [{ below = 99.9, credit = 10 }, { below = 99.0, credit = 25 }]\n"

@@ -126,11 +126,10 @@ def test_a_token_file_holds_tokens_one_a_line_comments_and_blanks_ignored() -> N
 @pytest.mark.parametrize(
     "token",
     [
-        "a" * 32,
         "ABCDEF0123456789" * 2,
         URLSAFE,
         URLSAFE + "=",
-        "-_" * 11,
+        "-_abcdef" * 3,
         secrets.token_hex(16),
         secrets.token_hex(32),
         secrets.token_urlsafe(16),
@@ -175,7 +174,8 @@ def test_a_token_with_another_character_is_refused_without_showing_it(token: str
     message = tokens_error(TOKEN[::-1], token)
     assert message == (
         f'{where(2)}: not a token: a token is hex digits or URL-safe base64 (A-Z, a-z, 0-9, "-" '
-        f'and "_", up to two "=" at the end), one token a line ({MAKE_TOKEN})'
+        f'and "_", up to two "=" at the end), or sha256: and its SHA-256 in hex, one a line'
+        f" ({MAKE_TOKEN})"
     )
     assert TOKEN[10:30] not in message and URLSAFE not in message
 
@@ -235,11 +235,26 @@ def test_a_token_twice_in_one_file() -> None:
 
 
 @pytest.mark.parametrize("content", ["", "\n\n", "# no token yet\n  # another comment\n", " \t\n"])
-def test_a_token_file_without_a_token(content: str) -> None:
+def test_a_token_file_without_a_token_lets_no_one_in(content: str) -> None:
+    """Emptying the file is how access is taken away: a reload must not fail for it (the old
+    tokens would stay in force)."""
     Path("acme.tokens").write_text(content)
-    assert error(customer()) == (
-        f'{CU}.token_file: "{Path.cwd() / "acme.tokens"}" holds no token: write one a line '
-        f'(blank lines and lines starting with "#" are ignored; {MAKE_TOKEN})'
+    assert load(customer()).customers[0].token_digests == ()
+
+
+def test_a_line_may_hold_a_tokens_digest_instead() -> None:
+    hexdigest = hashlib.sha256(URLSAFE.encode()).hexdigest()
+    Path("acme.tokens").write_text(f"sha256:{hexdigest}\n{TOKEN}\n")
+    assert load(customer()).customers[0].token_digests == (digest(URLSAFE), digest(TOKEN))
+    assert tokens_error(f"sha256:{hexdigest[:-1]}") == (
+        f"{where(1)}: a sha256: line needs the 64 hex digits of the token's SHA-256"
+    )
+
+
+@pytest.mark.parametrize("token", ["a" * 32, "-_" * 11, "0123456" * 5])
+def test_a_long_token_of_few_characters_is_refused(token: str) -> None:
+    assert tokens_error(token) == (
+        f"{where(1)}: not random: fewer than 8 different characters ({MAKE_TOKEN})"
     )
 
 
@@ -704,8 +719,8 @@ def test_nothing_is_public_unless_it_says_so() -> None:
 
 def test_public_services_and_monitors() -> None:
     text = (
-        HTTP + 'public_name = "Website"\n'
-        + TCP + "public = false\npublic_name = \"Database\"\n"
+        HTTP + 'public_name = "Website"\npublic = true\n'
+        + TCP + 'public_name = "Database"\n'  # a public name alone publishes nothing
         + SERVICE + 'public = true\nname = "Web stack"\n'
         + '[[service]]\nid = "db-only"\nmonitors = ["db"]\npublic = true\n'
         + '[[service]]\nid = "named"\nmonitors = ["db"]\npublic_name = "Named"\npublic = true\n'
@@ -713,7 +728,7 @@ def test_public_services_and_monitors() -> None:
     c = load(text)
     assert [(t.id, t.public, t.public_name) for t in (*c.monitors, *c.services)] == [
         ("web", True, "Website"),
-        ("db", False, "Database"),  # kept, not shown
+        ("db", False, "Database"),  # kept (for its agreements), not shown
         ("stack", True, "Web stack"),  # its name
         ("db-only", True, "db-only"),  # its name: the id
         ("named", True, "Named"),
@@ -777,18 +792,20 @@ def test_the_public_names_of_public_targets_differ_in_their_slugs() -> None:
     assert [slug(n) for n in ("Web API", "  web--api!", "Ünïcode 2", "a_b.c")] == [
         "web-api", "web-api", "n-code-2", "a-b-c",
     ]  # fmt: skip
-    text = HTTP + 'public_name = "Web API"\n' + TCP + 'public_name = "  web--API!"\n'
+    text = HTTP + 'public_name = "Web API"\npublic = true\n' + TCP
+    text += 'public_name = "  web--API!"\npublic = true\n'
     assert error(text) == (
         'c.toml: monitor[1] (id "db").public_name: "  web--API!" and the public name "Web API" '
         'of monitor[0] (id "web") are the same in the status page\'s URLs ("web-api"): make '
         "them differ in letters or digits"
     )
-    same = HTTP + 'public_name = "Shop"\n' + TCP + SERVICE + 'name = "Shop"\npublic = true\n'
+    same = HTTP + 'public_name = "Shop"\npublic = true\n' + TCP + SERVICE
+    same += 'name = "Shop"\npublic = true\n'
     assert error(same) == (
         f'{SVC}.public: "Shop" is the public name of monitor[0] (id "web") too: each must differ'
     )
     # targets that are not public may share names with public ones
-    private = HTTP + 'public_name = "Shop"\n' + TCP + 'public = false\npublic_name = "shop"\n'
+    private = HTTP + 'public_name = "Shop"\npublic = true\n' + TCP + 'public_name = "shop"\n'
     private += SERVICE + 'name = "Shop"\n'
     assert [m.public_name for m in load(private).monitors] == ["Shop", "shop"]
 

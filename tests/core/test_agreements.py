@@ -316,6 +316,9 @@ def test_capped() -> None:
     assert capped([Decimal(10), Decimal(25)], None) == (Decimal(35), False)
     assert capped([Decimal(10), Decimal(25)], Decimal(30)) == (Decimal(30), True)
     assert capped([Decimal(10), Decimal(20)], Decimal(30)) == (Decimal(30), False)  # at the cap
+    # Never more than the whole charge, cap or none.
+    assert capped([Decimal(60), Decimal(60)], None) == (Decimal(100), True)
+    assert capped([Decimal(100)], None) == (Decimal(100), False)
     assert capped([Decimal("2.5")], Decimal(30)) == (Decimal("2.5"), False)
     assert capped([Decimal("0.1"), Decimal("0.2")], Decimal("0.3")) == (Decimal("0.3"), False)
     assert capped([], Decimal(30)) == (Decimal(0), False)

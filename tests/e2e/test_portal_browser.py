@@ -207,12 +207,14 @@ id = "web"
 kind = "http"
 url = "http://127.0.0.1:{port}/"
 public_name = "Website"
+public = true
 
 [[service]]
 id = "shop"
 monitors = ["web"]
 rule = "all"
 public_name = "Shop"
+public = true
 
 [[slo]]
 id = "shop-availability"

@@ -44,6 +44,7 @@ kind = "http"
 url = "http://ops:{PLANTED[0]}@127.0.0.1:{t.port}/status/200?token={PLANTED[1]}"
 headers = {{ "X-Api-Key" = "{PLANTED[2]}" }}
 public_name = "Website"
+public = true
 
 [[monitor]]
 id = "db-mon-id"
@@ -63,6 +64,7 @@ id = "shop-svc-id"
 monitors = ["web-mon-id", "db-mon-id"]
 rule = "any"
 public_name = "Shop"
+public = true
 
 [[slo]]
 id = "shop-slo-id"
@@ -338,3 +340,65 @@ async def test_rotating_a_token_with_sighup(portal: Portal) -> None:
     )
     assert status == 200 and json.loads(body)["customer"] == "ACME Corp"
     portal.tokens["acme"] = new
+
+
+async def test_forms_from_elsewhere_and_bodies_that_are_no_form(portal: Portal) -> None:
+    token = portal.tokens["acme"]
+    async with aiohttp.ClientSession() as s:
+        url = portal.base + "/portal/"
+        for headers in (
+            {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+            {"Origin": "https://evil.example"},  # a browser without Sec-Fetch-Site
+        ):
+            async with s.post(url, data={"token": token}, headers=headers,
+                              allow_redirects=False) as r:  # fmt: skip
+                assert r.status == 403 and "Set-Cookie" not in r.headers
+        bad = {"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}
+        async with s.post(url, data=b"token=x", headers=bad, allow_redirects=False) as r:
+            assert r.status == 400 and "Set-Cookie" not in r.headers
+        torn = {"Content-Type": "multipart/form-data; boundary=xyz"}
+        async with s.post(url, data=b"--xyz\r\nbroken", headers=torn) as r:
+            assert r.status == 400
+        # Its own form, as a browser sends it under Referrer-Policy: no-referrer.
+        mine = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
+        async with s.post(url, data={"token": token}, headers=mine, allow_redirects=False) as r:
+            assert r.status == 303 and "uptimed_portal" in r.cookies
+    assert "Traceback" not in portal.d.log.read_text()
+
+
+async def test_gzip_is_another_representation(portal: Portal) -> None:
+    _, plain, body = await portal.get("/status", headers={"Accept-Encoding": "identity"})
+    _, gz, zipped = await portal.get("/status", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain and gz["Content-Encoding"] == "gzip"
+    assert plain["ETag"] != gz["ETag"] and "Accept-Encoding" in gz["Vary"]
+    assert plain["Server"] == "uptimed"
+    _, refused, _ = await portal.get("/status", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused
+    status, headers, _ = await portal.get(
+        "/status", headers={"Accept-Encoding": "gzip", "If-None-Match": f"W/{gz['ETag']}"}
+    )
+    assert status == 304 and "Accept-Encoding" in headers["Vary"]
+
+
+async def test_the_pages_on_a_listener_of_their_own(tmp_path: Path) -> None:
+    """[portal] listen: the pages there and only there, without the API and /metrics; the
+    daemon's listener keeps those and no pages."""
+    from tests.support.daemon_proc import free_port
+
+    pages_port = free_port()
+    monitors = (
+        f'[portal]\nlisten = "127.0.0.1:{pages_port}"\n'
+        '[[monitor]]\nid = "db"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 9\n'
+        'public = true\npublic_name = "Database"\n'
+    )
+    async with DaemonProc(tmp_path, monitors) as d:
+        async with aiohttp.ClientSession() as s:
+            for path, want in (("/status", 200), ("/portal/", 200), ("/api/v1/monitors", 404),
+                               ("/metrics", 404), ("/healthz", 404)):  # fmt: skip
+                async with s.get(f"http://127.0.0.1:{pages_port}{path}") as r:
+                    assert r.status == want, path
+            async with s.get(f"http://127.0.0.1:{pages_port}/", allow_redirects=False) as r:
+                assert r.status == 302 and r.headers["Location"] == "/status"
+        assert (await d.get("/status"))[0] == 404
+        assert (await d.get("/api/v1/monitors"))[0] == 200
+        assert await d.stop() == 0

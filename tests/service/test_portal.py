@@ -68,6 +68,7 @@ kind = "http"
 url = "http://secret-host-7f3a.internal.example:8443/health-zq9x"
 labels = {{ team = "label-secret-team" }}
 public_name = "Website"
+public = true
 
 [[monitor]]
 id = "api-int-9c2b"
@@ -76,6 +77,7 @@ kind = "tcp"
 host = "10.99.88.77"
 port = 5432
 public_name = "Public API"
+public = true
 
 [[monitor]]
 id = "db-hidden-5e1d"
@@ -91,6 +93,7 @@ kind = "tcp"
 host = "partner-host.internal"
 port = 443
 public_name = "Partner portal PPPP"
+public = true
 
 [[service]]
 id = "shop-int-svc"
@@ -98,6 +101,7 @@ name = "Shop internal POIUY"
 monitors = ["web-int-7f3a", "api-int-9c2b"]
 rule = "all"
 public_name = "Online Shop"
+public = true
 
 [[service]]
 id = "hidden-svc-8d"
@@ -326,8 +330,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     tmp = tmp_path_factory.mktemp("portal")
-    (tmp / "acme.tokens").write_text("a" * 64 + "\n")
-    (tmp / "other.tokens").write_text("b" * 64 + "\n")
+    (tmp / "acme.tokens").write_text("0123456789abcdef" * 4 + "\n")
+    (tmp / "other.tokens").write_text("fedcba9876543210" * 4 + "\n")
     config = loads_config(CONFIG.format(db=tmp / "u.db"), str(tmp / "c.toml"))
     db = Db(tmp / "u.db", config)
     begin = at(2026, 3, 1)

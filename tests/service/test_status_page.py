@@ -228,6 +228,7 @@ kind = "http"
 url = "http://secret-host-7f3a.internal.example:8443/health-zq9x"
 labels = {{ team = "label-secret-team" }}
 public_name = "Website"
+public = true
 
 [[monitor]]
 id = "api-int-9c2b"
@@ -236,6 +237,7 @@ kind = "tcp"
 host = "10.99.88.77"
 port = 5432
 public_name = "Public API"
+public = true
 
 [[monitor]]
 id = "db-hidden-5e1d"
@@ -259,6 +261,7 @@ name = "Shop internal POIUY"
 monitors = ["web-int-7f3a", "api-int-9c2b"]
 rule = "all"
 public_name = "Online Shop"
+public = true
 
 [[service]]
 id = "hidden-svc-8d"
@@ -549,6 +552,7 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Up one"
+public = true
 
 [[monitor]]
 id = "m-down"
@@ -556,6 +560,7 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Down one"
+public = true
 
 [[monitor]]
 id = "m-maint"
@@ -563,6 +568,7 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Maint one"
+public = true
 
 [[monitor]]
 id = "m-new"
@@ -570,6 +576,7 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "New one"
+public = true
 
 [[monitor]]
 id = "m-flappy"
@@ -577,11 +584,13 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Flappy"
+public = true
 
 [[service]]
 id = "svc"
 monitors = ["m-up", "m-down"]
 public_name = "Both"
+public = true
 """
 
 
@@ -709,6 +718,7 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Alpha"
+public = true
 
 [[monitor]]
 id = "b"
@@ -716,18 +726,21 @@ kind = "tcp"
 host = "127.0.0.1"
 port = 9
 public_name = "Beta"
+public = true
 
 [[service]]
 id = "all"
 monitors = ["a", "b"]
 rule = "all"
 public_name = "All of them"
+public = true
 
 [[service]]
 id = "any"
 monitors = ["a", "b"]
 rule = "any"
 public_name = "Any of them"
+public = true
 
 [[maintenance]]
 id = "nightly"
@@ -842,3 +855,19 @@ def test_random_histories_against_the_report(
         path.unlink()
         for extra in ("-wal", "-shm"):
             Path(f"{path}{extra}").unlink(missing_ok=True)
+
+
+def test_references_are_keyed_by_the_database(scripted: Scripted) -> None:
+    """An incident's reference is no plain hash of what it is: without the database's own key
+    no one can tell which target, or which numbered window, it stands for."""
+    import hashlib
+
+    from uptimed.service.status_page import ref
+
+    for i in scripted.page.incidents:
+        for kind in ("monitor", "service"):
+            for guess in ("web", "api", "shop", "shop-int-svc", i.component):
+                plain = hashlib.sha256(f"{kind}\x1f{guess}\x1f{i.start}".encode()).hexdigest()
+                assert i.ref != plain[:16]
+    assert ref(b"a" * 32, "service", "shop", 1) != ref(b"b" * 32, "service", "shop", 1)
+    assert ref(b"a" * 32, "service", "shop", 1) == ref(b"a" * 32, "service", "shop", 1)

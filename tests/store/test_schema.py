@@ -83,12 +83,12 @@ def test_a_version_1_database_keeps_every_row_through_every_migration(tmp_path: 
     path = tmp_path / "u.db"
     v1_database(path)
     s = Store(str(path))
-    assert s.open() == len(migrations.applied(Database(sqlite3.connect(path)))) == 9
+    assert s.open() == len(migrations.applied(Database(sqlite3.connect(path)))) == 10
     snapshots = s.load_snapshots()
     s.close()
 
     c = sqlite3.connect(path)
-    assert c.execute("PRAGMA user_version").fetchone() == (9,)
+    assert c.execute("PRAGMA user_version").fetchone() == (10,)
     assert c.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert c.execute("SELECT * FROM monitors ORDER BY id").fetchall() == V1_MONITORS
     # The kinds keep their ids; the ones added since come after them.

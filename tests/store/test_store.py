@@ -229,7 +229,7 @@ def test_a_database_from_an_older_version_is_migrated_forward(tmp_path):
     s = _open(tmp_path / "u.db")
     s.close()
     c = sqlite3.connect(tmp_path / "u.db")
-    assert c.execute("PRAGMA user_version").fetchone()[0] == 9
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 10
     assert c.execute("SELECT monitor, start, end, state, cause FROM timeline").fetchall() == [
         (1, 0, 10, 1, None)
     ]

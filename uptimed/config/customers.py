@@ -9,11 +9,15 @@ required.
               ignored, as is whitespace around a token. A relative path is relative to the
               config file's directory (like a notifier's secret_file). The file is read at every
               load, so a SIGHUP reload rotates the tokens. It must be readable, UTF-8, at most
-              64 KiB and hold at least one token. A token carries at least 128 bits: all hex
-              digits, at least 32 of them; else the URL-safe base64 alphabet (A-Z a-z 0-9 "-"
-              "_", with up to two "=" at the end, not counted), at least 22 characters; any other
-              character is an error. Make one with `openssl rand -hex 32` or
-              `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`. A token is
+              64 KiB; with no token in it the customer cannot sign in (how access is taken
+              away). A token carries at least 128 bits: all hex digits, at least 32 of them;
+              else the URL-safe base64 alphabet (A-Z a-z 0-9 "-" "_", with up to two "=" at the
+              end, not counted), at least 22 characters; any other character is an error, and
+              so is a token of fewer than 8 different characters. Make one with
+              `openssl rand -hex 32` or
+              `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`. Instead of a
+              token, a line may hold its digest, "sha256:" and 64 hex digits, so that the file
+              holds no token at all (`printf %s TOKEN | sha256sum`). A token is
               listed once (in its file and among all customers' files), and two customers never
               share a file. Only the SHA-256 digest of each token is kept
               (Customer.token_digests); no message shows a token, only the file and line number.
@@ -44,11 +48,12 @@ Rules for [portal] (optional; a table):
   secure_cookie
               a boolean; not set: the cookie is Secure when the request came by HTTPS.
 Rules for public and public_name, in [[monitor]] and [[service]] (not in [defaults]):
-  public_name the target's name on the status page: one line, at most 100 characters. Given, it
-              makes public default to true.
-  public      a boolean; default false (true when public_name is given). A public service
-              without public_name is shown by its name; a public monitor needs public_name (a
-              monitor's name and id are internal).
+  public_name the target's name on the status page and in the portal: one line, at most 100
+              characters. Alone it publishes nothing (it names the target in its customers'
+              agreements).
+  public      a boolean, default false: true shows the target on the status page. A public
+              service without public_name is shown by its name; a public monitor needs
+              public_name (a monitor's name and id are internal).
   The public names of the public targets name their badge URLs by their slug (lowercase, runs of
   characters other than a-z and 0-9 as one "-", no "-" at either end): each needs a non-empty
   slug, and no two public targets may have the same one.
@@ -69,6 +74,7 @@ from urllib.parse import urlsplit
 
 from uptimed.config import values
 from uptimed.config.checker import Checker, Invalid, Table, echo, show_number
+from uptimed.config.daemon import listen_address
 from uptimed.config.ids import ident, reference
 from uptimed.config.secrets import MAX_SECRET_BYTES
 from uptimed.config.slos import _number
@@ -88,13 +94,15 @@ AGREEMENT_KEYS = (
     "termination_notice", "obligations", "reporting", "timezone", "credit_cap",
 )  # fmt: skip
 OBLIGATION_KEYS = ("provider", "customer")
-PORTAL_KEYS = ("title", "frame_ancestors", "session_ttl", "secure_cookie")
+PORTAL_KEYS = ("title", "frame_ancestors", "session_ttl", "secure_cookie", "listen")
 
 MAX_PUBLIC_NAME_CHARS = 100
 MAX_OBLIGATION_CHARS = 4000
 MAX_TOKEN_FILE_BYTES = MAX_SECRET_BYTES
 MIN_HEX_TOKEN = 32  # hex digits: 4 bits each, 128 bits
 MIN_BASE64_TOKEN = 22  # URL-safe base64 characters: 6 bits each, 132 bits
+MIN_DISTINCT = 8  # different characters in a token: "aaaa..." is long, not random
+DIGEST_PREFIX = "sha256:"  # a line holding a token's digest instead of the token
 MIN_SESSION_TTL = 60.0
 DEFAULT_REPORTING = "month"
 
@@ -105,6 +113,7 @@ MAKE_TOKEN = (
 )
 
 _HEX = re.compile(r"[0-9A-Fa-f]+")
+_DIGEST = re.compile(r"[0-9A-Fa-f]{64}")
 _BASE64 = re.compile(r"([A-Za-z0-9_-]+)={0,2}")
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _MAX_LISTED = 10  # ids listed in a hint
@@ -214,13 +223,21 @@ def _token_file(
         token = line.strip()
         if not token or token.startswith("#"):
             continue
-        c.secret_values.add(token)  # scrubbed from an internal error's text, even a bad one
         where = f"{shown}, line {number}"
-        problem = _token_problem(token)
-        if problem:
-            c.error(path, f"{where}: {problem} ({MAKE_TOKEN})")
-            continue
-        digest = hashlib.sha256(token.encode()).digest()
+        if token.lower().startswith(DIGEST_PREFIX):  # the token's digest, not the token
+            hexdigest = token[len(DIGEST_PREFIX) :]
+            if not _DIGEST.fullmatch(hexdigest):
+                c.error(path, f"{where}: a {DIGEST_PREFIX} line needs the 64 hex digits of the"
+                        " token's SHA-256")  # fmt: skip
+                continue
+            digest = bytes.fromhex(hexdigest)
+        else:
+            c.secret_values.add(token)  # scrubbed from an internal error's text, even a bad one
+            problem = _token_problem(token)
+            if problem:
+                c.error(path, f"{where}: {problem} ({MAKE_TOKEN})")
+                continue
+            digest = hashlib.sha256(token.encode()).digest()
         if digest in lines:
             c.error(path, f"{where}: the same token as line {lines[digest]}")
             continue
@@ -238,12 +255,8 @@ def _token_file(
         owners.digests[digest] = (owner, number)
     if len(c.errors) > n_errors:
         raise Invalid
-    if not digests:
-        raise c.error(
-            path,
-            f'{shown} holds no token: write one a line (blank lines and lines starting with "#" '
-            f"are ignored; {MAKE_TOKEN})",
-        )
+    # No token at all is allowed: emptying the file (and SIGHUP) is how a customer's access is
+    # taken away, and a reload must not fail for it (the old tokens would stay in force).
     return tuple(digests)
 
 
@@ -283,7 +296,7 @@ def _token_problem(token: str) -> str | None:
                 f"too short: a token of hex digits needs at least {MIN_HEX_TOKEN} of them "
                 f"(128 bits), this one has {len(token)}"
             )
-        return None
+        return _not_random(token)
     m = _BASE64.fullmatch(token)
     if m:
         if len(m[1]) < MIN_BASE64_TOKEN:
@@ -291,11 +304,17 @@ def _token_problem(token: str) -> str | None:
                 f"too short: a URL-safe base64 token needs at least {MIN_BASE64_TOKEN} "
                 f"characters (128 bits), this one has {len(m[1])}"
             )
-        return None
+        return _not_random(m[1])
     return (
         'not a token: a token is hex digits or URL-safe base64 (A-Z, a-z, 0-9, "-" and "_", '
-        'up to two "=" at the end), one token a line'
+        f'up to two "=" at the end), or {DIGEST_PREFIX} and its SHA-256 in hex, one a line'
     )
+
+
+def _not_random(token: str) -> str | None:
+    if len(set(token)) < MIN_DISTINCT:
+        return f"not random: fewer than {MIN_DISTINCT} different characters"
+    return None
 
 
 # [[agreement]] ---------------------------------------------------------------------------------
@@ -562,9 +581,17 @@ def check_portal(c: Checker, table: Table | None) -> Portal | None:
     secure = defaults.secure_cookie
     if "secure_cookie" in table:
         secure = c.attempt(values.boolean, table["secure_cookie"], "portal.secure_cookie")
+    listen = None
+    if "listen" in table:
+        listen = c.attempt(listen_address, table["listen"], "portal.listen")
+        if listen is None:
+            return None
     if len(c.errors) > n_errors or title is None or ancestors is None or ttl is None:
         return None
-    return Portal(title=title, frame_ancestors=ancestors, session_ttl=ttl, secure_cookie=secure)
+    return Portal(
+        title=title, frame_ancestors=ancestors, session_ttl=ttl, secure_cookie=secure,
+        listen=listen,
+    )  # fmt: skip
 
 
 def _frame_ancestors(c: Checker, value: object, path: str) -> tuple[str, ...]:
@@ -653,10 +680,12 @@ def check_public(
     public_name = None
     if "public_name" in raw:
         public_name = c.attempt(_public_name, raw["public_name"], f"{p}.public_name")
-    public = "public_name" in raw
+    # Never public by default: a public_name alone may only name the target in its
+    # customers' agreements.
+    public = False
     if "public" in raw:
         got = c.attempt(values.boolean, raw["public"], f"{p}.public")
-        public = public if got is None else got
+        public = bool(got)
     if public and "public_name" not in raw:
         if kind == "monitor":
             c.error(

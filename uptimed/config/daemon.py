@@ -110,7 +110,7 @@ def check_daemon(c: Checker, table: Table | None, config_path: str) -> DaemonCon
             database = os.path.normpath(os.path.join(c.base_dir, database))
     listen: tuple[str, int] | None = DEFAULT_LISTEN
     if "listen" in table:
-        listen = c.attempt(_listen, table["listen"], "daemon.listen")
+        listen = c.attempt(listen_address, table["listen"], "daemon.listen")
     log_level: str | None = "info"
     if "log_level" in table:
         log_level = c.attempt(
@@ -261,7 +261,8 @@ def _database(c: Checker, value: object, path: str) -> str:
     return value
 
 
-def _listen(c: Checker, value: object, path: str) -> tuple[str, int]:
+def listen_address(c: Checker, value: object, path: str) -> tuple[str, int]:
+    """A listener's "HOST:PORT" ([daemon] listen, [portal] listen)."""
     if not isinstance(value, str):
         raise c.type_error(path, 'a string "HOST:PORT"', value)
     shown = echo(value)

@@ -23,8 +23,10 @@ _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """``[start, end)`` of the term in force at ``now`` (``end`` None: open-ended), and when it
-    renews next (None: it does not renew, or has ended)."""
+    """The agreement's term as of ``now``: from ``effective_from`` (``start``) to the end of the
+    renewal in force (``end``; None: open-ended), and when it renews next (None: it does not
+    renew, or has ended). Removing ``renewal`` later ends it at ``effective_until`` again: to end
+    a renewing agreement, set ``effective_until`` to when it ends."""
 
     start: int
     end: int | None
@@ -35,8 +37,8 @@ class Term:
 @dataclass(frozen=True, slots=True)
 class Period:
     """One statement period: ``label`` names it as ``uptimed report --period KIND --at LABEL``
-    does ("2026-11", "2026-Q4", "2026"). ``final``: it has ended (or the term has), so its
-    figures no longer change."""
+    does ("2026-11", "2026-Q4", "2026"). ``final``: it has ended (or the term has); its figures
+    change only if maintenance is added for it afterwards or the configuration changes."""
 
     label: str
     kind: str
@@ -106,8 +108,9 @@ def periods(a: Agreement, now: int) -> list[Period]:
 
 def capped(credits: list[Decimal], cap: Decimal | None) -> tuple[Decimal, bool]:
     """The credit of a period: the sum of its SLOs' tiers, at most ``cap`` (percent of the
-    charge); and whether the cap cut it."""
+    charge), and never more than the whole charge; and whether a cap cut it."""
     total = sum(credits, Decimal(0))
-    if cap is not None and total > cap:
-        return cap, True
+    limit = Decimal(100) if cap is None else min(cap, Decimal(100))
+    if total > limit:
+        return limit, True
     return total, False

@@ -42,7 +42,7 @@ from uptimed.model.config import Config, DaemonConfig, Monitor
 from uptimed.service.incidents import links
 from uptimed.store import Store, adhoc, register_monitors, threshold_us
 from uptimed.web.api import Api
-from uptimed.web.app import MetricsEndpoint, make_app
+from uptimed.web.app import MetricsEndpoint, make_app, make_pages_app
 from uptimed.web.metrics import MonitorCollector, SelfMetrics
 from uptimed.web.pages import Pages
 from uptimed.web.server import WebServer
@@ -141,27 +141,37 @@ class Daemon:
             on_ack=self.sender.poke,
             links=links(cfg.daemon),
         )
-        server = WebServer(
-            make_app(endpoint, self.health, api, Pages(lambda: self.config, self.store.now_ms)),
-            cfg.daemon.listen_host,
-            cfg.daemon.listen_port,
-        )
+        pages = Pages(lambda: self.config, self.store.now_ms)
+        # The pages on a listener of their own when [portal] listen says so: that one can be
+        # published without the API and /metrics.
+        apart = cfg.portal.listen
+        servers = [
+            WebServer(
+                make_app(endpoint, self.health, api, None if apart else pages),
+                cfg.daemon.listen_host,
+                cfg.daemon.listen_port,
+            )
+        ]
+        if apart is not None:
+            servers.append(WebServer(make_pages_app(pages), *apart))
         # Before the port answers: whoever sees /healthz may stop us, and a SIGTERM that came
         # while we start must end the run cleanly, not kill it with the default action.
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
-        try:
-            await asyncio.to_thread(server.start)
-        except OSError as e:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-            await session.close()
-            self.store.close()
-            raise StartupError(
-                f"cannot listen on {cfg.daemon.listen_host}:{cfg.daemon.listen_port}:"
-                f" {e.strerror or e}"
-            ) from e
+        for i, server in enumerate(servers):
+            try:
+                await asyncio.to_thread(server.start)
+            except OSError as e:
+                for started in servers[:i]:
+                    await asyncio.to_thread(started.stop)
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+                await session.close()
+                self.store.close()
+                raise StartupError(
+                    f"cannot listen on {server.host}:{server.port}: {e.strerror or e}"
+                ) from e
 
         self._configure_store(cfg, ids)
         shard = cfg.daemon.shard
@@ -235,7 +245,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await session.close()
-        await asyncio.to_thread(server.stop)
+        for server in servers:
+            await asyncio.to_thread(server.stop)
         await asyncio.to_thread(self.store.close)
         log.info("stopped")
 
@@ -452,6 +463,8 @@ class Daemon:
                 "reload: the API token changed%s",
                 "" if new.daemon.api_token else "; write endpoints are off",
             )
+        if new.portal.listen != self.config.portal.listen:
+            log.warning("reload: a change of [portal] listen takes effect at the next restart")
         if _credentials_from(new.daemon, None) != _credentials_from(self.config.daemon, None):
             log.warning("reload: changes to [daemon] take effect at the next restart")
         wanted = {m.id: m for m in _runs(new) if m.enabled}

@@ -266,6 +266,9 @@ class Portal:
     #: the sign-in cookie's Secure flag; None: set when the request came by HTTPS (directly,
     #: or per a proxy's X-Forwarded-Proto)
     secure_cookie: bool | None = None
+    #: a listener of their own for the pages, which then are on it only: the one to publish
+    #: (the daemon's listener also answers the API and /metrics); None: on the daemon's
+    listen: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)

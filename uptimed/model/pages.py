@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+#: The rolling windows a badge can show, in days.
+BADGE_WINDOWS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
+
 #: A component's state as the page shows it.
 STATES = ("up", "down", "maintenance", "unknown")
 
@@ -50,6 +53,8 @@ class Component:
     days: tuple[DayBar, ...]
     months: tuple[MonthUptime, ...]
     availability: float | None  # over the days shown
+    #: availability over rolling windows ending now, by BADGE_WINDOWS label ("30d")
+    rolling: tuple[tuple[str, float | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,9 @@ class PublicMaintenance:
     end: int
     reason: str | None
     active: bool
+    #: when it was announced: an ad-hoc window's creation, a config window's start less the
+    #: time the page looks ahead (when it first showed); stable, for the feed
+    announced: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +138,7 @@ class LedgerRow:
     mttr_ms: float | None
     longest_ms: int
     credit: Decimal | None  # percent of the charge; None: not eligible
+    credit_below: Decimal | None  # the tier's threshold (percent), with credit
     credit_rule: str  # "below 99.9 %: 10 % of the monthly charge", or why none applies
     policy_unknown: str
     policy_maintenance: str
@@ -171,6 +180,7 @@ class AgreementView:
     term_start: int
     term_end: int | None
     next_renewal: int | None
+    renewals: int  # how many times the term was renewed by now
     renewal: str | None
     termination_notice_s: float | None
     provider_obligations: str

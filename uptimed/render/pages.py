@@ -18,8 +18,9 @@ import jinja2
 from markupsafe import Markup
 
 from uptimed.core.times import iso, zone
-from uptimed.model.pages import AgreementView, DayBar, LedgerPeriod, StatusPage
+from uptimed.model.pages import AgreementView, DayBar, LedgerPeriod, LedgerRow, StatusPage
 from uptimed.render.csv import csv_of
+from uptimed.render.json import configured_number, percent_ratio
 from uptimed.render.text import configured, format_percent, human_duration
 
 #: What a visitor reads for a cause category (a probe's error kind).
@@ -79,6 +80,17 @@ def when(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> Markup
     if ms is None:
         return Markup("—")
     return Markup('<time datetime="{}">{}</time>').format(iso(ms), when_text(ms, tz, fmt))
+
+
+def notice(seconds: float | None) -> str:
+    """A termination notice as a contract writes it: "30 days", "2 weeks" down to hours."""
+    if seconds is None:
+        return "—"
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n > 1 else ''}"
+    return human_duration(seconds)
 
 
 def decimal(d: Decimal | None) -> str:
@@ -144,6 +156,7 @@ def _env() -> jinja2.Environment:
     )
     env.filters.update(
         cause=cause,
+        notice=notice,
         percent=percent,
         duration=duration,
         when=when,
@@ -178,6 +191,7 @@ def status_json(page: StatusPage) -> dict[str, Any]:
                 "slug": c.slug,
                 "state": c.state,
                 "availability": c.availability,
+                "rolling": dict(c.rolling),
                 "days": [
                     {
                         "date": when_text(d.day, fmt="%Y-%m-%d"),
@@ -228,37 +242,47 @@ def status_json(page: StatusPage) -> dict[str, Any]:
     }
 
 
-def _row_json(r: Any) -> dict[str, Any]:
+def _row_json(r: LedgerRow) -> dict[str, Any]:
+    """A ledger row under the names and units of ``uptimed report``'s SLO JSON (ratios 0..1,
+    seconds, the credit tier as ``{below, credit}``)."""
     return {
         "slo": r.slo,
         "target": r.component,
-        "objective": float(r.objective),
+        "objective": percent_ratio(r.objective),
         "attainment": r.attainment,
         "verdict": r.verdict,
-        "allowed_downtime_seconds": r.budget_ms / 1000,
-        "downtime_seconds": r.used_ms / 1000,
-        "remaining_downtime_seconds": r.remaining_ms / 1000,
-        "budget_used_ratio": r.burnt,
+        "coverage": r.coverage,
+        "min_coverage": percent_ratio(r.min_coverage),
         "maintenance_seconds": r.maintenance_ms / 1000,
         "unknown_seconds": r.unknown_ms / 1000,
-        "coverage": r.coverage,
+        "error_budget": {
+            "total_seconds": r.budget_ms / 1000,
+            "consumed_seconds": r.used_ms / 1000,
+            "remaining_seconds": r.remaining_ms / 1000,
+            "consumed_ratio": r.burnt,
+        },
         "incident_count": r.incidents,
         "mttr_seconds": None if r.mttr_ms is None else r.mttr_ms / 1000,
         "longest_incident_seconds": r.longest_ms / 1000,
-        "credit": None if r.credit is None else float(r.credit),
+        "credit": None
+        if r.credit is None or r.credit_below is None
+        else {"below": configured_number(r.credit_below), "credit": configured_number(r.credit)},
         "credit_rule": r.credit_rule,
     }
 
 
-def period_json(p: LedgerPeriod) -> dict[str, Any]:
+def period_json(p: LedgerPeriod, cap: Decimal | None) -> dict[str, Any]:
     return {
         "period": p.label,
         "reporting": p.kind,
         "from": iso(p.start),
         "to": iso(p.figures_end),
         "final": p.final,
-        "credit": float(p.credit),
-        "credit_capped": p.capped,
+        "credit": {
+            "total": float(p.credit),
+            "cap": None if cap is None else float(cap),
+            "capped": p.capped,
+        },
         "slos": [_row_json(r) for r in p.rows],
     }
 
@@ -271,8 +295,9 @@ def agreement_json(a: AgreementView, *, periods: bool) -> dict[str, Any]:
         "timezone": a.timezone,
         "reporting": a.reporting,
         "effective_from": iso(a.term_start),
-        "effective_until": iso(a.term_end),
+        "term_end": iso(a.term_end),
         "renewal": a.renewal,
+        "renewals": a.renewals,
         "next_renewal": iso(a.next_renewal),
         "termination_notice_seconds": a.termination_notice_s,
         "obligations": {"provider": a.provider_obligations, "customer": a.customer_obligations},
@@ -280,7 +305,7 @@ def agreement_json(a: AgreementView, *, periods: bool) -> dict[str, Any]:
         "slos": list(a.slos),
     }
     if periods:
-        out["periods"] = [period_json(p) for p in a.periods]
+        out["periods"] = [period_json(p, a.credit_cap) for p in a.periods]
     return out
 
 

@@ -135,6 +135,7 @@ def agreement_view(
         term_start=ps.term.start,
         term_end=ps.term.end,
         next_renewal=ps.term.next_renewal,
+        renewals=ps.term.renewals,
         renewal=a.renewal,
         termination_notice_s=a.termination_notice,
         provider_obligations=a.provider_obligations,
@@ -164,8 +165,7 @@ def _policy(config: Config, a: Agreement, s: SLO) -> PolicyView:
 
 def _slo_name(config: Config, s: SLO) -> str:
     kind = "service" if any(x.id == s.target for x in config.services) else "monitor"
-    what = "latency and availability" if s.latency is not None else "availability"
-    return f"{public_name(config, kind, s.target)} {what} ≥ {configured(s.objective)} %"
+    return f"{public_name(config, kind, s.target)} availability ≥ {configured(s.objective)} %"
 
 
 def _period(
@@ -207,6 +207,7 @@ def _row(config: Config, a: Agreement, r: SloReport) -> LedgerRow:
         mttr_ms=fig.mttr_ms,
         longest_ms=fig.longest_incident_ms,
         credit=credit,
+        credit_below=ev.credit.below if ev.credit is not None else None,
         credit_rule=_credit_rule(a, r),
         policy_unknown=s.policy.unknown,
         policy_maintenance=s.policy.maintenance,

@@ -10,6 +10,7 @@ is copied into the view-model is an allow-list: see :mod:`uptimed.model.pages`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from uptimed.core.sla import DAY_MS, covered_targets
 from uptimed.core.times import calendar_period, zone
 from uptimed.model.config import Config
 from uptimed.model.pages import (
+    BADGE_WINDOWS,
     Component,
     DayBar,
     MonthUptime,
@@ -41,10 +43,11 @@ STALE_MS = 60_000  # a daemon not heard of for this long: its targets' state is 
 _WORST = ("down", "unknown", "maintenance", "up")
 
 
-def ref(*parts: object) -> str:
-    """An opaque, stable reference: nothing to enumerate, nothing internal to read back."""
+def ref(key: bytes, *parts: object) -> str:
+    """An opaque, stable reference: an HMAC under the database's own key, so that nothing
+    internal can be read back from it (by guessing ids) and nothing counts up."""
     text = "\x1f".join(map(str, parts))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:16]
 
 
 def public_targets(config: Config) -> list[tuple[str, str, str]]:
@@ -64,8 +67,10 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
     first = today - (DAYS - 1) * DAY_MS
     utc = zone("UTC")
     month_lo, _ = calendar_period("month", None, utc, first)
-    lo = min(first, month_lo)
+    rolling = [(name, (now - n * DAY_MS, now)) for name, n in BADGE_WINDOWS.items()]
+    lo = min(first, month_lo, *(w[0] for _, w in rolling))
     history = History(conn, config, lo, now, now)
+    secret = reads.public_key(conn)
     targets = Targets(history)
     wanted = public_targets(config)
     members = {s.id: s.monitors for s in config.services}
@@ -75,7 +80,7 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
     months = _months(month_lo, now)
     days = [(d, min(d + DAY_MS, now)) for d in range(first, today + 1, DAY_MS)]
 
-    windows = days + [(a, b) for _, a, b, _ in months]
+    windows = days + [(a, b) for _, a, b, _ in months] + [w for _, w in rolling]
     components = []
     incidents: list[tuple[int, str, str, str, str, int | None, int, str | None]] = []
     for kind, key, name in wanted:
@@ -84,24 +89,29 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
         per_day = Counter(i[0] // DAY_MS * DAY_MS for i in found)
         tl, _, maint = targets.timeline(kind, key)
         counts = sla.accounting_many(tl, maint, windows)
+        day_counts, rest = counts[: len(days)], counts[len(days) :]
         bars = [
             DayBar(d, end, up, down, mm, unknown, _ratio(up, down), per_day[d])
-            for (d, end), (up, down, mm, unknown) in zip(days, counts, strict=False)
+            for (d, end), (up, down, mm, unknown) in zip(days, day_counts, strict=True)
         ]
         month_rows = [
             MonthUptime(label, a, b, _ratio(c[0], c[1]), to_date)
-            for (label, a, b, to_date), c in zip(months, counts[len(days) :], strict=True)
+            for (label, a, b, to_date), c in zip(months, rest[: len(months)], strict=True)
         ]
+        windowed = tuple(
+            (name, _ratio(c[0], c[1]))
+            for (name, _), c in zip(rolling, rest[len(months) :], strict=True)
+        )
         s = slug(name)
         state = _state(targets, history, kind, key, now, cover_end)
         components.append(
-            Component(s, name, state, tuple(bars), tuple(month_rows), whole.availability)
+            Component(s, name, state, tuple(bars), tuple(month_rows), whole.availability, windowed)
         )
         incidents += [(i[0], kind, key, name, s, i[1], i[2], i[4]) for i in found]
     # The newest only: a storm of short outages must not make the page (and feed) huge.
     incidents.sort(key=lambda i: -i[0])
     shown = [
-        PublicIncident(ref(kind, key, start), name, s, start, end, duration, cause)
+        PublicIncident(ref(secret, kind, key, start), name, s, start, end, duration, cause)
         for start, kind, key, name, s, end, duration, cause in incidents[:INCIDENTS]
     ]
     state = min((c.state for c in components), key=_WORST.index, default="up")
@@ -111,7 +121,7 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
         state,
         tuple(components),
         tuple(shown),
-        tuple(_maintenance(conn, config, wanted, now)),
+        tuple(_maintenance(conn, config, wanted, now, secret)),
     )
 
 
@@ -154,7 +164,11 @@ def _inside(ivs: Sequence[Interval], t: int) -> bool:
 
 
 def _maintenance(
-    conn: sqlite3.Connection, config: Config, wanted: list[tuple[str, str, str]], now: int
+    conn: sqlite3.Connection,
+    config: Config,
+    wanted: list[tuple[str, str, str]],
+    now: int,
+    secret: bytes,
 ) -> list[PublicMaintenance]:
     """Maintenance under way or to come (within UPCOMING_MS) on public targets."""
     # From a week back, so that a window under way shows when it began.
@@ -174,12 +188,13 @@ def _maintenance(
         if components:
             out.append(
                 PublicMaintenance(
-                    ref(x.source, x.id, x.start),
+                    ref(secret, x.source, x.id, x.start),
                     components,
                     x.start,
                     x.end,
                     x.reason,
                     x.start <= now < x.end,
+                    x.created_at if x.created_at is not None else x.start - UPCOMING_MS,
                 )  # fmt: skip
             )
     return out

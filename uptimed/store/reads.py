@@ -178,3 +178,11 @@ def monitor_states(conn: sqlite3.Connection) -> dict[str, MonitorStateRow]:
             " LEFT JOIN error_kinds e ON e.id = s.last_error_kind"
         )
     }
+
+
+def public_key(conn: sqlite3.Connection) -> bytes:
+    """The key of the database's public references (schema m010)."""
+    row = conn.execute("SELECT value FROM keys WHERE name = 'public_refs'").fetchone()
+    if row is None:  # pragma: no cover - every migrated database has it
+        raise LookupError("the database has no public_refs key")
+    return bytes(row[0])

@@ -11,6 +11,8 @@ A migration is never edited once released: add a new one below.
 
 from __future__ import annotations
 
+import secrets
+
 from sqlite_utils import Database, Migrations
 
 from uptimed.store.results import pack, zigzag
@@ -324,3 +326,12 @@ def migrate(db: Database) -> int:
     version = len(migrations.applied(db))
     db.execute(f"PRAGMA user_version = {version}")
     return version
+
+
+@migrations()
+def m010_keys(db: Database) -> None:
+    # Keys this database's data is referred to by in public (issue 19): the status page's
+    # incident and maintenance references are an HMAC under "public_refs", so that no one can
+    # tell from one which target or which numbered window it is.
+    db.execute("CREATE TABLE keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+    db.execute("INSERT INTO keys VALUES ('public_refs', ?)", (secrets.token_bytes(32),))

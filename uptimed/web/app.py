@@ -209,3 +209,15 @@ def make_app(
     if pages is not None:
         pages.routes(app)
     return app
+
+
+def make_pages_app(pages: Pages) -> web.Application:
+    """The status page and the portal alone: for a listener that is published."""
+
+    async def index(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/status")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    pages.routes(app)
+    return app

@@ -17,14 +17,15 @@ import gzip
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from uptimed.core.times import iso
 from uptimed.model.config import Agreement, Config, Customer
@@ -44,7 +45,6 @@ T = TypeVar("T")
 MIN_TTL = 5.0  # seconds a computed page is served before it is computed again
 MAX_TTL = 60.0
 STATIC = {"style.css": "text/css", "refresh.js": "text/javascript"}
-_WINDOW = re.compile(r"([1-9][0-9]?)d")  # a badge's window: 1d to 90d
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +90,8 @@ def _feed(page: StatusPage) -> bytes:
         FeedEntry(
             id=f"urn:uptimed:maintenance:{m.ref}",
             title=f"Maintenance: {', '.join(m.components)}",
-            published=min(m.start, page.generated_at),  # announced by now, if not before
-            updated=min(m.start, page.generated_at),
+            published=m.announced,
+            updated=m.announced,
             summary=f"{iso(m.start)} to {iso(m.end)}" + (f": {m.reason}" if m.reason else ""),
             link="/status",
         )
@@ -107,30 +107,86 @@ def _feed(page: StatusPage) -> bytes:
     )
 
 
+def _cross_site(request: web.Request) -> bool:
+    """A POST sent by another site's page: the browser says so (Sec-Fetch-Site), or, from a
+    browser that does not, its Origin is not this host (as the request or a proxy's
+    X-Forwarded-Host names it). Scripts send neither, and are let through. (Under our
+    Referrer-Policy a browser may send "Origin: null" for its own form: that says nothing.)"""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site.lower() == "cross-site"
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return False
+    hosts = {request.host.lower()}
+    hosts |= {h.strip().lower() for h in request.headers.get("X-Forwarded-Host", "").split(",")}
+    return urlsplit(origin).netloc.lower() not in hosts
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """Whether ``Accept-Encoding`` takes gzip (named, or ``*``, with a quality above 0)."""
+    for item in accept_encoding.split(","):
+        coding, *params = (p.strip() for p in item.split(";"))
+        if coding.lower() in ("gzip", "*"):
+            q = next((p.partition("=")[2] for p in params if p.lower().startswith("q=")), "1")
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _tone(availability: float | None) -> str:
+    """A badge's colour for an availability: green from 99.9 %, red below 99 %."""
+    if availability is None:
+        return "unknown"
+    return "up" if availability >= 0.999 else "neutral" if availability >= 0.99 else "down"
+
+
 class _Cache:
-    """Computed values by key, each computed by one request at a time."""
+    """Computed values by key, each computed by one task at a time. Once a value has expired,
+    the next request starts its computation and is served the old value meanwhile (as every
+    request is until it is done): a slow page never makes visitors wait once it exists."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
         self.clock = clock
         self._values: dict[tuple[Any, ...], tuple[float, Any]] = {}
-        self._locks: dict[tuple[Any, ...], asyncio.Lock] = {}
+        self._computing: dict[tuple[Any, ...], asyncio.Task[Any]] = {}
 
     async def get(self, key: tuple[Any, ...], compute: Callable[[], Awaitable[T]]) -> T:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            found = self._values.get(key)
-            if found is not None and self.clock() < found[0]:
-                value: T = found[1]
-                return value
+        found = self._values.get(key)
+        if found is not None and self.clock() < found[0]:
+            fresh: T = found[1]
+            return fresh
+        task = self._computing.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._compute(key, compute))
+            task.add_done_callback(_logged)
+            self._computing[key] = task
+        if found is not None:
+            stale: T = found[1]
+            return stale
+        value: T = await asyncio.shield(task)
+        return value
+
+    async def _compute(self, key: tuple[Any, ...], compute: Callable[[], Awaitable[T]]) -> T:
+        try:
             t0 = self.clock()
             value = await compute()
-            took = self.clock() - t0
-            # Drop what has expired, so that keys of old configs do not pile up.
             now = self.clock()
-            for k in [k for k, (until, _) in self._values.items() if until <= now]:
+            # Values of old configs (or agreements no one asks for) go once long expired.
+            for k in [k for k, (until, _) in self._values.items() if until + MAX_TTL < now]:
                 del self._values[k]
-            self._values[key] = (now + min(MAX_TTL, max(MIN_TTL, 10 * took)), value)
+            self._values[key] = (now + min(MAX_TTL, max(MIN_TTL, 10 * (now - t0))), value)
             return value
+        finally:
+            del self._computing[key]
+
+
+def _logged(task: asyncio.Task[Any]) -> None:
+    """A computation served stale meanwhile has nobody to raise to: say it in the log."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("status page: cannot compute a page", exc_info=task.exception())
 
 
 class Pages:
@@ -194,19 +250,24 @@ class Pages:
         extra: dict[str, str] | None = None,
     ) -> web.Response:
         b = body if isinstance(body, Body) else Body.of(body)
-        headers = self._headers(private=private) | (extra or {})
-        if status == 200:
-            headers["ETag"] = b.etag
-            wanted = request.headers.get("If-None-Match", "")
-            if b.etag in (t.strip() for t in wanted.split(",")) or wanted.strip() == "*":
-                return web.Response(status=304, headers=headers)
-        headers["Content-Type"] = content_type
+        headers = self._headers(private=private) | (extra or {}) | {"Server": "uptimed"}
+        etag, data = b.etag, b.data
         if b.gzipped is not None:
             headers["Vary"] = ", ".join(filter(None, (headers.get("Vary"), "Accept-Encoding")))
-            if "gzip" in request.headers.get("Accept-Encoding", ""):
+            if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
                 headers["Content-Encoding"] = "gzip"
-                return web.Response(body=b.gzipped, status=status, headers=headers)
-        return web.Response(body=b.data, status=status, headers=headers)
+                etag, data = etag[:-1] + '-gz"', b.gzipped  # another representation
+        if status == 200:
+            headers["ETag"] = etag
+            wanted = {
+                t.strip().removeprefix("W/")
+                for t in request.headers.get("If-None-Match", "").split(",")
+            }
+            if etag in wanted or "*" in wanted:
+                headers.pop("Content-Encoding", None)
+                return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = content_type
+        return web.Response(body=data, status=status, headers=headers)
 
     def _page_html(self, template: str, *, private: bool, **values: Any) -> str:
         cfg = self.config()
@@ -286,15 +347,12 @@ class Pages:
             text, _ = render.STATE_TEXT[c.state]
             svg = badge(c.name, text.lower(), c.state)
         else:
-            m = _WINDOW.fullmatch(window)
-            if m is None or int(m[1]) > len(c.days):
-                svg = badge("window", "1d to 90d", "neutral")
+            rolling = dict(c.rolling)
+            if window not in rolling:
+                svg = badge("window", " | ".join(rolling), "neutral")
                 return self._send(request, svg, "image/svg+xml", private=False, status=400)
-            days = c.days[-int(m[1]) :]
-            up, down = sum(d.up_ms for d in days), sum(d.down_ms for d in days)
-            availability = up / (up + down) if up + down else None
-            tone = "unknown" if availability is None else ("up" if down == 0 else "down")
-            svg = badge(f"{c.name} {window}", format_percent(availability, 2), tone)
+            availability = rolling[window]
+            svg = badge(f"{c.name} {window}", format_percent(availability, 2), _tone(availability))
         return self._send(request, svg, "image/svg+xml", private=False)
 
     async def static(self, request: web.Request) -> web.Response:
@@ -332,8 +390,10 @@ class Pages:
 
         return await self.cache.get(("agreement", config.sha256, id(config), a.id), compute)
 
-    def _login(self, request: web.Request, *, failed: bool = False) -> web.Response:
-        status = 401 if failed else 200
+    def _login(
+        self, request: web.Request, *, failed: bool = False, status: int | None = None
+    ) -> web.Response:
+        status = status or (401 if failed else 200)
         return self._html(request, "portal_login.html", private=True, status=status,
                           failed=failed, title="Sign in", tz_label=None)  # fmt: skip
 
@@ -350,13 +410,25 @@ class Pages:
                           tz_label="each agreement's time zone")  # fmt: skip
 
     async def sign_in(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        if _cross_site(request):  # a form on another site must not sign anyone in here
+            return self._login(request, failed=True, status=403)
+        # The form posts urlencoded; nothing else is parsed (a multipart body is work and
+        # room for trouble that a sign-in never needs).
+        if request.content_type != "application/x-www-form-urlencoded":
+            return self._login(request, failed=True, status=400)
+        try:
+            form = await request.post()
+        except (ValueError, LookupError, UnicodeDecodeError, HttpProcessingError):
+            return self._login(request, failed=True, status=400)
         token = form.get("token")
         found = customer_for(self.config(), token) if isinstance(token, str) else None
         if found is None:
             return self._login(request, failed=True)
         customer, token_digest = found
         ttl = self.config().portal.session_ttl
+        old = request.cookies.get(COOKIE)
+        if old:  # signing in again ends the session this browser had
+            self.sessions.close(old)
         sid = self.sessions.open(customer, token_digest, ttl)
         resp = web.HTTPSeeOther("/portal/", headers=self._headers(private=True))
         secure = self.config().portal.secure_cookie
@@ -367,6 +439,8 @@ class Pages:
         raise resp
 
     async def sign_out(self, request: web.Request) -> web.Response:
+        if _cross_site(request):
+            raise web.HTTPForbidden(headers=self._headers(private=True))
         sid = request.cookies.get(COOKIE)
         if sid:
             self.sessions.close(sid)

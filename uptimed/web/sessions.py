@@ -20,6 +20,7 @@ from uptimed.model.config import Config, Customer
 
 COOKIE = "uptimed_portal"
 MAX_SESSIONS = 10_000  # the oldest go first: memory stays bounded whoever signs in
+PER_CUSTOMER = 100  # sessions one customer may have open (its oldest go first)
 
 
 def digest(token: str) -> bytes:
@@ -45,8 +46,14 @@ class Sessions:
         self._live: OrderedDict[bytes, tuple[str, bytes, float]] = OrderedDict()
 
     def open(self, customer: Customer, token_digest: bytes, ttl: float) -> str:
+        now = self.clock()
+        for key in [k for k, (_, _, until) in self._live.items() if until <= now]:
+            del self._live[key]
+        mine = [k for k, (who, _, _) in self._live.items() if who == customer.id]
+        for key in mine[: max(0, len(mine) - PER_CUSTOMER + 1)]:  # its oldest: one customer
+            del self._live[key]  # signing in over and over signs no one else out
         sid = secrets.token_urlsafe(32)
-        self._live[digest(sid)] = (customer.id, token_digest, self.clock() + ttl)
+        self._live[digest(sid)] = (customer.id, token_digest, now + ttl)
         while len(self._live) > MAX_SESSIONS:
             self._live.popitem(last=False)
         return sid
