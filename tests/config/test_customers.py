@@ -29,9 +29,10 @@ from tests.config.documents import (
     slo,
 )
 from uptimed.config import load_config, loads_config, summarize
-from uptimed.config.customers import MAKE_TOKEN, slug
+from uptimed.config.customers import MAKE_TOKEN
 from uptimed.errors import ConfigError
 from uptimed.model.config import Agreement, Customer, Portal
+from uptimed.model.pages import slug
 
 TOKEN = "0123456789abcdef" * 4  # 64 hex digits: 256 bits
 URLSAFE = "Zm9vYmFyYmF6cXV4cXV1eA"  # 22 URL-safe base64 characters: 132 bits

@@ -26,7 +26,8 @@ from uptimed.core.times import iso
 from uptimed.model.config import Agreement, Config
 from uptimed.model.pages import AgreementView, LedgerPeriod, LedgerRow
 from uptimed.render.json import slo_json
-from uptimed.service.portal import STATEMENT_KEYS, agreement_view, statements
+from uptimed.render.pages import STATEMENT_KEYS, statement_json
+from uptimed.service.portal import agreement_view, statements
 from uptimed.service.report import build_report
 from uptimed.service.window import resolve_scope, resolve_window
 from uptimed.store import Store, adhoc, connect
@@ -306,7 +307,9 @@ class World:
 
     def statements(self, now: int = NOW, label: str | None = None) -> list[dict[str, Any]]:
         with self.reading() as ro:
-            return statements(ro, self.config, self.agreement, now, label)
+            return [
+                statement_json(st) for st in statements(ro, self.config, self.agreement, now, label)
+            ]
 
     @contextmanager
     def reading(self) -> Iterator[Any]:

@@ -86,6 +86,7 @@ from uptimed.model.config import (
     Portal,
     Service,
 )
+from uptimed.model.pages import slug
 
 PUBLIC_KEYS = ("public", "public_name")
 CUSTOMER_KEYS = ("id", "name", "contacts", "token_file")
@@ -115,14 +116,7 @@ MAKE_TOKEN = (
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _DIGEST = re.compile(r"[0-9A-Fa-f]{64}")
 _BASE64 = re.compile(r"([A-Za-z0-9_-]+)={0,2}")
-_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 _MAX_LISTED = 10  # ids listed in a hint
-
-
-def slug(public_name: str) -> str:
-    """The public name in the status page's URLs: lowercase, runs of anything but [a-z0-9] as
-    one "-", none at either end (as uptimed.service.status_page makes them)."""
-    return _SLUG_SEPARATORS.sub("-", public_name.lower()).strip("-")
 
 
 # [[customer]] ----------------------------------------------------------------------------------

@@ -10,8 +10,20 @@ ms, ratios floats (for display; the figures behind them are the report's exact o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+
+from uptimed.model.report import SloReport
+
+
+def slug(public_name: str) -> str:
+    """A public name in a URL (a badge's): lowercase, runs of anything but a-z and 0-9 as one
+    "-". The config makes sure no two public targets share one."""
+    return _SLUG_SEPARATORS.sub("-", public_name.lower()).strip("-")
+
+
+_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 #: The rolling windows a badge can show, in days.
 BADGE_WINDOWS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90}
@@ -189,3 +201,17 @@ class AgreementView:
     slos: tuple[str, ...]  # the ledger rows' names
     policies: tuple[PolicyView, ...]
     periods: tuple[LedgerPeriod, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One period's statement of an agreement, as it is downloaded: the ledger period, and the
+    report of each of its SLOs over it (in the agreement's order), of which the rendering keeps
+    only the figures (:data:`uptimed.render.pages.STATEMENT_KEYS`)."""
+
+    agreement: str  # the agreement's id
+    timezone: str
+    credit_cap: Decimal | None
+    generated_at: int
+    period: LedgerPeriod
+    reports: tuple[SloReport, ...]

@@ -18,9 +18,16 @@ import jinja2
 from markupsafe import Markup
 
 from uptimed.core.times import iso, zone
-from uptimed.model.pages import AgreementView, DayBar, LedgerPeriod, LedgerRow, StatusPage
+from uptimed.model.pages import (
+    AgreementView,
+    DayBar,
+    LedgerPeriod,
+    LedgerRow,
+    Statement,
+    StatusPage,
+)
 from uptimed.render.csv import csv_of
-from uptimed.render.json import configured_number, percent_ratio
+from uptimed.render.json import configured_number, percent_ratio, slo_json
 from uptimed.render.text import configured, format_percent, human_duration
 
 #: What a visitor reads for a cause category (a probe's error kind).
@@ -122,19 +129,21 @@ def bars(days: Sequence[DayBar]) -> list[Bar]:
     own with its figures in its title; runs of days without any (or wholly without data) are
     one bar, so that a page of a thousand healthy components stays small."""
     out: list[Bar] = []
+    run: tuple[int, str, str] | None = None  # the plain run under way: first day, class, date
     for i, d in enumerate(days):
         cls = bar_class(d)
         day = when_text(d.day, fmt="%Y-%m-%d")
         plain = not d.maintenance_ms and (
             (cls == "up" and not d.unknown_ms) or (cls == "unknown" and not d.up_ms + d.down_ms)
         )
-        if plain and out and out[-1].cls == cls and out[-1].title.endswith(_RUN[cls]):
-            last = out[-1]
-            start = last.title.split(" ")[0].rstrip(":")
-            out[-1] = Bar(last.first, last.count + 1, cls, f"{start} to {day}: {_RUN[cls]}")
+        if plain and run is not None and run[1] == cls:
+            first, _, since = run
+            out[-1] = Bar(first, i - first + 1, cls, f"{since} to {day}: {_RUN[cls]}")
         elif plain:
+            run = (i, cls, day)
             out.append(Bar(i, 1, cls, f"{day}: {_RUN[cls]}"))
         else:
+            run = None
             title = (
                 f"{day}: {percent(d.availability)}, down {duration(d.down_ms)},"
                 f" maintenance {duration(d.maintenance_ms)}, no data {duration(d.unknown_ms)}"
@@ -307,6 +316,65 @@ def agreement_json(a: AgreementView, *, periods: bool) -> dict[str, Any]:
     if periods:
         out["periods"] = [period_json(p, a.credit_cap) for p in a.periods]
     return out
+
+
+#: The keys of ``uptimed report``'s SLO JSON that a statement keeps (the rest name internals).
+STATEMENT_KEYS = (
+    "target_kind", "objective", "attainment", "met", "verdict", "coverage", "min_coverage",
+    "from", "to", "to_date", "period_to", "elapsed_seconds", "length_seconds", "basis", "window",
+    "period", "effective_from", "effective_until", "timezone", "policy", "up_seconds",
+    "down_seconds", "maintenance_seconds", "unknown_seconds", "eligible_seconds",
+    "outside_hours_seconds", "error_budget", "burn_rates", "credit", "latency",
+)  # fmt: skip
+
+
+def statement_json(st: Statement) -> dict[str, Any]:
+    """A period's statement: per SLO the figures of ``uptimed report``'s JSON under the same
+    field names (its identifiers left out: the target by its public name), and the credit."""
+    period = st.period
+    slos = []
+    for r, row in zip(st.reports, period.rows, strict=True):
+        full = slo_json(r, st.generated_at)
+        item: dict[str, Any] = {"slo": row.slo, "target": row.component}
+        item |= {k: full[k] for k in STATEMENT_KEYS if k in full}
+        item["credit_rule"] = row.credit_rule
+        item["incidents"] = [
+            {
+                "start": iso(o.start),
+                "end": iso(o.end),
+                "duration_seconds": o.duration_ms / 1000,
+                "counted_seconds": o.counted_ms / 1000,
+                "cause": o.cause,
+            }
+            for o in row.outages
+        ]
+        item["exclusions"] = [
+            {
+                "targets": list(x.components),
+                "start": iso(x.start),
+                "end": iso(x.end),
+                "reason": x.reason,
+                "announced": x.announced,
+            }
+            for x in row.exclusions
+        ]
+        slos.append(item)
+    return {
+        "agreement": st.agreement,
+        "period": period.label,
+        "reporting": period.kind,
+        "from": iso(period.start),
+        "to": iso(period.figures_end),
+        "final": period.final,
+        "generated_at": iso(st.generated_at),
+        "timezone": st.timezone,
+        "credit": {
+            "total": float(period.credit),
+            "cap": None if st.credit_cap is None else float(st.credit_cap),
+            "capped": period.capped,
+        },
+        "slos": slos,
+    }
 
 
 # -- CSV -----------------------------------------------------------------------------------------

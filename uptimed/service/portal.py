@@ -15,10 +15,9 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from uptimed.core import agreements
-from uptimed.core.times import iso, to_ms
+from uptimed.core.times import to_ms
 from uptimed.model.config import SLO, Agreement, Config, Customer
 from uptimed.model.pages import (
     AgreementView,
@@ -27,9 +26,9 @@ from uptimed.model.pages import (
     LedgerRow,
     Outage,
     PolicyView,
+    Statement,
 )
 from uptimed.model.report import Exclusion, Scope, SloReport, Window
-from uptimed.render.json import slo_json
 from uptimed.render.text import configured
 from uptimed.service.history import History, one_snapshot
 from uptimed.service.report import ReportReader
@@ -37,15 +36,6 @@ from uptimed.service.targets import Targets
 from uptimed.service.window import data_range, slo_window
 
 _ADJECTIVE = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}
-
-#: The keys of ``uptimed report``'s SLO JSON that a statement keeps (the rest name internals).
-STATEMENT_KEYS = (
-    "target_kind", "objective", "attainment", "met", "verdict", "coverage", "min_coverage",
-    "from", "to", "to_date", "period_to", "elapsed_seconds", "length_seconds", "basis", "window",
-    "period", "effective_from", "effective_until", "timezone", "policy", "up_seconds",
-    "down_seconds", "maintenance_seconds", "unknown_seconds", "eligible_seconds",
-    "outside_hours_seconds", "error_budget", "burn_rates", "credit", "latency",
-)  # fmt: skip
 
 
 def public_name(config: Config, kind: str, key: str) -> str:
@@ -246,63 +236,15 @@ def _credit_rule(a: Agreement, r: SloReport) -> str:
 
 def statements(
     conn: sqlite3.Connection, config: Config, a: Agreement, now: int, label: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[Statement]:
     """The statement of each period (oldest first), or of the one named ``label`` (none: no
-    such period): per SLO the figures of ``uptimed report``'s JSON under the same field names
-    (its identifiers left out), and the period's credit."""
+    such period)."""
     with one_snapshot(conn):
         ps = _Periods(conn, config, a, now)
-        return [
-            _statement(config, a, p, ps.slo_reports(p.label), now)
-            for p in ps.periods
-            if label is None or p.label == label
-        ]
-
-
-def _statement(
-    config: Config, a: Agreement, p: agreements.Period, reports: tuple[SloReport, ...], now: int
-) -> dict[str, Any]:
-    period = _period(config, a, p, reports)
-    slos = []
-    for r, row in zip(reports, period.rows, strict=True):
-        full = slo_json(r, now)
-        item: dict[str, Any] = {"slo": row.slo, "target": row.component}
-        item |= {k: full[k] for k in STATEMENT_KEYS if k in full}
-        item["credit_rule"] = row.credit_rule
-        item["incidents"] = [
-            {
-                "start": iso(o.start),
-                "end": iso(o.end),
-                "duration_seconds": o.duration_ms / 1000,
-                "counted_seconds": o.counted_ms / 1000,
-                "cause": o.cause,
-            }
-            for o in row.outages
-        ]
-        item["exclusions"] = [
-            {
-                "targets": list(x.components),
-                "start": iso(x.start),
-                "end": iso(x.end),
-                "reason": x.reason,
-                "announced": x.announced,
-            }
-            for x in row.exclusions
-        ]
-        slos.append(item)
-    return {
-        "agreement": a.id,
-        "period": p.label,
-        "reporting": p.kind,
-        "from": iso(period.start),
-        "to": iso(period.figures_end),
-        "final": p.final,
-        "generated_at": iso(now),
-        "timezone": a.timezone,
-        "credit": {
-            "total": float(period.credit),
-            "cap": None if a.credit_cap is None else float(a.credit_cap),
-            "capped": period.capped,
-        },
-        "slos": slos,
-    }
+        out = []
+        for p in ps.periods:
+            if label is None or p.label == label:
+                reports = ps.slo_reports(p.label)
+                period = _period(config, a, p, reports)
+                out.append(Statement(a.id, a.timezone, a.credit_cap, now, period, reports))
+        return out

@@ -15,7 +15,6 @@ import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 
-from uptimed.config.customers import slug
 from uptimed.core import sla
 from uptimed.core.agreements import label
 from uptimed.core.intervals import Interval
@@ -30,6 +29,7 @@ from uptimed.model.pages import (
     PublicIncident,
     PublicMaintenance,
     StatusPage,
+    slug,
 )
 from uptimed.service.exclusions import Maintenance
 from uptimed.service.history import History, one_snapshot

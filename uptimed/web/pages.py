@@ -482,7 +482,8 @@ class Pages:
 
         async def compute() -> list[dict[str, Any]]:
             now = self.now_ms()
-            return await self._read(lambda c: portal.statements(c, config, a, now))
+            found = await self._read(lambda c: portal.statements(c, config, a, now))
+            return [render.statement_json(st) for st in found]
 
         return await self.cache.get(("statements", config.sha256, id(config), a.id), compute)
 
