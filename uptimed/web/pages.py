@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from uptimed.core.times import iso
 from uptimed.model.config import Agreement, Config, Customer
-from uptimed.model.pages import StatusPage
+from uptimed.model.pages import AgreementView, StatusPage
 from uptimed.render import pages as render
 from uptimed.render.atom import FeedEntry, atom_feed
 from uptimed.render.badge import badge
@@ -281,27 +282,29 @@ class Pages:
         page = self._page_html(template, private=private, **values)
         return self._send(request, page, "text/html; charset=utf-8", private=private, status=status)
 
-    async def _read(self, read: Callable[[Any], T]) -> T:
+    async def _computed(
+        self, key: tuple[str, ...], compute: Callable[[sqlite3.Connection, Config, int], T]
+    ) -> T:
+        """``compute(conn, config, now)`` on a read-only connection in a thread, kept in the
+        cache under ``key`` for the configuration in force (a reload computes all again)."""
         config = self.config()
 
-        def run() -> T:
+        def read() -> T:
             with reading(config) as conn:
-                return read(conn)
+                return compute(conn, config, self.now_ms())
 
-        return await asyncio.to_thread(run)
+        async def run() -> T:
+            return await asyncio.to_thread(read)
+
+        return await self.cache.get((*key, config.sha256, id(config)), run)
 
     # -- the public status page ---------------------------------------------------------------
 
     async def _published(self) -> Published:
-        config = self.config()
-
-        async def compute() -> Published:
-            now = self.now_ms()
-            return await self._read(
-                lambda c: self._publish(status_page.status_page(c, config, now))
-            )
-
-        return await self.cache.get(("status", config.sha256, id(config)), compute)
+        return await self._computed(
+            ("status",),
+            lambda c, config, now: self._publish(status_page.status_page(c, config, now)),
+        )
 
     def _publish(self, page: StatusPage) -> Published:
         """The page's answers, rendered and compressed once (in the reading thread)."""
@@ -381,14 +384,10 @@ class Pages:
                 return a
         raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
 
-    async def _view(self, a: Agreement) -> Any:
-        config = self.config()
-
-        async def compute() -> Any:
-            now = self.now_ms()
-            return await self._read(lambda c: portal.agreement_view(c, config, a, now))
-
-        return await self.cache.get(("agreement", config.sha256, id(config), a.id), compute)
+    async def _view(self, a: Agreement) -> AgreementView:
+        return await self._computed(
+            ("agreement", a.id), lambda c, config, now: portal.agreement_view(c, config, a, now)
+        )
 
     def _login(
         self, request: web.Request, *, failed: bool = False, status: int | None = None
@@ -478,14 +477,10 @@ class Pages:
                           title=f"{view.name}: {p.label}", tz_label=view.timezone)  # fmt: skip
 
     async def _statements(self, a: Agreement) -> list[dict[str, Any]]:
-        config = self.config()
+        def compute(c: sqlite3.Connection, config: Config, now: int) -> list[dict[str, Any]]:
+            return [render.statement_json(st) for st in portal.statements(c, config, a, now)]
 
-        async def compute() -> list[dict[str, Any]]:
-            now = self.now_ms()
-            found = await self._read(lambda c: portal.statements(c, config, a, now))
-            return [render.statement_json(st) for st in found]
-
-        return await self.cache.get(("statements", config.sha256, id(config), a.id), compute)
+        return await self._computed(("statements", a.id), compute)
 
     async def _statement(self, request: web.Request) -> tuple[Agreement, dict[str, Any]]:
         a = self._agreement(request, self._signed_in(request))
