@@ -88,27 +88,30 @@ def write_config(path: Path, *, db: Path, listen: int, n: int, since: str, token
     path.write_text("\n".join(out))
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, str]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, float, str, int]:
+    """(status, seconds, ETag, bytes of the body as sent)."""
     req = urllib.request.Request(url, headers=headers or {})
     t0 = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=300) as r:
-            r.read()
-            return r.status, time.perf_counter() - t0, r.headers.get("ETag", "")
+            size = len(r.read())
+            return r.status, time.perf_counter() - t0, r.headers.get("ETag", ""), size
     except urllib.error.HTTPError as e:
         e.read()
-        return e.code, time.perf_counter() - t0, e.headers.get("ETag", "")
+        return e.code, time.perf_counter() - t0, e.headers.get("ETag", ""), 0
 
 
 def measure(label: str, url: str, repeat: int, headers: dict[str, str] | None = None) -> float:
-    status, first, etag = get(url, headers)
+    status, first, etag, size = get(url, headers)
     assert status == 200, (url, status)
     warm = [get(url, headers)[1] for _ in range(repeat)]
     cond = [get(url, (headers or {}) | {"If-None-Match": etag})[1] for _ in range(repeat)]
+    gz = get(url, (headers or {}) | {"Accept-Encoding": "gzip"})[3]
     med = statistics.median(warm) * 1000
     verdict = "ok" if med < TARGET_MS else "MISSED"
-    print(f"  {label:<34} first {first * 1000:8.1f} ms   warm median {med:7.1f} ms"
-          f"   304 median {statistics.median(cond) * 1000:6.1f} ms   [{verdict}]")  # fmt: skip
+    print(f"  {label:<30} first {first * 1000:7.1f} ms  warm median {med:6.1f} ms"
+          f"  304 median {statistics.median(cond) * 1000:5.1f} ms"
+          f"  {size / 1e6:5.2f} MB ({gz / 1e6:.2f} gzip)  [{verdict}]")  # fmt: skip
     return med
 
 

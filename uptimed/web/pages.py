@@ -309,7 +309,7 @@ class Pages:
     def _publish(self, page: StatusPage) -> Published:
         """The page's answers, rendered and compressed once (in the reading thread)."""
         html = self._page_html("status.html", private=False, page=page, title=page.title)
-        data = json.dumps(render.status_json(page), ensure_ascii=False, indent=1)
+        data = json.dumps(render.status_json(page), ensure_ascii=False, separators=(",", ":"))
         return Published(
             page, Body.of(html, compress=True), Body.of(data, compress=True), Body.of(_feed(page))
         )
