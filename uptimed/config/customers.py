@@ -75,7 +75,7 @@ from urllib.parse import urlsplit
 from uptimed.config import values
 from uptimed.config.checker import Checker, Invalid, Table, echo, show_number
 from uptimed.config.daemon import listen_address
-from uptimed.config.ids import ident, reference
+from uptimed.config.ids import each_once, ident, reference
 from uptimed.config.secrets import MAX_SECRET_BYTES
 from uptimed.config.slos import _number
 from uptimed.model.config import (
@@ -454,22 +454,7 @@ def _slo_list(
         raise c.type_error(path, 'an array of SLO ids such as ["web-availability"]', value, hint)
     if not value:
         raise c.error(path, "is empty: list at least one SLO id")
-    out: list[str] = []
-    first: dict[str, int] = {}
-    n_errors = len(c.errors)
-    for j, item in enumerate(value):
-        ipath = f"{path}[{j}]"
-        ref = c.attempt(_slo_id, item, ipath, slo_targets)
-        if ref is None:
-            continue
-        if ref in first:
-            c.error(ipath, f"{echo(ref)} is listed twice (first at [{first[ref]}])")
-        else:
-            first[ref] = j
-            out.append(ref)
-    if len(c.errors) > n_errors:
-        raise Invalid
-    return tuple(out)
+    return each_once(c, value, path, lambda c, item, ipath: _slo_id(c, item, ipath, slo_targets))
 
 
 def _slo_id(c: Checker, value: object, path: str, slo_targets: Mapping[str, str]) -> str:

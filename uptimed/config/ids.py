@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from uptimed.config.checker import Checker, Invalid, Table, echo
 
@@ -109,12 +109,22 @@ def id_list(
         raise c.type_error(path, f'an array of {kind} ids such as ["web", "db"]', value, hint)
     if not value and not allow_empty:
         raise c.error(path, f"is empty: list at least one {kind} id")
+    return each_once(
+        c, value, path, lambda c, item, ipath: reference(c, item, ipath, known, wanted, misplaced)
+    )
+
+
+def each_once(
+    c: Checker, items: list[object], path: str, one: Callable[[Checker, object, str], str]
+) -> tuple[str, ...]:
+    """``one(c, item, path[j])`` of each item (every mistake reported), each result at most
+    once; :class:`Invalid` when any was wrong."""
     out: list[str] = []
     first: dict[str, int] = {}
     n_errors = len(c.errors)
-    for j, item in enumerate(value):
+    for j, item in enumerate(items):
         ipath = f"{path}[{j}]"
-        ref = c.attempt(reference, item, ipath, known, wanted, misplaced)
+        ref = c.attempt(one, item, ipath)
         if ref is None:
             continue
         if ref in first:
