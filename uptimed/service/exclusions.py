@@ -75,6 +75,14 @@ class Maintenance:
                 self._covering.setdefault(t, []).append((len(self._windows), i))
         self._windows.append(_Listed(source, targets, tuple(ivs)))
 
+    def named(self, source: str, window_id: int | str) -> tuple[str | None, tuple[Target, ...]]:
+        """A listed window's reason and the targets it is named on (whose business its reason
+        is); (None, ()) for one not listed."""
+        for w in self._windows:
+            if (w.source.source, w.source.id) == (source, window_id):
+                return w.source.reason, tuple(t for t, _ in w.named)
+        return None, ()
+
     def of(self, kind: str, key: str) -> list[Interval]:
         """The target's maintenance (its own windows, and for a monitor those of its
         services), normalized."""

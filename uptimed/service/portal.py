@@ -108,13 +108,22 @@ class _Periods:
         )
         return reader.slos()
 
+    def reason(self, x: Exclusion) -> str | None:
+        """An excluded window's reason, also when the report withheld it for being named on
+        another of the agreement's targets than the SLO's (the customer's own business)."""
+        if x.reason is not None:
+            return x.reason
+        reason, named = self._targets.history.maintenance.named(x.source, x.id)
+        mine = {(self._targets.kind(s.target), s.target) for s in self.slos}
+        return reason if named and set(named) <= mine else None
+
 
 def agreement_view(
     conn: sqlite3.Connection, config: Config, a: Agreement, now: int
 ) -> AgreementView:
     with one_snapshot(conn):
         ps = _Periods(conn, config, a, now)
-        periods = [_period(config, a, p, ps.slo_reports(p.label)) for p in ps.periods]
+        periods = [_period(config, a, p, ps.slo_reports(p.label), ps.reason) for p in ps.periods]
     customer = next(c for c in config.customers if c.id == a.customer)
     return AgreementView(
         id=a.id,
@@ -159,9 +168,13 @@ def _slo_name(config: Config, s: SLO) -> str:
 
 
 def _period(
-    config: Config, a: Agreement, p: agreements.Period, reports: tuple[SloReport, ...]
+    config: Config,
+    a: Agreement,
+    p: agreements.Period,
+    reports: tuple[SloReport, ...],
+    reason: Callable[[Exclusion], str | None],
 ) -> LedgerPeriod:
-    rows = tuple(_row(config, a, r) for r in reports)
+    rows = tuple(_row(config, a, r, reason) for r in reports)
     total, was_capped = agreements.capped(
         [r.credit for r in rows if r.credit is not None], a.credit_cap
     )
@@ -171,7 +184,9 @@ def _period(
     return LedgerPeriod(p.label, p.kind, start, end, figures_end, p.final, rows, total, was_capped)
 
 
-def _row(config: Config, a: Agreement, r: SloReport) -> LedgerRow:
+def _row(
+    config: Config, a: Agreement, r: SloReport, reason: Callable[[Exclusion], str | None]
+) -> LedgerRow:
     s, fig, ev = r.slo, r.figures, r.evaluation
     component = public_name(config, r.target_kind, s.target)
     budget = ev.budget
@@ -205,15 +220,15 @@ def _row(config: Config, a: Agreement, r: SloReport) -> LedgerRow:
             Outage(component, start, end, duration, counted, cause)
             for start, end, duration, counted, cause in fig.incidents or ()
         ),
-        exclusions=tuple(_excluded(config, x) for x in r.exclusions),
+        exclusions=tuple(_excluded(config, x, reason(x)) for x in r.exclusions),
     )
 
 
-def _excluded(config: Config, x: Exclusion) -> ExcludedWindow:
+def _excluded(config: Config, x: Exclusion, reason: str | None) -> ExcludedWindow:
     names = [public_name(config, "monitor", k) for k in x.monitors]
     names += [public_name(config, "service", k) for k in x.services]
     return ExcludedWindow(
-        tuple(dict.fromkeys(names)), x.start, x.end, x.reason, announced=not x.retroactive
+        tuple(dict.fromkeys(names)), x.start, x.end, reason, announced=not x.retroactive
     )
 
 
@@ -245,6 +260,6 @@ def statements(
         for p in ps.periods:
             if label is None or p.label == label:
                 reports = ps.slo_reports(p.label)
-                period = _period(config, a, p, reports)
+                period = _period(config, a, p, reports, ps.reason)
                 out.append(Statement(a.id, a.timezone, a.credit_cap, now, period, reports))
         return out
