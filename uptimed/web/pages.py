@@ -339,11 +339,9 @@ class Pages:
         name = request.match_info["name"]
         page = (await self._published()).page
         slug = name.removesuffix(".svg")
-        c = next((c for c in page.components if c.slug == slug), None) if name.endswith(
-            ".svg"
-        ) else None  # fmt: skip
+        c = next((c for c in page.components if c.slug == slug), None)
         window = request.query.get("window")
-        if c is None:
+        if c is None or slug == name:  # none by that name, or not asked for as .svg
             svg = badge("status", "not found", "neutral")
             return self._send(request, svg, "image/svg+xml", private=False, status=404)
         if window is None:
