@@ -723,7 +723,7 @@ def test_public_services_and_monitors() -> None:
         HTTP + 'public_name = "Website"\npublic = true\n'
         + TCP + 'public_name = "Database"\n'  # a public name alone publishes nothing
         + SERVICE + 'public = true\nname = "Web stack"\n'
-        + '[[service]]\nid = "db-only"\nmonitors = ["db"]\npublic = true\n'
+        + '[[service]]\nid = "db-only"\nmonitors = ["db"]\npublic = true\nname = "DB only"\n'
         + '[[service]]\nid = "named"\nmonitors = ["db"]\npublic_name = "Named"\npublic = true\n'
     )  # fmt: skip
     c = load(text)
@@ -731,7 +731,7 @@ def test_public_services_and_monitors() -> None:
         ("web", True, "Website"),
         ("db", False, "Database"),  # kept (for its agreements), not shown
         ("stack", True, "Web stack"),  # its name
-        ("db-only", True, "db-only"),  # its name: the id
+        ("db-only", True, "DB only"),  # its name
         ("named", True, "Named"),
     ]
 
@@ -739,6 +739,11 @@ def test_public_services_and_monitors() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        (
+            TCP + '[[service]]\nid = "db-only"\nmonitors = ["db"]\npublic = true\n',
+            'c.toml: service[0] (id "db-only"): public = true needs "public_name" (or a "name"),'
+            " the name the status page shows (a service's id is internal)",
+        ),
         (
             HTTP + "public = true\n",
             f'{WEB}: public = true needs "public_name", the name the status page shows (a '

@@ -267,7 +267,8 @@ async def test_statements_and_the_api(portal: Portal) -> None:
     assert statements[-1]["period"] == label and statements[-1]["final"] is False
     current = statements[-1]["slos"][0]
     assert current["target"] == "Shop" and current["objective"] == 0.999
-    for key in ("attainment", "verdict", "error_budget", "up_seconds", "down_seconds"):
+    for key in ("attainment", "verdict", "error_budget", "up_seconds", "down_seconds",
+                "incident_count", "mttr_seconds", "longest_incident_seconds"):  # fmt: skip
         assert key in current  # the names of `uptimed report`'s JSON
     final = next(st for st in statements if st["final"])  # its figures no longer change
     path = f"/portal/agreements/acme-sla/periods/{final['period']}/statement"
@@ -282,6 +283,9 @@ async def test_statements_and_the_api(portal: Portal) -> None:
     status, _, _ = await portal.get("/portal/agreements/beta-sla/periods/2026-01/statement.json",
                                     headers=auth)  # fmt: skip
     assert status == 404
+    status, headers, body = await portal.get("/portal/api/agreements/beta-sla/periods",
+                                             headers=auth)  # fmt: skip
+    assert status == 404 and json.loads(body) == {"error": "not found"}
 
 
 async def test_nothing_internal_leaks_anywhere(portal: Portal) -> None:
@@ -353,6 +357,7 @@ async def test_forms_from_elsewhere_and_bodies_that_are_no_form(portal: Portal) 
             async with s.post(url, data={"token": token}, headers=headers,
                               allow_redirects=False) as r:  # fmt: skip
                 assert r.status == 403 and "Set-Cookie" not in r.headers
+                assert "did not come from this site" in await r.text()  # not "wrong token"
         bad = {"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}
         async with s.post(url, data=b"token=x", headers=bad, allow_redirects=False) as r:
             assert r.status == 400 and "Set-Cookie" not in r.headers
@@ -399,6 +404,14 @@ async def test_the_pages_on_a_listener_of_their_own(tmp_path: Path) -> None:
                     assert r.status == want, path
             async with s.get(f"http://127.0.0.1:{pages_port}/", allow_redirects=False) as r:
                 assert r.status == 302 and r.headers["Location"] == "/status"
+            # What no page answers still says nothing of the server and carries the headers.
+            for method, path in (("GET", "/nope"), ("GET", "/portal/logout")):
+                async with s.request(method, f"http://127.0.0.1:{pages_port}{path}") as r:
+                    assert r.status in (404, 405), path
+                    assert r.headers["Server"] == "uptimed", path
+                    assert r.headers["X-Content-Type-Options"] == "nosniff", path
+                    assert "default-src 'none'" in r.headers["Content-Security-Policy"], path
         assert (await d.get("/status"))[0] == 404
         assert (await d.get("/api/v1/monitors"))[0] == 200
+        assert "status page and portal on http://127.0.0.1:" in d.log.read_text()
         assert await d.stop() == 0

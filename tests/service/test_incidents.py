@@ -354,6 +354,8 @@ def test_recovery_resolves_at_the_report_s_end_telling_who_was_told(daemons: Sta
     assert (result.unresolved, result.wake_at) == ((), None)
     assert [i[:2] for i in reported(d, up + 30 * S, "web")] == [(D, up)]
     web, api = d.incident("web"), d.incident("api")
+    assert sorted(i.id for i in result.resolved) == sorted((web.id, api.id))  # logged so
+    assert d.page(up + M).resolved == ()  # once
     assert web.resolved == api.resolved == up  # the first success, not the pass's time
     rows = d.outbox()[before:]
     assert sent(rows) == told("incident.resolved", 1, "ops", "lead")

@@ -52,8 +52,9 @@ Rules for public and public_name, in [[monitor]] and [[service]] (not in [defaul
               characters. Alone it publishes nothing (it names the target in its customers'
               agreements).
   public      a boolean, default false: true shows the target on the status page. A public
-              service without public_name is shown by its name; a public monitor needs
-              public_name (a monitor's name and id are internal).
+              service without public_name is shown by its name (one written: its id is
+              internal); a public monitor needs public_name (a monitor's name and id are
+              internal).
   The public names of the public targets name their badge URLs by their slug (lowercase, runs of
   characters other than a-z and 0-9 as one "-", no "-" at either end): each needs a non-empty
   slug, and no two public targets may have the same one.
@@ -671,6 +672,12 @@ def check_public(
                 p,
                 'public = true needs "public_name", the name the status page shows (a '
                 "monitor's name and id are internal)",
+            )
+        elif "name" not in raw:
+            c.error(
+                p,
+                'public = true needs "public_name" (or a "name"), the name the status page '
+                "shows (a service's id is internal)",
             )
         elif name is not None:
             public_name = c.attempt(_name_as_public, name, f"{p}.public")

@@ -214,6 +214,8 @@ class Daemon:
             "uptimed %s: %d monitors, listening on http://%s:%d/metrics",
             __version__, len(runner.monitors), cfg.daemon.listen_host, cfg.daemon.listen_port,
         )  # fmt: skip
+        if apart is not None:
+            log.info("status page and portal on http://%s:%d/status", *apart)
         systemd.notify("READY=1", f"STATUS=probing {len(runner.monitors)} monitors")
 
         trigger_task = None
@@ -463,6 +465,7 @@ class Daemon:
                 "reload: the API token changed%s",
                 "" if new.daemon.api_token else "; write endpoints are off",
             )
+        old_tokens = {d for c in self.config.customers for d in c.token_digests}
         if new.portal.listen != self.config.portal.listen:
             log.warning("reload: a change of [portal] listen takes effect at the next restart")
         if _credentials_from(new.daemon, None) != _credentials_from(self.config.daemon, None):
@@ -508,6 +511,13 @@ class Daemon:
             "reload: %d monitors (%d added, %d removed, %d changed)",
             len(runner.monitors), len(added), len(removed), changed,
         )  # fmt: skip
+        new_tokens = {d for c in new.customers for d in c.token_digests}
+        if old_tokens != new_tokens:  # a rotation took effect: say so, with counts only
+            log.info(
+                "reload: portal tokens: %d added, %d removed (%d customers, %d tokens)",
+                len(new_tokens - old_tokens), len(old_tokens - new_tokens),
+                len(new.customers), len(new_tokens),
+            )  # fmt: skip
         return True
 
 

@@ -36,6 +36,7 @@ from uptimed.model.config import Config, Notifier
 from uptimed.notify.apprise_sender import deliver_apprise
 from uptimed.notify.message import Notification, payload, render
 from uptimed.notify.webhook import Outcome, deliver_webhook
+from uptimed.render.text import human_duration
 from uptimed.service.incidents import Links, PassResult, Target, run_pass
 from uptimed.store import Store, outbox
 from uptimed.store.db import connect
@@ -161,6 +162,14 @@ class Pager:
                 "incident %s opened: %s %s down since %s (%s)%s",
                 inc.id, inc.target_kind, inc.target, iso(inc.start), inc.severity,
                 f"; quiet: {inc.quiet}" if inc.quiet else "",
+            )  # fmt: skip
+        for inc in result.resolved:
+            if inc.resolved is None:  # pragma: no cover - resolved by definition
+                continue
+            log.info(
+                "incident %s resolved: %s %s down from %s to %s (%s)",
+                inc.id, inc.target_kind, inc.target, iso(inc.start), iso(inc.resolved),
+                human_duration((inc.resolved - inc.start) / 1000),
             )  # fmt: skip
         self.last = result
         if result.enqueued:

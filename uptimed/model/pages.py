@@ -101,6 +101,7 @@ class StatusPage:
     components: tuple[Component, ...]
     incidents: tuple[PublicIncident, ...]  # newest first
     maintenance: tuple[PublicMaintenance, ...]  # active and upcoming, by start
+    feed_ref: str = ""  # this installation's feed, as an opaque digest
 
 
 # -- the customer portal ---------------------------------------------------------------------

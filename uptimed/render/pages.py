@@ -79,7 +79,8 @@ def when_text(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> s
     if ms is None:
         return "—"
     d = datetime.fromtimestamp(ms / 1000, zone(tz))
-    return d.strftime(fmt) + (" UTC" if tz == "UTC" and "%H" in fmt else "")
+    # A time of day says its zone ("UTC", "CET", "EST"); a date alone needs none.
+    return d.strftime(fmt) + (f" {d.tzname()}" if "%H" in fmt else "")
 
 
 def when(ms: int | None, tz: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> Markup:
@@ -268,7 +269,7 @@ def _row_json(r: LedgerRow) -> dict[str, Any]:
             "total_seconds": r.budget_ms / 1000,
             "consumed_seconds": r.used_ms / 1000,
             "remaining_seconds": r.remaining_ms / 1000,
-            "consumed_ratio": r.burnt,
+            "remaining_ratio": None if r.burnt is None else 1 - r.burnt,
         },
         "incident_count": r.incidents,
         "mttr_seconds": None if r.mttr_ms is None else r.mttr_ms / 1000,
@@ -338,6 +339,10 @@ def statement_json(st: Statement) -> dict[str, Any]:
         item: dict[str, Any] = {"slo": row.slo, "target": row.component}
         item |= {k: full[k] for k in STATEMENT_KEYS if k in full}
         item["credit_rule"] = row.credit_rule
+        # the incident statistics, under the names the report gives a target's
+        item["incident_count"] = row.incidents
+        item["mttr_seconds"] = None if row.mttr_ms is None else row.mttr_ms / 1000
+        item["longest_incident_seconds"] = row.longest_ms / 1000
         item["incidents"] = [
             {
                 "start": iso(o.start),

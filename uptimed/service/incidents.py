@@ -83,6 +83,7 @@ class PassResult:
     opened: tuple[Incident, ...]  # incidents first seen in this pass
     unresolved: tuple[Incident, ...]  # every incident still open after it
     wake_at: int | None  # ms: when a pass next has something due by time alone
+    resolved: tuple[Incident, ...] = ()  # incidents open before this pass that it resolved
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,10 @@ def run_pass(
         wake += [u for i in still_open if (u := table.quiet_until(conn, i.target_key))]
     enqueued = outbox.enqueue(conn, p.entries, now)
     table.set_synced(conn, now)
-    return PassResult(enqueued, tuple(opened), tuple(still_open), min(wake) if wake else None)
+    ended = tuple(by_id[i.id] for i in open_rows if by_id[i.id].resolved is not None)
+    return PassResult(
+        enqueued, tuple(opened), tuple(still_open), min(wake) if wake else None, ended
+    )
 
 
 def _existing(conn: sqlite3.Connection, key: tuple[str, str, int]) -> Incident | None:

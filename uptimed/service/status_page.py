@@ -122,6 +122,7 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
         tuple(components),
         tuple(shown),
         tuple(_maintenance(conn, config, wanted, now, secret)),
+        ref(secret, "feed"),
     )
 
 

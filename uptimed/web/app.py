@@ -34,7 +34,7 @@ from uptimed.web import gzipped
 from uptimed.web.api import Api
 from uptimed.web.gzipped import Deflated
 from uptimed.web.metrics import MonitorCollector, SelfMetrics, self_registry
-from uptimed.web.pages import Pages
+from uptimed.web.pages import Pages, page_headers
 from uptimed.web.sla_metrics import ConfigSeries, SlaMetrics
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -200,7 +200,9 @@ def make_app(
             text="uptimed: see /metrics, /healthz, /api/v1/, /status and /portal/\n"
         )
 
-    app = web.Application()
+    app = web.Application(
+        middlewares=[page_headers(("/status", "/portal"))] if pages is not None else []
+    )
     app.router.add_get("/metrics", metrics.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
@@ -217,7 +219,7 @@ def make_pages_app(pages: Pages) -> web.Application:
     async def index(request: web.Request) -> web.Response:
         raise web.HTTPFound("/status")
 
-    app = web.Application()
+    app = web.Application(middlewares=[page_headers()])
     app.router.add_get("/", index)
     pages.routes(app)
     return app

@@ -46,6 +46,12 @@ T = TypeVar("T")
 MIN_TTL = 5.0  # seconds a computed page is served before it is computed again
 MAX_TTL = 60.0
 STATIC = {"style.css": "text/css", "refresh.js": "text/javascript"}
+#: Why a sign-in posted from another origin is refused (behind a proxy: one that does not pass
+#: on the Host, or X-Forwarded-Host, the browser sees).
+CROSS_SITE = (
+    "This sign-in did not come from this site's own form. Sign in from this page (behind a"
+    " proxy, it must pass on the Host header or X-Forwarded-Host)."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,7 @@ def _feed(page: StatusPage) -> bytes:
     entries.sort(key=lambda e: -e.updated)
     return atom_feed(
         title=page.title,
-        feed_id="urn:uptimed:status",
+        feed_id=f"urn:uptimed:status:{page.feed_ref}",
         self_url="/status/feed.atom",
         updated=max((e.updated for e in entries), default=page.generated_at),
         entries=entries,
@@ -188,6 +194,44 @@ def _logged(task: asyncio.Task[Any]) -> None:
     """A computation served stale meanwhile has nobody to raise to: say it in the log."""
     if not task.cancelled() and task.exception() is not None:
         log.error("status page: cannot compute a page", exc_info=task.exception())
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def page_headers(prefixes: tuple[str, ...] = ()) -> Any:
+    """A middleware: every answer (under ``prefixes``; () every one), errors and redirects too,
+    carries the pages' security headers and says no more of the server than its name."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        mine = not prefixes or request.path.startswith(prefixes)
+        try:
+            response = await handler(request)
+        except web.HTTPException as e:
+            if mine:
+                _secure(e.headers)
+            raise
+        if mine:
+            _secure(response.headers)
+        return response
+
+    return middleware
+
+
+def _secure(headers: Any) -> None:
+    for k, v in _BASE_HEADERS.items():
+        headers.setdefault(k, v)
+    headers["Server"] = "uptimed"
+
+
+#: What every answer of the pages carries (its CSP, with the configured frame-ancestors, is
+#: set by the handler; this one is for answers no handler made: 404s, 405s).
+_BASE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 class Pages:
@@ -380,7 +424,16 @@ class Pages:
         for a in self.config().agreements:
             if a.customer == customer.id and a.id == wanted:
                 return a
-        raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+        raise self._not_found(request)
+
+    def _not_found(self, request: web.Request) -> web.HTTPNotFound:
+        if request.path.startswith("/portal/api/"):
+            return web.HTTPNotFound(
+                text=json.dumps({"error": "not found"}),
+                content_type="application/json",
+                headers=self._headers(private=True),
+            )
+        return web.HTTPNotFound(text="not found", headers=self._headers(private=True))
 
     async def _view(self, a: Agreement) -> AgreementView:
         return await self._computed(
@@ -388,11 +441,18 @@ class Pages:
         )
 
     def _login(
-        self, request: web.Request, *, failed: bool = False, status: int | None = None
+        self,
+        request: web.Request,
+        *,
+        failed: bool = False,
+        status: int | None = None,
+        message: str | None = None,
     ) -> web.Response:
-        status = status or (401 if failed else 200)
+        status = status or (401 if failed or message else 200)
+        if failed and message is None:
+            message = "That token was not accepted."
         return self._html(request, "portal_login.html", private=True, status=status,
-                          failed=failed, title="Sign in", tz_label=None)  # fmt: skip
+                          message=message, title="Sign in", tz_label=None)  # fmt: skip
 
     async def portal_redirect(self, request: web.Request) -> web.Response:
         raise web.HTTPPermanentRedirect("/portal/")
@@ -408,7 +468,7 @@ class Pages:
 
     async def sign_in(self, request: web.Request) -> web.Response:
         if _cross_site(request):  # a form on another site must not sign anyone in here
-            return self._login(request, failed=True, status=403)
+            return self._login(request, status=403, message=CROSS_SITE)
         # The form posts urlencoded; nothing else is parsed (a multipart body is work and
         # room for trouble that a sign-in never needs).
         if request.content_type != "application/x-www-form-urlencoded":
@@ -470,7 +530,7 @@ class Pages:
         label = request.match_info["label"]
         p = next((p for p in view.periods if p.label == label), None)
         if p is None:
-            raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+            raise self._not_found(request)
         return self._html(request, "portal_period.html", private=True, a=view, p=p,
                           title=f"{view.name}: {p.label}", tz_label=view.timezone)  # fmt: skip
 
@@ -485,7 +545,7 @@ class Pages:
         label = request.match_info["label"]
         found = [st for st in await self._statements(a) if st["period"] == label]
         if not found:
-            raise web.HTTPNotFound(text="not found", headers=self._headers(private=True))
+            raise self._not_found(request)
         return a, found[0]
 
     async def statement_json(self, request: web.Request) -> web.Response:
