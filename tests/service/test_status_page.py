@@ -189,6 +189,7 @@ def check_against_the_report(
     for p, comp in zip(public, page.components, strict=True):
         whole = report_figures(conn, config, p.kind, p.key, FIRST, NOW)
         assert comp.availability == whole.availability, p
+        assert comp.coverage == whole.coverage, p  # always shown beside it
         incidents[p.name] = list(whole.incidents or ())
         assert len(comp.days) == 90
         assert [b.day for b in comp.days] == [FIRST + i * D for i in range(90)]
@@ -205,6 +206,7 @@ def check_against_the_report(
         for m in comp.months:
             f = report_figures(conn, config, p.kind, p.key, m.start, m.end)
             assert m.availability == f.availability, (p, m.label)
+            assert m.coverage == f.coverage, (p, m.label)
     return incidents
 
 

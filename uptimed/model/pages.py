@@ -53,6 +53,8 @@ class MonthUptime:
     end: int  # now, for the month under way
     availability: float | None
     to_date: bool
+    #: (up + down) / (the month − maintenance): how much of it the availability stands on
+    coverage: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class Component:
     availability: float | None  # over the days shown
     #: availability over rolling windows ending now, by BADGE_WINDOWS label ("30d")
     rolling: tuple[tuple[str, float | None], ...] = ()
+    coverage: float | None = None  # over the days shown, as the report's
 
 
 @dataclass(frozen=True, slots=True)

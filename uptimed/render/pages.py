@@ -201,6 +201,7 @@ def status_json(page: StatusPage) -> dict[str, Any]:
                 "slug": c.slug,
                 "state": c.state,
                 "availability": c.availability,
+                "coverage": c.coverage,
                 "rolling": dict(c.rolling),
                 "days": [
                     {
@@ -220,6 +221,7 @@ def status_json(page: StatusPage) -> dict[str, Any]:
                         "from": iso(m.start),
                         "to": iso(m.end),
                         "availability": m.availability,
+                        "coverage": m.coverage,
                         "to_date": m.to_date,
                     }
                     for m in c.months

@@ -95,7 +95,7 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
             for (d, end), (up, down, mm, unknown) in zip(days, day_counts, strict=True)
         ]
         month_rows = [
-            MonthUptime(label, a, b, _ratio(c[0], c[1]), to_date)
+            MonthUptime(label, a, b, _ratio(c[0], c[1]), to_date, _coverage(a, b, c))
             for (label, a, b, to_date), c in zip(months, rest[: len(months)], strict=True)
         ]
         windowed = tuple(
@@ -105,7 +105,16 @@ def _build(conn: sqlite3.Connection, config: Config, now: int) -> StatusPage:
         s = slug(name)
         state = _state(targets, history, kind, key, now, cover_end)
         components.append(
-            Component(s, name, state, tuple(bars), tuple(month_rows), whole.availability, windowed)
+            Component(
+                s,
+                name,
+                state,
+                tuple(bars),
+                tuple(month_rows),
+                whole.availability,
+                windowed,
+                whole.coverage,
+            )  # fmt: skip
         )
         incidents += [(i[0], kind, key, name, s, i[1], i[2], i[4]) for i in found]
     # The newest only: a storm of short outages must not make the page (and feed) huge.
@@ -154,6 +163,13 @@ def _state(
     if _inside(tl.maintenance, t):
         return "maintenance"
     return "unknown"
+
+
+def _coverage(start: int, end: int, counts: tuple[int, int, int, int]) -> float | None:
+    """(up + down) / (window − maintenance), as :func:`uptimed.core.sla.figures` has it."""
+    up, down, maintenance, _ = counts
+    eligible = end - start - maintenance
+    return (up + down) / eligible if eligible else None
 
 
 def _ratio(up: int, down: int) -> float | None:
