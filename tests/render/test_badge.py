@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.contrast import contrast, luminance
 from uptimed.render.badge import (
     LABEL_COLOUR,
     MAX_CHARS,
@@ -60,24 +61,6 @@ def parts(root: ET.Element) -> tuple[int, int]:
 
 def width(svg: str) -> int:
     return int(parse(svg).attrib["width"])
-
-
-# WCAG 2.x: relative luminance of an sRGB colour, and the contrast ratio of two luminances.
-def luminance(colour: str) -> float:
-    hex_digits = colour.lstrip("#")
-    if len(hex_digits) == 3:
-        hex_digits = "".join(d * 2 for d in hex_digits)
-    channels = []
-    for i in (0, 2, 4):
-        c = int(hex_digits[i : i + 2], 16) / 255
-        channels.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
-    r, g, b = channels
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_luminance_formula_matches_known_values() -> None:

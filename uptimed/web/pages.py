@@ -13,6 +13,7 @@ answer carries a strict Content-Security-Policy (no inline script or style), ``n
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import hashlib
 import json
@@ -128,6 +129,12 @@ def _cross_site(request: web.Request) -> bool:
     hosts = {request.host.lower()}
     hosts |= {h.strip().lower() for h in request.headers.get("X-Forwarded-Host", "").split(",")}
     return urlsplit(origin).netloc.lower() not in hosts
+
+
+@functools.cache
+def _static(name: str) -> Body:
+    """A file of the style sheet and script, read once (with its ETag)."""
+    return Body.of(resources.files("uptimed.render").joinpath("static", name).read_bytes())
 
 
 def _accepts_gzip(accept_encoding: str) -> bool:
@@ -404,8 +411,7 @@ class Pages:
         name = request.match_info["name"]
         if name not in STATIC:
             raise web.HTTPNotFound()
-        body = resources.files("uptimed.render").joinpath("static", name).read_bytes()
-        return self._send(request, body, STATIC[name], private=False)
+        return self._send(request, _static(name), STATIC[name], private=False)
 
     # -- the customer portal ------------------------------------------------------------------
 
